@@ -1,0 +1,31 @@
+// Anthropic counts cache reads and cache writes apart from `input_tokens`; the canonical
+// prompt_tokens is their sum, so metering prices every prompt token exactly once.
+
+import type { Usage } from '../openai-chat.js';
+import type { AnthropicUsage } from './wire.js';
+
+export function toCanonicalUsage(usage: Partial<AnthropicUsage> | undefined): Usage {
+  const cacheRead = usage?.cache_read_input_tokens ?? 0;
+  const cacheCreation = usage?.cache_creation_input_tokens ?? 0;
+  const prompt = (usage?.input_tokens ?? 0) + cacheRead + cacheCreation;
+  const completion = usage?.output_tokens ?? 0;
+  const canonical: Usage = {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+    prompt_tokens_details: { cached_tokens: cacheRead },
+  };
+  const thinking = usage?.output_tokens_details?.thinking_tokens;
+  if (typeof thinking === 'number') canonical.completion_tokens_details = { reasoning_tokens: thinking };
+  return canonical;
+}
+
+/** Later usage reports (message_delta) carry cumulative totals: present fields overwrite, absent ones stay. */
+export function mergeUsage(into: Partial<AnthropicUsage>, update: Partial<AnthropicUsage> | undefined): void {
+  if (!update) return;
+  for (const key of ['input_tokens', 'output_tokens', 'cache_creation_input_tokens', 'cache_read_input_tokens'] as const) {
+    const value = update[key];
+    if (typeof value === 'number') into[key] = value;
+  }
+  if (update.output_tokens_details) into.output_tokens_details = update.output_tokens_details;
+}
