@@ -1,0 +1,76 @@
+// Canonical request → an OpenAI-compatible provider's request: passthrough, minus what the preset
+// refuses, plus usage on every stream so the router can meter.
+
+import type { ChatCompletionRequest } from '../openai-chat.js';
+import { UnsupportedParameterError, type UpstreamRequest, type UpstreamTarget } from '../provider-adapter.js';
+import { endpointUrl, jsonHeaders } from './api.js';
+import type { OpenAICompatiblePreset, PresetFeature } from './presets.js';
+
+/** The parameter a request uses for each feature, or undefined when it does not use it. */
+const FEATURE_USE: Record<PresetFeature, (r: ChatCompletionRequest) => string | undefined> = {
+  tools: (r) => (r.tools?.length ? 'tools' : r.tool_choice !== undefined && r.tool_choice !== 'none' ? 'tool_choice' : undefined),
+  'response_format.json_schema': (r) => (r.response_format?.type === 'json_schema' ? 'response_format' : undefined),
+  'response_format.json_object': (r) => (r.response_format?.type === 'json_object' ? 'response_format' : undefined),
+  n: (r) => (r.n != null && r.n > 1 ? 'n' : undefined),
+  logprobs: (r) => (r.logprobs ? 'logprobs' : r.top_logprobs != null ? 'top_logprobs' : undefined),
+  logit_bias: (r) => (r.logit_bias && Object.keys(r.logit_bias).length > 0 ? 'logit_bias' : undefined),
+  presence_penalty: (r) => (r.presence_penalty ? 'presence_penalty' : undefined),
+  frequency_penalty: (r) => (r.frequency_penalty ? 'frequency_penalty' : undefined),
+  seed: (r) => (r.seed != null ? 'seed' : undefined),
+  reasoning_effort: (r) => (r.reasoning_effort != null ? 'reasoning_effort' : undefined),
+};
+
+const OPENAI_PLATFORM_FIELDS = ['store', 'metadata', 'service_tier'] as const;
+
+export function assertSupported(preset: OpenAICompatiblePreset, request: ChatCompletionRequest): void {
+  for (const feature of preset.unsupported) {
+    const param = FEATURE_USE[feature](request);
+    if (param) throw new UnsupportedParameterError(param, `'${param}' (${feature}) is not supported by ${preset.displayName}`);
+  }
+}
+
+export function buildChatBody(preset: OpenAICompatiblePreset, request: ChatCompletionRequest): Record<string, unknown> {
+  assertSupported(preset, request);
+  const body: Record<string, unknown> = {};
+  // Nulls mean "unset" on the canonical wire; strict servers (Mistral) refuse them.
+  for (const [key, value] of Object.entries(request)) if (value !== null && value !== undefined) body[key] = value;
+
+  const maxTokens = request.max_completion_tokens ?? request.max_tokens;
+  if (preset.maxTokensField !== 'passthrough') {
+    delete body.max_tokens;
+    delete body.max_completion_tokens;
+    if (maxTokens != null) body[preset.maxTokensField] = maxTokens;
+  }
+
+  delete body.stream_options;
+  if (request.stream) {
+    body.stream = true;
+    if (preset.streamOptions) body.stream_options = { include_usage: true };
+  } else {
+    delete body.stream;
+  }
+
+  if (!preset.openaiPlatformFields) for (const field of OPENAI_PLATFORM_FIELDS) delete body[field];
+  for (const [from, to] of Object.entries(preset.renamedFields ?? {})) {
+    if (from in body) {
+      body[to] = body[from];
+      delete body[from];
+    }
+  }
+  return body;
+}
+
+export function buildChatRequest(
+  preset: OpenAICompatiblePreset,
+  request: ChatCompletionRequest,
+  target: UpstreamTarget,
+): UpstreamRequest {
+  const headers = jsonHeaders(preset, target);
+  if (request.stream) headers.accept = 'text/event-stream';
+  return {
+    method: 'POST',
+    url: endpointUrl(preset, target, 'chat/completions', request.model),
+    headers,
+    body: buildChatBody(preset, request),
+  };
+}
