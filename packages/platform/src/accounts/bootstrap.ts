@@ -1,0 +1,43 @@
+// First start: an organization, its first administrator, and the "Default LLM Proxy".
+
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Config } from '../config.js';
+import { ConfigError } from '../config.js';
+import type { Database } from '../db/schema.js';
+import { DEFAULT_PROXY_NAME, createLlmProxy, findDefaultLlmProxy } from '../router/llm-proxies.js';
+import { addMembership, ensurePrimaryOrganization } from './organizations.js';
+import { createUser, findUserByEmail } from './users.js';
+
+export const GENERATED_ADMIN_EMAIL = 'admin@localhost';
+
+export interface BootstrapResult {
+  /** Set only when this start generated the admin password: print it once. */
+  generatedAdmin?: { email: string; password: string };
+  createdAdmin?: string;
+}
+
+export async function bootstrap(db: Kysely<Database>, config: Pick<Config, 'adminEmail' | 'adminPassword'>): Promise<BootstrapResult> {
+  const result: BootstrapResult = {};
+  if (Boolean(config.adminEmail) !== Boolean(config.adminPassword)) {
+    throw new ConfigError('KEYWARD_ADMIN_EMAIL and KEYWARD_ADMIN_PASSWORD must be set together');
+  }
+  const anyUser = await db.selectFrom('users').select('id').limit(1).executeTakeFirst();
+  let admin: { email: string; password: string } | undefined;
+  if (config.adminEmail && config.adminPassword) {
+    if (!(await findUserByEmail(db, config.adminEmail))) admin = { email: config.adminEmail, password: config.adminPassword };
+  } else if (!anyUser) {
+    admin = { email: GENERATED_ADMIN_EMAIL, password: randomBytes(18).toString('base64url') };
+    result.generatedAdmin = admin;
+  }
+  const org = await ensurePrimaryOrganization(db, 'Default Organization');
+  if (admin) {
+    const user = await createUser(db, admin);
+    await addMembership(db, org.id, user.id, 'admin');
+    result.createdAdmin = user.email;
+  }
+  if (!(await findDefaultLlmProxy(db))) {
+    await createLlmProxy(db, { organizationId: org.id, name: DEFAULT_PROXY_NAME, scope: 'org', isDefault: true });
+  }
+  return result;
+}

@@ -1,0 +1,148 @@
+// Sign-in, sign-out and the account home. The OAuth authorization flow sends people here with
+// `return_to` and picks the session up when they come back.
+
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContext } from '../app-context.js';
+import { html } from '../web/html.js';
+import { layout, sendPage } from '../web/layout.js';
+import { cookieOptions, sessionCookieName } from './cookies.js';
+import { CSRF_FIELD, issueCsrfToken, verifyCsrfToken } from './csrf.js';
+import { ACCOUNT_POLICY, IP_POLICY, accountKey, clearFailures, ipKey, lockedFor, recordFailure } from './login-throttle.js';
+import { dummyPasswordHash, verifyPassword } from './passwords.js';
+import { createSession, deleteSession, findSessionUser } from './sessions.js';
+import { findUserByEmail, normalizeEmail } from './users.js';
+
+export const SIGN_IN_PATH = '/sign-in';
+export const SIGN_OUT_PATH = '/sign-out';
+export const ACCOUNT_PATH = '/account';
+
+/** Only same-site paths: an open redirect here would turn sign-in into a phishing tool. */
+export function safeReturnTo(value: unknown): string {
+  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.includes('\\')) return ACCOUNT_PATH;
+  if (/[\u0000-\u001f]/.test(value) || value.length > 2000) return ACCOUNT_PATH;
+  return value;
+}
+
+export function signInUrl(returnTo: string): string {
+  return `${SIGN_IN_PATH}?return_to=${encodeURIComponent(returnTo)}`;
+}
+
+/** The signed-in user of this request, if any. */
+export function currentUser(ctx: AppContext, request: FastifyRequest) {
+  return findSessionUser(ctx.db, request.cookies[sessionCookieName(ctx.config)]);
+}
+
+interface SignInForm {
+  email?: unknown;
+  password?: unknown;
+  return_to?: unknown;
+  [CSRF_FIELD]?: unknown;
+}
+
+function minutes(ms: number): string {
+  const m = Math.ceil(ms / 60_000);
+  return m === 1 ? '1 minute' : `${m} minutes`;
+}
+
+export async function signInRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const renderSignIn = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    options: { returnTo: string; email?: string; error?: string; status?: number },
+  ) => {
+    const csrf = issueCsrfToken(ctx, request, reply);
+    const body = html`
+<h1>Sign in</h1>
+<p class="lead">Use your Keyward account to continue.</p>
+${options.error ? html`<div class="notice error" role="alert">${options.error}</div>` : ''}
+<form method="post" action="${SIGN_IN_PATH}" novalidate>
+  <input type="hidden" name="${CSRF_FIELD}" value="${csrf}">
+  <input type="hidden" name="return_to" value="${options.returnTo}">
+  <label for="email">Email</label>
+  <input id="email" name="email" type="email" autocomplete="username" required value="${options.email ?? ''}" ${options.email ? '' : 'autofocus'}>
+  <label for="password">Password</label>
+  <input id="password" name="password" type="password" autocomplete="current-password" required ${options.email ? 'autofocus' : ''}>
+  <button class="primary block" type="submit">Sign in</button>
+</form>
+<p class="fine">Forgot your password? Ask an administrator of your organization to reset it.</p>`;
+    return sendPage(reply, layout({ title: 'Sign in', body }), { status: options.status ?? 200 });
+  };
+
+  app.get('/', async (request, reply) => reply.redirect((await currentUser(ctx, request)) ? ACCOUNT_PATH : SIGN_IN_PATH, 303));
+
+  app.get<{ Querystring: { return_to?: string } }>(SIGN_IN_PATH, async (request, reply) => {
+    const returnTo = safeReturnTo(request.query.return_to);
+    if (await currentUser(ctx, request)) return reply.redirect(returnTo, 303);
+    return renderSignIn(request, reply, { returnTo });
+  });
+
+  app.post<{ Body: SignInForm }>(SIGN_IN_PATH, async (request, reply) => {
+    const form = (request.body ?? {}) as SignInForm;
+    const returnTo = safeReturnTo(form.return_to);
+    const email = typeof form.email === 'string' ? form.email.trim().slice(0, 254) : '';
+    const password = typeof form.password === 'string' ? form.password : '';
+    if (!verifyCsrfToken(ctx, request, form[CSRF_FIELD])) {
+      return renderSignIn(request, reply, {
+        returnTo,
+        email,
+        status: 403,
+        error: 'Your sign-in form expired or came from another site. Please try again.',
+      });
+    }
+    if (!email || !password) {
+      return renderSignIn(request, reply, { returnTo, email, status: 400, error: 'Enter your email and password.' });
+    }
+    const keys = [accountKey(normalizeEmail(email)), ipKey(request.ip)];
+    const wait = Math.max(...(await Promise.all(keys.map((key) => lockedFor(ctx.db, key)))));
+    if (wait > 0) {
+      reply.header('retry-after', Math.ceil(wait / 1000));
+      return renderSignIn(request, reply, {
+        returnTo,
+        email,
+        status: 429,
+        error: `Too many failed sign-in attempts. Try again in ${minutes(wait)}.`,
+      });
+    }
+    const user = await findUserByEmail(ctx.db, email);
+    const valid = await verifyPassword(user?.password_hash ?? (await dummyPasswordHash()), password);
+    if (!user || !valid || user.disabled_at !== null) {
+      await recordFailure(ctx.db, keys[0]!, ACCOUNT_POLICY);
+      await recordFailure(ctx.db, keys[1]!, IP_POLICY);
+      request.log.info({ event: 'sign_in_failed' }, 'sign-in failed');
+      return renderSignIn(request, reply, { returnTo, email, status: 401, error: 'That email and password do not match.' });
+    }
+    await clearFailures(ctx.db, keys[0]!);
+    const session = await createSession(ctx.db, user.id, ctx.config.sessionTtlSeconds);
+    reply.setCookie(sessionCookieName(ctx.config), session, cookieOptions(ctx.config, ctx.config.sessionTtlSeconds));
+    request.log.info({ event: 'signed_in', userId: user.id }, 'signed in');
+    return reply.redirect(returnTo, 303);
+  });
+
+  app.post<{ Body: { [CSRF_FIELD]?: unknown } }>(SIGN_OUT_PATH, async (request, reply) => {
+    if (!verifyCsrfToken(ctx, request, (request.body ?? {})[CSRF_FIELD])) {
+      return sendPage(
+        reply,
+        layout({ title: 'Sign out', body: html`<h1>Sign out</h1><div class="notice error" role="alert">That request did not come from this site.</div><p><a href="${ACCOUNT_PATH}">Back to your account</a></p>` }),
+        { status: 403 },
+      );
+    }
+    await deleteSession(ctx.db, request.cookies[sessionCookieName(ctx.config)]);
+    reply.clearCookie(sessionCookieName(ctx.config), cookieOptions(ctx.config));
+    return reply.redirect(SIGN_IN_PATH, 303);
+  });
+
+  app.get(ACCOUNT_PATH, async (request, reply) => {
+    const user = await currentUser(ctx, request);
+    if (!user) return reply.redirect(signInUrl(ACCOUNT_PATH), 303);
+    const csrf = issueCsrfToken(ctx, request, reply);
+    const body = html`
+<h1>Your account</h1>
+<p class="lead">Signed in as <strong>${user.email}</strong>.</p>
+<p><a class="button secondary" href="/account/apps">Connected apps</a></p>
+<form method="post" action="${SIGN_OUT_PATH}">
+  <input type="hidden" name="${CSRF_FIELD}" value="${csrf}">
+  <button class="secondary" type="submit">Sign out</button>
+</form>`;
+    return sendPage(reply, layout({ title: 'Your account', body }));
+  });
+}

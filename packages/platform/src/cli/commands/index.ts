@@ -1,0 +1,20 @@
+// Every admin command, in the order `keyward --help` lists them.
+
+import type { AdminCommand } from '../command.js';
+import { keyAdd, keyList } from './keys.js';
+import { migrate } from './migrate.js';
+import { proxyCreate, proxyList } from './proxies.js';
+import { teamAddMember, teamCreate } from './teams.js';
+import { userCreate, userSetPassword } from './users.js';
+
+export const ADMIN_COMMANDS: AdminCommand[] = [
+  userCreate,
+  userSetPassword,
+  teamCreate,
+  teamAddMember,
+  keyAdd,
+  keyList,
+  proxyCreate,
+  proxyList,
+  migrate,
+];

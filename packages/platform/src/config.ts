@@ -1,0 +1,118 @@
+// Every setting Keyward reads, with its default and why, in one place. The README's
+// configuration table is this file in prose; keep them together.
+
+import { resolve } from 'node:path';
+
+export interface Config {
+  /** TCP port to listen on. */
+  port: number;
+  /** Interface to bind. */
+  host: string;
+  /** The URL users and apps reach Keyward at; the OAuth issuer. No trailing slash. */
+  publicUrl: string;
+  /** `postgres://…` to use PostgreSQL; unset for the embedded SQLite database. */
+  databaseUrl: string | undefined;
+  /** Where the SQLite database and generated secrets live. */
+  dataDir: string;
+  /** First-start administrator (creates the organization, this admin, and the default proxy). */
+  adminEmail: string | undefined;
+  adminPassword: string | undefined;
+  logLevel: string;
+  /** Base64 of 32 bytes; encrypts provider keys and shared secrets. Generated under dataDir when unset. */
+  encryptionKey: string | undefined;
+  /** Trust X-Forwarded-* from a reverse proxy (for client IPs in rate limits and logs). */
+  trustProxy: boolean;
+  /** Wait for the first byte and between two chunks of an upstream answer. */
+  upstreamTimeoutMs: number;
+  /** Wait for the TCP/TLS connection to a provider. */
+  upstreamConnectTimeoutMs: number;
+  /** Largest accepted router request body (images arrive inline as base64). */
+  routerBodyLimitBytes: number;
+  /** Access token lifetime. */
+  accessTokenTtlSeconds: number;
+  /** Refresh token lifetime (rotated on every use). */
+  refreshTokenTtlSeconds: number;
+  /** Dynamic client registration: `open` (anyone), `token` (needs KEYWARD_REGISTRATION_TOKEN), `off`. */
+  registration: 'open' | 'token' | 'off';
+  registrationToken: string | undefined;
+  /** How long a signed-in browser session lasts. */
+  sessionTtlSeconds: number;
+  /** Shutdown waits this long for in-flight requests (streams included) before closing them. */
+  shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function url(name: string, raw: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be an absolute URL, got "${raw}"`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new ConfigError(`${name} must be an http(s) URL, got "${raw}"`);
+  }
+  if (parsed.search || parsed.hash) throw new ConfigError(`${name} must not have a query or fragment`);
+  return parsed.href.replace(/\/+$/, '');
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const port = integer(env, 'PORT', 9000, 0, 65535);
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must be a postgres:// URL (leave it unset for the embedded SQLite database)');
+  }
+  const registration = (env.KEYWARD_REGISTRATION || 'open') as Config['registration'];
+  if (!['open', 'token', 'off'].includes(registration)) {
+    throw new ConfigError(`KEYWARD_REGISTRATION must be open, token or off, got "${registration}"`);
+  }
+  const registrationToken = env.KEYWARD_REGISTRATION_TOKEN || undefined;
+  if (registration === 'token' && !registrationToken) {
+    throw new ConfigError('KEYWARD_REGISTRATION=token needs KEYWARD_REGISTRATION_TOKEN');
+  }
+  return {
+    port,
+    host: env.HOST || '0.0.0.0',
+    publicUrl: url('PUBLIC_URL', env.PUBLIC_URL || `http://localhost:${port}`),
+    databaseUrl,
+    dataDir: resolve(env.KEYWARD_DATA_DIR || './data'),
+    adminEmail: env.KEYWARD_ADMIN_EMAIL || undefined,
+    adminPassword: env.KEYWARD_ADMIN_PASSWORD || undefined,
+    logLevel: env.KEYWARD_LOG_LEVEL || 'info',
+    encryptionKey: env.KEYWARD_ENCRYPTION_KEY || undefined,
+    trustProxy: boolean(env, 'KEYWARD_TRUST_PROXY', false),
+    // Reasoning models can think for minutes before their first token.
+    upstreamTimeoutMs: integer(env, 'KEYWARD_UPSTREAM_TIMEOUT_MS', 600_000, 100, 3_600_000),
+    upstreamConnectTimeoutMs: integer(env, 'KEYWARD_UPSTREAM_CONNECT_TIMEOUT_MS', 10_000, 100, 120_000),
+    routerBodyLimitBytes: integer(env, 'KEYWARD_ROUTER_BODY_LIMIT_BYTES', 20 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+    accessTokenTtlSeconds: integer(env, 'KEYWARD_ACCESS_TOKEN_TTL_SECONDS', 3600, 30, 86_400),
+    refreshTokenTtlSeconds: integer(env, 'KEYWARD_REFRESH_TOKEN_TTL_SECONDS', 30 * 86_400, 300, 365 * 86_400),
+    registration,
+    registrationToken,
+    sessionTtlSeconds: integer(env, 'KEYWARD_SESSION_TTL_SECONDS', 7 * 86_400, 300, 90 * 86_400),
+    shutdownGraceMs: integer(env, 'KEYWARD_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+  };
+}

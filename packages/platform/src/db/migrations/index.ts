@@ -1,0 +1,23 @@
+// The ordered list of migrations. Append; never edit one that has shipped.
+
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { foundation } from './0001-foundation.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface KeywardMigration {
+  name: string;
+  up(db: Kysely<any>, dialect: Dialect): Promise<void>;
+}
+
+const migrations: KeywardMigration[] = [foundation];
+
+export function migrationProvider(dialect: Dialect): MigrationProvider {
+  return {
+    async getMigrations() {
+      const out: Record<string, Migration> = {};
+      for (const m of migrations) out[m.name] = { up: (db) => m.up(db, dialect) };
+      return out;
+    },
+  };
+}

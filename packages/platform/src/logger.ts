@@ -1,0 +1,30 @@
+// pino options: JSON lines, a request id on every line, and secrets redacted wherever they could
+// appear (auth headers, cookies, form passwords, provider keys).
+
+import type { LoggerOptions } from 'pino';
+
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'req.headers["api-key"]',
+  'req.headers["x-goog-api-key"]',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.apiKey',
+  '*.api_key',
+  '*.client_secret',
+  '*.access_token',
+  '*.refresh_token',
+  '*.code_verifier',
+  '*.secret',
+];
+
+export function loggerOptions(level: string): LoggerOptions {
+  return {
+    level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    base: { service: 'keyward' },
+    timestamp: () => `,"time":"${new Date().toISOString()}"`,
+  };
+}

@@ -1,0 +1,56 @@
+// `npm start`: run the platform until SIGTERM/SIGINT, then stop accepting, let in-flight
+// requests finish (bounded by KEYWARD_SHUTDOWN_GRACE_MS) and close the database.
+
+import { ConfigError, loadConfig } from './config.js';
+import { markShuttingDown } from './health-routes.js';
+import { startPlatform } from './platform.js';
+import { SIGN_IN_PATH } from './accounts/sign-in-routes.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const platform = await startPlatform(config);
+  const { app, ctx } = platform;
+  await app.listen({ port: config.port, host: config.host });
+  ctx.log.info({ publicUrl: config.publicUrl, database: ctx.storage.dialect }, `Keyward is listening on ${config.publicUrl}`);
+  const generated = platform.bootstrap.generatedAdmin;
+  if (generated) {
+    // Printed to the terminal once, never logged: it is a password.
+    process.stderr.write(
+      `\n  Keyward created the administrator ${generated.email} with the password:\n\n      ${generated.password}\n\n` +
+        `  Sign in at ${config.publicUrl}${SIGN_IN_PATH}. To change it:\n` +
+        `      npx keyward user set-password --email ${generated.email} --password '<new password>'\n` +
+        `  or start with KEYWARD_ADMIN_EMAIL and KEYWARD_ADMIN_PASSWORD set.\n\n`,
+    );
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    markShuttingDown();
+    ctx.log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      ctx.log.warn('grace period over; closing open connections');
+      app.server.closeAllConnections();
+    }, config.shutdownGraceMs);
+    force.unref();
+    try {
+      await platform.close();
+      process.exitCode = 0;
+    } catch (error) {
+      ctx.log.error({ err: error }, 'shutdown failed');
+      process.exitCode = 1;
+    }
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`keyward: ${error.message}\n`);
+  } else {
+    process.stderr.write(`keyward: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  }
+  process.exit(1);
+});

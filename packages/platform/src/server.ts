@@ -1,0 +1,54 @@
+// The platform, as a list of what it is. Each feature is a plugin given the AppContext.
+
+import { randomUUID } from 'node:crypto';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { signInRoutes } from './accounts/sign-in-routes.js';
+import type { AppContext } from './app-context.js';
+import { healthRoutes } from './health-routes.js';
+import { registerAuthorizationServer } from './oauth/index.js';
+import { registerModelRouter } from './router/index.js';
+import { STYLESHEET, STYLESHEET_PATH } from './web/styles.js';
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.log as FastifyBaseLogger,
+    trustProxy: ctx.config.trustProxy,
+    requestIdHeader: 'x-request-id',
+    // A caller's request id is kept only if it is short and plain; otherwise we make one.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    requestIdLogLabel: 'requestId',
+    disableRequestLogging: false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(cookie);
+  await app.register(healthRoutes, ctx);
+  app.get(STYLESHEET_PATH, async (_request, reply) =>
+    reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET),
+  );
+
+  // Keyward's own HTML forms (urlencoded bodies) live in their own scope, so that the OAuth
+  // and router scopes keep full control of how their bodies are read.
+  await app.register(async (pages) => {
+    await pages.register(formbody, { bodyLimit: 64 * 1024 });
+    await signInRoutes(pages, ctx);
+  });
+
+  // The authorization server (oidc-provider on /api/auth/oauth2/*, consent, connected apps) and
+  // the Model Router, which authenticates callers only through the server's bearer check.
+  const { authenticateBearer } = await registerAuthorizationServer(app, ctx);
+  await registerModelRouter(app, ctx, { authenticateBearer });
+
+  return app;
+}

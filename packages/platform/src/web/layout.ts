@@ -1,0 +1,47 @@
+// The shell of every Keyward page and the headers that protect it.
+
+import type { FastifyReply } from 'fastify';
+import { html, type RawHtml } from './html.js';
+import { STYLESHEET_PATH } from './styles.js';
+
+export function layout(options: { title: string; body: RawHtml; wide?: boolean }): string {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${options.title} · Keyward</title>
+<link rel="stylesheet" href="${STYLESHEET_PATH}">
+</head>
+<body>
+<a class="brand" href="/"><span class="brand-mark" aria-hidden="true">K</span>Keyward</a>
+<main class="card${options.wide ? ' wide' : ''}">
+${options.body}
+</main>
+</body>
+</html>`.value;
+}
+
+export interface PageOptions {
+  status?: number;
+  /** Extra origins a form on this page may lead to (the consent form ends in the app's redirect). */
+  formActionOrigins?: string[];
+}
+
+/** Sends an HTML page that cannot be framed, cached or made to run script. */
+export function sendPage(reply: FastifyReply, page: string, options: PageOptions = {}): FastifyReply {
+  const formAction = ["'self'", ...(options.formActionOrigins ?? [])].join(' ');
+  return reply
+    .code(options.status ?? 200)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header(
+      'content-security-policy',
+      `default-src 'none'; style-src 'self'; img-src 'self' data:; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
+    )
+    .header('x-frame-options', 'DENY')
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'no-referrer')
+    .header('cache-control', 'no-store')
+    .send(page);
+}

@@ -1,0 +1,61 @@
+// The one stylesheet of Keyward's own pages (sign-in, consent, account), served from /assets so
+// the Content-Security-Policy can forbid inline styles and scripts.
+
+export const STYLESHEET_PATH = '/assets/keyward.css';
+
+export const STYLESHEET = `
+:root {
+  --ink: #111827; --muted: #4b5563; --faint: #6b7280; --line: #e5e7eb; --paper: #ffffff;
+  --wash: #f3f4f6; --brand: #1d4ed8; --brand-ink: #ffffff; --danger: #b91c1c; --danger-wash: #fef2f2;
+  --warn: #92400e; --warn-wash: #fffbeb; --ok: #166534; --ok-wash: #f0fdf4; --radius: 12px;
+  color-scheme: light;
+}
+* { box-sizing: border-box; }
+html { font-family: ui-sans-serif, system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+  font-size: 16px; line-height: 1.5; color: var(--ink); background: var(--wash); }
+body { margin: 0; min-height: 100vh; display: flex; flex-direction: column; align-items: center; padding: 48px 16px; }
+.brand { display: flex; align-items: center; gap: 10px; font-weight: 650; font-size: 18px; letter-spacing: -0.01em;
+  color: var(--ink); text-decoration: none; margin-bottom: 24px; }
+.brand-mark { width: 28px; height: 28px; border-radius: 8px; background: var(--brand); color: var(--brand-ink);
+  display: grid; place-items: center; font-size: 15px; font-weight: 700; }
+.card { width: 100%; max-width: 440px; background: var(--paper); border: 1px solid var(--line); border-radius: var(--radius);
+  padding: 32px; box-shadow: 0 1px 2px rgba(0,0,0,.04), 0 8px 24px rgba(0,0,0,.04); }
+.card.wide { max-width: 720px; }
+h1 { font-size: 22px; line-height: 1.3; margin: 0 0 8px; letter-spacing: -0.015em; }
+h2 { font-size: 16px; margin: 24px 0 8px; }
+p { margin: 0 0 16px; color: var(--muted); }
+.lead { font-size: 15px; }
+label { display: block; font-weight: 560; font-size: 14px; margin: 16px 0 6px; }
+input[type=email], input[type=password], input[type=text] { width: 100%; font: inherit; padding: 10px 12px;
+  border: 1px solid #d1d5db; border-radius: 8px; background: #fff; color: var(--ink); }
+input:focus-visible, button:focus-visible, a:focus-visible { outline: 3px solid rgba(29,78,216,.35); outline-offset: 2px; }
+button, .button { font: inherit; font-weight: 600; border-radius: 8px; padding: 10px 16px; border: 1px solid transparent;
+  cursor: pointer; text-decoration: none; display: inline-flex; justify-content: center; align-items: center; }
+.primary { background: var(--brand); color: var(--brand-ink); }
+.primary:hover { background: #1e40af; }
+.secondary { background: #fff; color: var(--ink); border-color: #d1d5db; }
+.secondary:hover { background: var(--wash); }
+.danger { background: #fff; color: var(--danger); border-color: #fecaca; }
+.block { width: 100%; margin-top: 24px; }
+.actions { display: flex; gap: 12px; margin-top: 24px; }
+.actions > * { flex: 1; }
+.notice { border-radius: 8px; padding: 12px 14px; font-size: 14px; margin: 0 0 16px; }
+.notice.error { background: var(--danger-wash); color: var(--danger); border: 1px solid #fecaca; }
+.notice.warn { background: var(--warn-wash); color: var(--warn); border: 1px solid #fde68a; }
+.notice.ok { background: var(--ok-wash); color: var(--ok); border: 1px solid #bbf7d0; }
+.app { display: flex; gap: 14px; align-items: center; margin-bottom: 20px; }
+.app-mark { width: 44px; height: 44px; border-radius: 10px; background: var(--wash); border: 1px solid var(--line);
+  display: grid; place-items: center; font-weight: 700; color: var(--muted); font-size: 18px; flex: none; }
+.app-name { font-weight: 650; font-size: 17px; }
+.app-host { color: var(--faint); font-size: 14px; word-break: break-all; }
+ul.scopes { list-style: none; padding: 0; margin: 0 0 8px; border: 1px solid var(--line); border-radius: 10px; }
+ul.scopes li { padding: 12px 14px; border-top: 1px solid var(--line); }
+ul.scopes li:first-child { border-top: 0; }
+.scope-name { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; color: var(--faint); }
+.fine { font-size: 13px; color: var(--faint); margin-top: 20px; }
+table { width: 100%; border-collapse: collapse; font-size: 14px; }
+th, td { text-align: left; padding: 10px 8px; border-top: 1px solid var(--line); vertical-align: top; }
+th { color: var(--faint); font-weight: 560; border-top: 0; }
+.who { color: var(--faint); font-size: 14px; margin-top: 16px; }
+code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 13px; }
+`;
