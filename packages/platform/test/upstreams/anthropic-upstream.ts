@@ -52,9 +52,14 @@ export async function startAnthropicUpstream(): Promise<MockUpstream> {
   });
 }
 
-/** The real API's answers to a missing key and a missing version header. */
+/**
+ * The real API's answers to a missing key and a missing version header. The key arrives as
+ * `x-api-key` (the documented header, what the adapter sends) or as `Authorization: Bearer`
+ * (what @anthropic-ai/sdk 1.x sends, with `anthropic-version: 2026-10-21`).
+ */
 function rejectedHeaders(request: RecordedRequest, res: ServerResponse): boolean {
-  if (!request.headers['x-api-key']) {
+  const bearer = /^Bearer\s+\S/i.test(request.headers.authorization ?? '');
+  if (!request.headers['x-api-key'] && !bearer) {
     writeError(res, 401, 'authentication_error', 'x-api-key header is required');
     return true;
   }
