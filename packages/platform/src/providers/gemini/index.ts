@@ -1,0 +1,28 @@
+// Google's Gemini API (generativelanguage.googleapis.com) behind the canonical OpenAI wire.
+
+import type { ProviderAdapter } from '../provider-adapter.js';
+import { GEMINI_DEFAULT_BASE_URL } from './api.js';
+import { geminiEmbeddingsAdapter } from './embeddings.js';
+import { parseGeminiError } from './errors.js';
+import { geminiModelListAdapter } from './models.js';
+import { buildGenerateContentRequest } from './request.js';
+import { parseGenerateContentResponse } from './response.js';
+import { createGeminiStreamTranslator } from './stream.js';
+
+export { GEMINI_DEFAULT_BASE_URL } from './api.js';
+
+export const geminiAdapter: ProviderAdapter = {
+  id: 'gemini',
+  displayName: 'Google Gemini',
+  defaultBaseUrl: GEMINI_DEFAULT_BASE_URL,
+  apiKeyRequired: true,
+  chat: {
+    buildRequest: buildGenerateContentRequest,
+    parseResponse: parseGenerateContentResponse,
+    createStreamTranslator: createGeminiStreamTranslator,
+    streamFraming: 'sse',
+  },
+  embeddings: geminiEmbeddingsAdapter,
+  models: geminiModelListAdapter,
+  parseError: parseGeminiError,
+};
