@@ -92,7 +92,7 @@ describe('round trip through the Anthropic upstream', () => {
     const response = await send(anthropicAdapter.chat.buildRequest(ask(), target));
     expect(response.status).toBe(429);
     expect(response.headers.get('retry-after')).toBe('17');
-    const body = await response.json();
+    const body = (await response.json()) as { error: { message: string } };
     expect(body).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' }, request_id: expect.stringMatching(/^req_/) });
     expect(anthropicAdapter.parseError(429, body)).toEqual({ type: 'rate_limit_error', message: body.error.message });
   });

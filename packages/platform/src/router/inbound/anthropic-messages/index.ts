@@ -1,0 +1,13 @@
+// The Anthropic Messages inbound format: what the router calls on `/v1/messages` routes.
+
+export { anthropicMessagesRequestSchema } from './schema.js';
+export { anthropicToChatRequest } from './request.js';
+export { chatCompletionToAnthropicMessage } from './response.js';
+export { type AnthropicStreamEncoder, createAnthropicStreamEncoder, encodeAnthropicStreamError } from './stream.js';
+export { anthropicErrorBody, anthropicErrorType, InvalidToolArgumentsError } from './errors.js';
+export {
+  type AnthropicStreamUsageReader,
+  buildAnthropicPassthroughRequest,
+  createAnthropicStreamUsageReader,
+  readAnthropicUsage,
+} from './passthrough.js';

@@ -1,0 +1,87 @@
+// JSON Schema of the Messages request body, for Fastify/ajv route validation. It checks shape
+// only; request.ts refuses, by name, fields that are well-formed but cannot be translated.
+// Top-level unknown fields are refused: register the route with ajv `removeAdditional: false`,
+// or Fastify's default silently strips them instead.
+
+const textBlock = {
+  type: 'object',
+  required: ['type', 'text'],
+  properties: { type: { const: 'text' }, text: { type: 'string' } },
+} as const;
+
+const contentBlock = {
+  type: 'object',
+  required: ['type'],
+  properties: { type: { type: 'string' } },
+} as const;
+
+export const anthropicMessagesRequestSchema = {
+  type: 'object',
+  required: ['model', 'max_tokens', 'messages'],
+  additionalProperties: false,
+  properties: {
+    model: { type: 'string', minLength: 1 },
+    max_tokens: { type: 'integer', minimum: 1 },
+    messages: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['role', 'content'],
+        properties: {
+          role: { enum: ['user', 'assistant'] },
+          content: { anyOf: [{ type: 'string' }, { type: 'array', items: contentBlock }] },
+        },
+      },
+    },
+    system: { anyOf: [{ type: 'string' }, { type: 'array', items: textBlock }] },
+    metadata: { type: 'object', properties: { user_id: { type: ['string', 'null'] } } },
+    stop_sequences: { type: 'array', items: { type: 'string' } },
+    stream: { type: 'boolean' },
+    temperature: { type: 'number', minimum: 0, maximum: 1 },
+    top_p: { type: 'number', minimum: 0, maximum: 1 },
+    top_k: { type: 'integer', minimum: 0 },
+    tools: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name'],
+        properties: {
+          type: { type: 'string' },
+          name: { type: 'string', minLength: 1 },
+          description: { type: 'string' },
+          input_schema: { type: 'object' },
+          strict: { type: 'boolean' },
+        },
+      },
+    },
+    tool_choice: {
+      type: 'object',
+      required: ['type'],
+      properties: {
+        type: { enum: ['auto', 'any', 'tool', 'none'] },
+        name: { type: 'string' },
+        disable_parallel_tool_use: { type: 'boolean' },
+      },
+      if: { properties: { type: { const: 'tool' } } },
+      then: { required: ['type', 'name'] },
+    },
+    thinking: {
+      type: 'object',
+      required: ['type'],
+      properties: { type: { enum: ['enabled', 'adaptive', 'disabled'] }, budget_tokens: { type: 'integer' } },
+    },
+    output_config: {
+      type: 'object',
+      properties: {
+        effort: { type: ['string', 'null'] },
+        format: {
+          anyOf: [
+            { type: 'null' },
+            { type: 'object', required: ['type'], properties: { type: { type: 'string' }, schema: { type: 'object' } } },
+          ],
+        },
+      },
+    },
+    service_tier: { enum: ['auto', 'standard_only'] },
+  },
+} as const;
