@@ -2,6 +2,8 @@
 
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import { foundation } from './0001-foundation.js';
+import { oauth } from './0002-oauth.js';
+import { usage } from './0003-usage.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -10,7 +12,7 @@ export interface KeywardMigration {
   up(db: Kysely<any>, dialect: Dialect): Promise<void>;
 }
 
-const migrations: KeywardMigration[] = [foundation];
+const migrations: KeywardMigration[] = [foundation, oauth, usage];
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {
