@@ -29,11 +29,12 @@ export const anthropicMessagesRequestSchema = {
         required: ['role', 'content'],
         properties: {
           role: { enum: ['user', 'assistant'] },
-          content: { anyOf: [{ type: 'string' }, { type: 'array', items: contentBlock }] },
+          // A type list, not anyOf: with Fastify's coerceTypes, anyOf branches coerce data for each other.
+          content: { type: ['string', 'array'], items: contentBlock },
         },
       },
     },
-    system: { anyOf: [{ type: 'string' }, { type: 'array', items: textBlock }] },
+    system: { type: ['string', 'array'], items: textBlock },
     metadata: { type: 'object', properties: { user_id: { type: ['string', 'null'] } } },
     stop_sequences: { type: 'array', items: { type: 'string' } },
     stream: { type: 'boolean' },
@@ -74,12 +75,7 @@ export const anthropicMessagesRequestSchema = {
       type: 'object',
       properties: {
         effort: { type: ['string', 'null'] },
-        format: {
-          anyOf: [
-            { type: 'null' },
-            { type: 'object', required: ['type'], properties: { type: { type: 'string' }, schema: { type: 'object' } } },
-          ],
-        },
+        format: { type: ['object', 'null'], required: ['type'], properties: { type: { type: 'string' }, schema: { type: 'object' } } },
       },
     },
     service_tier: { enum: ['auto', 'standard_only'] },
