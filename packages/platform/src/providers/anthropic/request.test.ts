@@ -45,7 +45,7 @@ describe('canonical request → Anthropic Messages request', () => {
     },
     {
       name: 'one system message stays a string; max_completion_tokens wins over max_tokens',
-      request: { model, max_tokens: 10, max_completion_tokens: 20, messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }] },
+      request: { model, max_tokens: 10, max_completion_tokens: 20, messages: [{ role: 'system', content: 'Be brief.' }, { role: 'system', content: '' }, { role: 'user', content: 'Hi' }] },
       expected: { model, max_tokens: 20, system: 'Be brief.', messages: [{ role: 'user', content: 'Hi' }] },
     },
     {

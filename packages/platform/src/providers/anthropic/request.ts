@@ -164,7 +164,8 @@ function toAnthropicMessages(messages: ChatMessage[]): { system: AnthropicTextBl
     switch (message.role) {
       case 'system':
       case 'developer':
-        system.push(...textBlocks(message.content));
+        // Anthropic rejects empty system text blocks; an empty instruction says nothing.
+        system.push(...textBlocks(message.content).filter((block) => block.text !== ''));
         break;
       case 'user':
         append('user', userBlocks(message.content, `messages[${i}]`));
