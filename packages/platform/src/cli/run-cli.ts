@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '../config.js';
 import { KeywardError } from '../errors.js';
-import { openContext } from '../platform.js';
+import { openContext } from '../open-context.js';
 import { UsageError, type AdminCommand } from './command.js';
 import { ADMIN_COMMANDS } from './commands/index.js';
 

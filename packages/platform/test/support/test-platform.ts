@@ -2,22 +2,20 @@
 // PostgreSQL database when KEYWARD_TEST_DATABASE_URL is set), a real port on loopback, and the
 // log lines captured so tests can assert what was (not) logged.
 
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import pino from 'pino';
 import { loadConfig, type Config } from '../../src/config.js';
 import { loggerOptions } from '../../src/logger.js';
 import { startPlatform, type Platform } from '../../src/platform.js';
 import { findDefaultLlmProxy } from '../../src/router/llm-proxies.js';
+import { createTestDatabase } from './test-database.js';
+
+export { createTestDatabase };
 
 export const TEST_ADMIN = { email: 'admin@example.com', password: 'correct horse battery staple' };
 
-export const testEngine = (): 'postgres' | 'sqlite' => (process.env.KEYWARD_TEST_DATABASE_URL ? 'postgres' : 'sqlite');
+export { testEngine } from './test-database.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -28,31 +26,6 @@ export async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-/** A fresh, empty database for one test: a data dir, plus a PostgreSQL database when testing on PG. */
-export async function createTestDatabase(): Promise<{ dataDir: string; databaseUrl: string | undefined; drop(): Promise<void> }> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'keyward-test-'));
-  const adminUrl = process.env.KEYWARD_TEST_DATABASE_URL;
-  if (!adminUrl) return { dataDir, databaseUrl: undefined, drop: () => rm(dataDir, { recursive: true, force: true }) };
-  const name = `keyward_t_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    dataDir,
-    databaseUrl: url.href,
-    async drop() {
-      const client = new pg.Client({ connectionString: adminUrl });
-      await client.connect();
-      await client.query(`drop database if exists ${name} with (force)`);
-      await client.end();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
 }
 
 export interface TestPlatform {

@@ -1,0 +1,27 @@
+// Storage, migrations, secrets and the change feed: everything but HTTP. The server and the
+// admin CLI both start from here.
+
+import pino, { type Logger } from 'pino';
+import type { AppContext } from './app-context.js';
+import type { Config } from './config.js';
+import { startChangeFeed } from './db/change-log.js';
+import { migrateToLatest, openStorage } from './db/database.js';
+import { loggerOptions } from './logger.js';
+import { loadEncryptionKey, randomSecret, sharedSecret } from './secrets/instance-secrets.js';
+import { SealedBox } from './secrets/sealed-box.js';
+
+export async function openContext(config: Config, log: Logger = pino(loggerOptions(config.logLevel))) {
+  const storage = openStorage(config);
+  try {
+    await migrateToLatest(storage);
+    const box = new SealedBox(await loadEncryptionKey(config));
+    const cookieKey = Buffer.from(await sharedSecret(storage.db, box, 'cookie_key', () => randomSecret(32)), 'base64url');
+    const changes = await startChangeFeed(storage.db);
+    const ctx: AppContext = { config, storage, db: storage.db, box, cookieKey, changes, log };
+    return ctx;
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+}
+

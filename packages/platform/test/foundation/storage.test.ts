@@ -1,0 +1,89 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrateToLatest, openStorage, type Storage } from '../../src/db/database.js';
+import { migrationProvider } from '../../src/db/migrations/index.js';
+import { addProviderKey, openProviderKeySecret } from '../../src/keys/provider-keys.js';
+import { ensurePrimaryOrganization } from '../../src/accounts/organizations.js';
+import { loadEncryptionKey, ENCRYPTION_KEY_FILE } from '../../src/secrets/instance-secrets.js';
+import { SealedBox } from '../../src/secrets/sealed-box.js';
+import { createTestDatabase, testEngine } from '../support/test-database.js';
+
+let database: Awaited<ReturnType<typeof createTestDatabase>>;
+let storage: Storage;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  storage = openStorage(database);
+});
+afterAll(async () => {
+  await storage.close();
+  await database.drop();
+});
+
+describe(`migrations on ${testEngine()}`, () => {
+  it('bring an empty database to the latest schema, then have nothing left to do', async () => {
+    const all = Object.keys(await migrationProvider(storage.dialect).getMigrations());
+    expect(await migrateToLatest(storage)).toEqual(all);
+    expect(await migrateToLatest(storage)).toEqual([]);
+    for (const table of ['organizations', 'users', 'memberships', 'teams', 'team_members', 'sessions', 'provider_keys', 'llm_proxies', 'instance_secrets', 'change_log']) {
+      const row = await sql<{ n: number }>`select count(*) as n from ${sql.table(table)}`.execute(storage.db);
+      expect(Number(row.rows[0]!.n)).toBe(0);
+    }
+  });
+
+  it('enforce case-insensitive unique emails and valid scopes in the database itself', async () => {
+    const now = Date.now();
+    const user = { email: 'A@x.io', email_normalized: 'a@x.io', password_hash: 'h', created_at: now, disabled_at: null };
+    await storage.db.insertInto('users').values({ id: 'u1', ...user }).execute();
+    await expect(storage.db.insertInto('users').values({ id: 'u2', ...user, email: 'a@X.io' }).execute()).rejects.toThrow();
+    const org = await ensurePrimaryOrganization(storage.db);
+    await expect(
+      storage.db
+        .insertInto('llm_proxies')
+        .values({ id: 'p', organization_id: org.id, name: 'n', scope: 'galaxy' as 'org', team_id: null, user_id: null, is_default: 0, created_at: now, updated_at: now })
+        .execute(),
+    ).rejects.toThrow();
+  });
+});
+
+describe('provider-key secrets at rest', () => {
+  const secret = 'sk-proj-SUPERSECRET-abcdefghijklmnopqrstuvwxyz0123';
+
+  it('are sealed with AES-256-GCM: unreadable in the database, readable with the key, bound to their row', async () => {
+    const box = new SealedBox(await loadEncryptionKey({ dataDir: database.dataDir }));
+    const org = await ensurePrimaryOrganization(storage.db);
+    const key = await addProviderKey(storage.db, box, { organizationId: org.id, provider: 'openai', apiKey: secret, scope: 'org' });
+    expect(key.last4).toBe('0123');
+    expect(JSON.stringify(key)).not.toContain('SUPERSECRET');
+
+    const row = await storage.db.selectFrom('provider_keys').selectAll().where('id', '=', key.id).executeTakeFirstOrThrow();
+    expect(JSON.stringify(row)).not.toContain('SUPERSECRET');
+    expect(openProviderKeySecret(box, row)).toBe(secret);
+    // The same sealed value under another row's id does not open.
+    expect(() => openProviderKeySecret(box, { ...row, id: 'another-key' })).toThrow();
+
+    if (storage.dialect === 'sqlite') {
+      await sql`pragma wal_checkpoint(TRUNCATE)`.execute(storage.db);
+      for (const file of ['keyward.sqlite', 'keyward.sqlite-wal']) {
+        const bytes = await readFile(join(database.dataDir, file)).catch(() => Buffer.alloc(0));
+        expect(bytes.includes(Buffer.from('SUPERSECRET'))).toBe(false);
+      }
+    } else {
+      const dump = await sql<{ t: string }>`select provider_keys::text as t from provider_keys`.execute(storage.db);
+      expect(dump.rows.map((r) => r.t).join('\n')).not.toContain('SUPERSECRET');
+    }
+  });
+
+  it('use a data-encryption key generated once, in a 0600 file inside a 0700 data dir', async () => {
+    const file = join(database.dataDir, ENCRYPTION_KEY_FILE);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const again = await loadEncryptionKey({ dataDir: database.dataDir });
+    expect(again.toString('base64') + '\n').toBe(await readFile(file, 'utf8'));
+  });
+
+  it('refuse a malformed KEYWARD_ENCRYPTION_KEY', async () => {
+    await expect(loadEncryptionKey({ dataDir: database.dataDir, encryptionKey: 'c2hvcnQ=' })).rejects.toThrow(/32 bytes/);
+  });
+});
