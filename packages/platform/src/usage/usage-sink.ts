@@ -4,7 +4,8 @@
 
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { toUsageRow, type UsageRecord, type UsageTables } from './usage-record.js';
+import type { Database } from '../db/schema.js';
+import { toUsageRow, type UsageRecord } from './usage-record.js';
 
 export interface UsageSink {
   record(record: UsageRecord): void;
@@ -23,7 +24,7 @@ export interface UsageSinkOptions {
   maxQueued?: number;
 }
 
-export function createUsageSink(db: Kysely<UsageTables>, log: Logger, options: UsageSinkOptions = {}): UsageSink {
+export function createUsageSink(db: Kysely<Database>, log: Logger, options: UsageSinkOptions = {}): UsageSink {
   const flushIntervalMs = options.flushIntervalMs ?? 1000;
   const batchSize = options.batchSize ?? 200;
   const maxQueued = options.maxQueued ?? 100_000;

@@ -1,0 +1,106 @@
+// A canonical chat call from end to end, whatever the inbound format: pick the model's adapter and
+// keys, build the provider request, call with failover, and translate the answer — whole, or as
+// canonical chunks that are translated one upstream event at a time, never buffered.
+
+import { resolveProviderKey } from '../../keys/resolve-provider-key.js';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../../providers/openai-chat.js';
+import { UpstreamStreamError } from '../../providers/provider-adapter.js';
+import type { RouterCaller } from '../access/authorize-proxy.js';
+import type { UsageMeter } from '../metering.js';
+import { resolveModelId, type QualifiedModel } from '../model-id.js';
+import type { RouterContext } from '../router-context.js';
+import { UpstreamFailure } from '../upstream/upstream-client.js';
+import { UpstreamRouterError, upstreamFailureError } from '../upstream/upstream-errors.js';
+import { readJsonBody, readUpstreamEvents, sendToProvider, targetOf, withKeyFailover, type ProviderCall } from '../upstream/provider-call.js';
+
+export interface ChatPlan {
+  qualified: QualifiedModel;
+  /** The canonical request with the provider's own model id. */
+  request: ChatCompletionRequest;
+  call: ProviderCall;
+}
+
+/** Resolves model, provider and keys; `body.model` is the caller's "provider:model". */
+export async function planChat(
+  router: RouterContext,
+  caller: RouterCaller,
+  body: ChatCompletionRequest,
+  signal: AbortSignal,
+  meter: UsageMeter,
+): Promise<ChatPlan> {
+  const qualified = await resolveModelId(router, caller, body.model);
+  meter.provider = qualified.provider;
+  meter.model = qualified.model;
+  const keys = await resolveProviderKey(router.keys, { organizationId: caller.organizationId, provider: qualified.provider, caller: caller.keyCaller });
+  const request: ChatCompletionRequest = { ...body, model: qualified.model };
+  // Refuse an untranslatable field before any network call.
+  qualified.adapter.chat.buildRequest(request, targetOf(keys[0]!));
+  return { qualified, request, call: { adapter: qualified.adapter, keys, signal, meter, log: router.app.log } };
+}
+
+/** The model id the caller sees in answers: provider-qualified, like the one it sent. */
+export const qualify = (plan: ChatPlan, model: string) => (model.startsWith(`${plan.qualified.provider}:`) ? model : `${plan.qualified.provider}:${model}`);
+
+export async function completeChat(router: RouterContext, plan: ChatPlan): Promise<ChatCompletion> {
+  const request: ChatCompletionRequest = { ...plan.request, stream: false };
+  delete request.stream_options;
+  const completion = await withKeyFailover(plan.call, async (key) => {
+    const response = await sendToProvider(router.upstream, plan.call, key, plan.qualified.adapter.chat.buildRequest(request, targetOf(key)));
+    const body = await readJsonBody(plan.call, response);
+    return plan.qualified.adapter.chat.parseResponse(body, request);
+  });
+  plan.call.meter.markFirstToken();
+  if (completion.usage) plan.call.meter.usage = completion.usage;
+  return { ...completion, model: qualify(plan, completion.model || plan.qualified.model) };
+}
+
+export interface ChatStream {
+  /** Chunks already read before anything was sent to the caller (at least one, unless the answer was empty). */
+  first: ChatCompletionChunk[];
+  rest: AsyncGenerator<ChatCompletionChunk>;
+}
+
+/**
+ * Opens the provider stream and reads until the first canonical chunk, failing over on the way;
+ * once this returns, the caller's response may be committed and failover is over.
+ */
+export async function streamChat(router: RouterContext, plan: ChatPlan): Promise<ChatStream> {
+  const request: ChatCompletionRequest = { ...plan.request, stream: true };
+  const adapter = plan.qualified.adapter;
+  return withKeyFailover(plan.call, async (key) => {
+    const response = await sendToProvider(router.upstream, plan.call, key, adapter.chat.buildRequest(request, targetOf(key)));
+    const translator = adapter.chat.createStreamTranslator(request);
+    const events = readUpstreamEvents(response, plan.call.signal, adapter.chat.streamFraming);
+    async function* chunks(): AsyncGenerator<ChatCompletionChunk> {
+      for await (const event of events) for (const chunk of translator.push(event)) yield chunk;
+      for (const chunk of translator.end()) yield chunk;
+    }
+    const rest = chunks();
+    const first: ChatCompletionChunk[] = [];
+    try {
+      const next = await rest.next();
+      if (!next.done) first.push(next.value);
+    } catch (error) {
+      await rest.return(undefined);
+      throw midStreamError(plan, error);
+    }
+    return { first, rest: mapErrors(plan, rest) };
+  });
+}
+
+async function* mapErrors(plan: ChatPlan, chunks: AsyncGenerator<ChatCompletionChunk>): AsyncGenerator<ChatCompletionChunk> {
+  try {
+    for await (const chunk of chunks) yield { ...chunk, model: qualify(plan, chunk.model || plan.qualified.model) };
+  } catch (error) {
+    throw midStreamError(plan, error);
+  }
+}
+
+/** A stream that broke: as a RouterError (the caller gets it as an error event, or a status if nothing was sent yet). */
+export function midStreamError(plan: ChatPlan, error: unknown): unknown {
+  if (error instanceof UpstreamFailure) return upstreamFailureError(plan.qualified.adapter, error);
+  if (error instanceof UpstreamStreamError) {
+    return new UpstreamRouterError(502, 'upstream_error', `${plan.qualified.adapter.displayName} stream error: ${error.message}`, error.type ?? 'upstream_stream_error', false);
+  }
+  return error;
+}

@@ -1,0 +1,39 @@
+// POST …/embeddings: through the provider's embeddings adapter, with key failover. The OpenAI SDK
+// asks for base64 by default; a provider that only returns floats is re-encoded here so the SDK
+// decodes what it expects.
+
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { resolveProviderKey } from '../../keys/resolve-provider-key.js';
+import type { EmbeddingsRequest, EmbeddingsResponse } from '../../providers/openai-chat.js';
+import type { RouterCall } from '../http/router-call.js';
+import { resolveModelId } from '../model-id.js';
+import type { RouterContext } from '../router-context.js';
+import { RouterError } from '../router-error.js';
+import { readJsonBody, sendToProvider, targetOf, withKeyFailover, type ProviderCall } from '../upstream/provider-call.js';
+
+function toBase64(vector: number[]): string {
+  return Buffer.from(new Float32Array(vector).buffer).toString('base64');
+}
+
+export async function handleEmbeddings(router: RouterContext, call: RouterCall, request: FastifyRequest, reply: FastifyReply) {
+  const body = request.body as EmbeddingsRequest;
+  const qualified = await resolveModelId(router, call.caller, body.model);
+  call.meter.provider = qualified.provider;
+  call.meter.model = qualified.model;
+  const embeddings = qualified.adapter.embeddings;
+  if (!embeddings) throw RouterError.invalid(`${qualified.adapter.displayName} has no embeddings API behind this router.`, 'model', 'unsupported_endpoint');
+  const keys = await resolveProviderKey(router.keys, { organizationId: call.caller.organizationId, provider: qualified.provider, caller: call.caller.keyCaller });
+  const upstreamRequest: EmbeddingsRequest = { ...body, model: qualified.model };
+  embeddings.buildRequest(upstreamRequest, targetOf(keys[0]!));
+  const providerCall: ProviderCall = { adapter: qualified.adapter, keys, signal: call.signal, meter: call.meter, log: router.app.log };
+  const result: EmbeddingsResponse = await withKeyFailover(providerCall, async (key) => {
+    const response = await sendToProvider(router.upstream, providerCall, key, embeddings.buildRequest(upstreamRequest, targetOf(key)));
+    return embeddings.parseResponse(await readJsonBody(providerCall, response), upstreamRequest);
+  });
+  if (body.encoding_format === 'base64') {
+    for (const item of result.data) if (Array.isArray(item.embedding)) item.embedding = toBase64(item.embedding);
+  }
+  call.meter.usage = { prompt_tokens: result.usage.prompt_tokens, completion_tokens: 0, total_tokens: result.usage.total_tokens };
+  call.meter.finish(200, 'ok');
+  return reply.send({ ...result, model: `${qualified.provider}:${result.model || qualified.model}` });
+}

@@ -1,0 +1,104 @@
+// Per-request router state, set up in the onRequest hook: who is calling which proxy, the usage
+// meter, and the AbortController that a client disconnect trips.
+
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { RouterCaller } from '../access/authorize-proxy.js';
+import { authorizeProxy } from '../access/authorize-proxy.js';
+import { BearerError, LLM_PROXY_SCOPE } from '../../oauth/principal.js';
+import type { InboundFormat, UsageRecord } from '../../usage/usage-record.js';
+import { UsageMeter } from '../metering.js';
+import type { RouterContext } from '../router-context.js';
+import { RouterError, toRouterError } from '../router-error.js';
+
+export type InboundWire = 'openai' | 'anthropic';
+
+/** Set on each router route's `config`. */
+export interface RouterRouteConfig {
+  wire: InboundWire;
+  endpoint: UsageRecord['endpoint'];
+  inboundFormat: InboundFormat;
+}
+
+export interface RouterCall {
+  caller: RouterCaller;
+  meter: UsageMeter;
+  signal: AbortSignal;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    routerCall: RouterCall | null;
+    /** The meter, set as soon as the call is known to be the router's (before authentication). */
+    routerMeter: UsageMeter | null;
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Query parameters that would carry a credential; refused, never read (tokens leak from URLs into logs). */
+const QUERY_CREDENTIALS = ['access_token', 'api_key', 'api-key', 'key', 'token'];
+
+export function routeConfig(request: FastifyRequest): RouterRouteConfig {
+  return request.routeOptions.config as unknown as RouterRouteConfig;
+}
+
+export function protectedResourceMetadataUrl(router: RouterContext, proxyId: string | undefined): string {
+  return `${router.app.config.publicUrl}/.well-known/oauth-protected-resource/v1/model-router${proxyId ? `/${proxyId}` : ''}`;
+}
+
+function bearerChallenge(router: RouterContext, proxyId: string | undefined, error: BearerError): string {
+  const parts = [`Bearer resource_metadata="${protectedResourceMetadataUrl(router, proxyId)}"`];
+  parts.push(`error="${error.error}"`);
+  if (error.error === 'insufficient_scope') parts.push(`scope="${LLM_PROXY_SCOPE}"`);
+  parts.push(`error_description="${error.description.replace(/["\\]/g, "'")}"`);
+  return parts.join(', ');
+}
+
+function presentedToken(request: FastifyRequest, wire: InboundWire): string | undefined {
+  const authorization = request.headers.authorization;
+  if (typeof authorization === 'string') {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (match) return match[1];
+  }
+  if (wire === 'anthropic') {
+    const apiKey = request.headers['x-api-key'];
+    if (typeof apiKey === 'string' && apiKey.trim()) return apiKey.trim();
+  }
+  return undefined;
+}
+
+/** onRequest: authenticate, find and authorize the proxy, arm the abort on disconnect. */
+export async function openRouterCall(router: RouterContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const config = routeConfig(request);
+  const meter = new UsageMeter(router.usage, request.id, config.endpoint, config.inboundFormat);
+  request.routerMeter = meter;
+  const proxyId = (request.params as { proxyId?: string }).proxyId;
+  try {
+    const query = request.query as Record<string, unknown> | undefined;
+    if (query && QUERY_CREDENTIALS.some((name) => name in query)) {
+      throw new BearerError(401, 'invalid_request', 'Send the token in the Authorization header, never in the query string.');
+    }
+    const token = presentedToken(request, config.wire);
+    if (!token) throw new BearerError(401, 'invalid_token', 'Missing bearer token: send Authorization: Bearer <access token>.');
+    const principal = await router.authenticateBearer(token);
+    meter.principal = principal;
+    if (!principal.scopes.includes(LLM_PROXY_SCOPE)) throw new BearerError(403, 'insufficient_scope', `The token lacks the ${LLM_PROXY_SCOPE} scope.`);
+    if (proxyId !== undefined && !UUID.test(proxyId)) throw RouterError.notFound(`There is no LLM proxy "${proxyId}".`, 'proxy_not_found');
+    const proxy = proxyId === undefined ? await router.directory.defaultProxy() : await router.directory.proxy(proxyId);
+    if (!proxy) throw RouterError.notFound(proxyId ? `There is no LLM proxy "${proxyId}".` : 'No default LLM proxy exists.', 'proxy_not_found');
+    meter.proxyId = proxy.id;
+    meter.organizationId = proxy.organization_id;
+    const caller = await authorizeProxy(router.directory, principal, proxy);
+    const controller = new AbortController();
+    reply.raw.on('close', () => {
+      if (!reply.raw.writableFinished) controller.abort();
+    });
+    request.routerCall = { caller, meter, signal: controller.signal };
+  } catch (error) {
+    if (error instanceof BearerError) {
+      const routerError = toRouterError(error);
+      routerError.withHeader('www-authenticate', bearerChallenge(router, proxyId, error));
+      throw routerError;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,41 @@
+// How a committed stream ends, the same for every inbound format: completely (`ok`), because the
+// client left (`client_aborted`: the upstream read is cancelled), or because the provider failed
+// (an error event in the caller's format, then the end). Metered exactly once in every case.
+
+import type { RouterContext } from '../router-context.js';
+import { toRouterError } from '../router-error.js';
+import type { RouterCall } from './router-call.js';
+import { ClientGoneError, type SseWriter } from './sse-writer.js';
+
+export async function finishStream(
+  router: RouterContext,
+  call: RouterCall,
+  writer: SseWriter,
+  pump: () => Promise<void>,
+  encodeError: (error: unknown) => string,
+  cancelUpstream: () => Promise<unknown>,
+): Promise<void> {
+  const { meter, signal } = call;
+  try {
+    await pump();
+    meter.finish(200, 'ok');
+  } catch (error) {
+    if (error instanceof ClientGoneError || signal.aborted) {
+      meter.finish(200, 'client_aborted', 'the client closed the connection');
+      await cancelUpstream().catch(() => undefined);
+      writer.abandon();
+      return;
+    }
+    const routerError = toRouterError(error);
+    if (routerError.status >= 500 && routerError.code === 'internal_error') router.app.log.error({ err: error }, 'router stream failed');
+    meter.finish(200, routerError.code === 'upstream_timeout' ? 'upstream_timeout' : 'upstream_error', routerError.message);
+    try {
+      await writer.write(encodeError(error));
+    } catch {
+      // The client is gone as well; nothing left to tell.
+    }
+    await cancelUpstream().catch(() => undefined);
+  } finally {
+    writer.end();
+  }
+}

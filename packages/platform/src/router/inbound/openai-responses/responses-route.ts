@@ -1,0 +1,48 @@
+// POST …/responses: the Responses API's basic surface, translated to and from the canonical
+// chat call so every provider behind the router answers it.
+
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { completeChat, planChat, qualify, streamChat } from '../../chat/run-chat.js';
+import type { RouterCall } from '../../http/router-call.js';
+import { SseWriter } from '../../http/sse-writer.js';
+import { finishStream } from '../../http/stream-outcome.js';
+import type { RouterContext } from '../../router-context.js';
+import { toRouterError } from '../../router-error.js';
+import { responsesToChatRequest, type ResponsesRequest } from './request.js';
+import { chatCompletionToResponse } from './response.js';
+import { createResponsesStreamEncoder } from './stream.js';
+
+export async function handleResponses(router: RouterContext, call: RouterCall, request: FastifyRequest, reply: FastifyReply) {
+  const body = request.body as ResponsesRequest;
+  call.meter.stream = body.stream === true;
+  const plan = await planChat(router, call.caller, responsesToChatRequest(body), call.signal, call.meter);
+  if (!body.stream) {
+    const completion = await completeChat(router, plan);
+    call.meter.finish(200, 'ok');
+    return reply.send(chatCompletionToResponse(completion, body, completion.model));
+  }
+  const stream = await streamChat(router, plan);
+  const encoder = createResponsesStreamEncoder(body, qualify(plan, plan.qualified.model));
+  const writer = new SseWriter(request, reply);
+  await finishStream(
+    router,
+    call,
+    writer,
+    async () => {
+      for (const chunk of stream.first) {
+        call.meter.observeChunk(chunk);
+        await writer.write(encoder.push(chunk));
+      }
+      for await (const chunk of stream.rest) {
+        call.meter.observeChunk(chunk);
+        await writer.write(encoder.push(chunk));
+      }
+      await writer.write(encoder.end());
+    },
+    (error) => {
+      const routerError = toRouterError(error);
+      return encoder.error(routerError.code ?? 'upstream_error', routerError.message);
+    },
+    () => stream.rest.return(undefined),
+  );
+}

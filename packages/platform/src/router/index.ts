@@ -1,0 +1,158 @@
+// The Model Router as a Fastify plugin: every route under /v1/model-router/{proxyId}/… and, for
+// the default proxy, without the {proxyId}. This file is the list of routes and the scope's
+// rules (strict validation, the body limit, errors in the caller's wire format); each route's
+// work lives in its own folder.
+
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContext } from '../app-context.js';
+import { ProviderKeyCache } from '../keys/resolve-provider-key.js';
+import type { AuthenticateBearer } from '../oauth/principal.js';
+import { createUsageSink, type UsageSink } from '../usage/usage-sink.js';
+import { RouterDirectory } from './access/router-directory.js';
+import { handleAnthropicMessages, anthropicRouterErrorBody } from './anthropic/messages.js';
+import { handleEmbeddings } from './embeddings/create-embeddings.js';
+import { openRouterCall, routeConfig, type RouterCall, type RouterRouteConfig } from './http/router-call.js';
+import { createStrictAjv, validationError } from './http/validation.js';
+import { anthropicMessagesRequestSchema } from './inbound/anthropic-messages/index.js';
+import { handleResponses } from './inbound/openai-responses/responses-route.js';
+import { responsesRequestSchema } from './inbound/openai-responses/schema.js';
+import { handleListModels } from './models/list-models.js';
+import { ModelListCache } from './models/model-list-cache.js';
+import { handleChatCompletions } from './openai/chat-completions.js';
+import { chatCompletionsRequestSchema, embeddingsRequestSchema } from './openai/schemas.js';
+import type { RouterContext } from './router-context.js';
+import { openAIErrorBody, RouterError, toRouterError } from './router-error.js';
+import { UpstreamRouterError } from './upstream/upstream-errors.js';
+import { UpstreamClient } from './upstream/upstream-client.js';
+import type { UsageOutcome } from '../usage/usage-record.js';
+
+/** The router's base path; `{proxyId}` follows it, or nothing for the default proxy. */
+export const MODEL_ROUTER_PATH = '/v1/model-router';
+
+export interface ModelRouterHandle {
+  usage: UsageSink;
+  router: RouterContext;
+}
+
+type Handler = (router: RouterContext, call: RouterCall, request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
+interface RouteSpec {
+  method: 'GET' | 'POST';
+  paths: string[];
+  config: RouterRouteConfig;
+  schema?: object;
+  handler: Handler;
+}
+
+const ROUTES: RouteSpec[] = [
+  {
+    method: 'POST',
+    paths: ['/chat/completions'],
+    config: { wire: 'openai', endpoint: 'chat', inboundFormat: 'openai_chat' },
+    schema: chatCompletionsRequestSchema,
+    handler: handleChatCompletions,
+  },
+  {
+    method: 'GET',
+    paths: ['/models'],
+    config: { wire: 'openai', endpoint: 'models', inboundFormat: 'openai_models' },
+    handler: (router, call, _request, reply) => handleListModels(router, call, reply),
+  },
+  {
+    method: 'POST',
+    paths: ['/embeddings'],
+    config: { wire: 'openai', endpoint: 'embeddings', inboundFormat: 'openai_embeddings' },
+    schema: embeddingsRequestSchema,
+    handler: handleEmbeddings,
+  },
+  {
+    method: 'POST',
+    paths: ['/responses'],
+    config: { wire: 'openai', endpoint: 'responses', inboundFormat: 'openai_responses' },
+    schema: responsesRequestSchema,
+    handler: handleResponses,
+  },
+  {
+    method: 'POST',
+    // The Anthropic SDK appends /v1/messages to its base URL; plain /messages is accepted too.
+    paths: ['/v1/messages', '/messages'],
+    config: { wire: 'anthropic', endpoint: 'messages', inboundFormat: 'anthropic_messages' },
+    schema: anthropicMessagesRequestSchema,
+    handler: handleAnthropicMessages,
+  },
+];
+
+function outcomeOf(error: RouterError, raw: unknown): UsageOutcome {
+  if (error.status === 499) return 'client_aborted';
+  if (error.status === 504) return 'upstream_timeout';
+  if (raw instanceof UpstreamRouterError) return 'upstream_error';
+  return 'rejected';
+}
+
+export async function registerModelRouter(
+  app: FastifyInstance,
+  ctx: AppContext,
+  deps: { authenticateBearer: AuthenticateBearer },
+): Promise<ModelRouterHandle> {
+  const upstream = new UpstreamClient({ connectMs: ctx.config.upstreamConnectTimeoutMs, idleMs: ctx.config.upstreamTimeoutMs });
+  const usage = createUsageSink(ctx.db, ctx.log);
+  const keys = new ProviderKeyCache(ctx.db, ctx.box, ctx.changes);
+  const modelLists = new ModelListCache(upstream, ctx.log);
+  ctx.changes.on('provider_key', () => modelLists.invalidate());
+  const router: RouterContext = {
+    app: ctx,
+    authenticateBearer: deps.authenticateBearer,
+    directory: new RouterDirectory(ctx.db, ctx.changes),
+    keys,
+    upstream,
+    usage,
+    modelLists,
+  };
+
+  await app.register(async (scope) => {
+    const ajv = createStrictAjv();
+    scope.setValidatorCompiler(({ schema }) => ajv.compile(schema));
+    scope.decorateRequest('routerCall', null);
+    scope.decorateRequest('routerMeter', null);
+
+    scope.setErrorHandler((error, request, reply) => {
+      const wire = routeConfig(request)?.wire ?? 'openai';
+      const validation = (error as { validation?: Parameters<typeof validationError>[0] }).validation;
+      const routerError = validation ? validationError(validation) : toRouterError(error);
+      if (routerError.code === 'internal_error') request.log.error({ err: error }, 'model router error');
+      const meter = request.routerMeter;
+      if (meter?.principal && !meter.finished) meter.finish(routerError.status, outcomeOf(routerError, error), routerError.message);
+      if (reply.sent || reply.raw.headersSent) return;
+      // 499 is nginx's "client closed": nobody is listening, but Fastify must still finish the reply.
+      reply.code(routerError.status === 499 ? 400 : routerError.status).headers(routerError.headers);
+      if (wire === 'anthropic') return reply.send(anthropicRouterErrorBody(error instanceof RouterError || validation ? routerError : error, request.id).body);
+      return reply.send(openAIErrorBody(routerError));
+    });
+
+    for (const spec of ROUTES) {
+      for (const prefix of [`${MODEL_ROUTER_PATH}/:proxyId`, MODEL_ROUTER_PATH]) {
+        for (const path of spec.paths) {
+          scope.route({
+            method: spec.method,
+            url: `${prefix}${path}`,
+            config: spec.config,
+            bodyLimit: ctx.config.routerBodyLimitBytes,
+            ...(spec.schema ? { schema: { body: spec.schema } } : {}),
+            onRequest: (request, reply) => openRouterCall(router, request, reply),
+            handler: async (request, reply) => {
+              const call = request.routerCall;
+              if (!call) throw new RouterError(500, 'server_error', 'router call not set up', 'internal_error');
+              return spec.handler(router, call, request, reply);
+            },
+          });
+        }
+      }
+    }
+  });
+
+  app.addHook('onClose', async () => {
+    await upstream.close().catch(() => undefined);
+    await usage.close();
+  });
+  return { usage, router };
+}

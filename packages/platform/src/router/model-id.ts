@@ -1,0 +1,35 @@
+// Step 3 of the data flow: "openai:gpt-4o-mini" → provider "openai", model "gpt-4o-mini". The
+// split is at the first ':' only; the model part may hold ':' or '/' itself
+// ("ollama:llama3.1:8b", "openrouter:meta-llama/llama-3-70b").
+
+import { usableProviders } from '../keys/resolve-provider-key.js';
+import type { ProviderAdapter } from '../providers/provider-adapter.js';
+import { getProviderAdapter } from '../providers/registry.js';
+import type { RouterCaller } from './access/authorize-proxy.js';
+import type { RouterContext } from './router-context.js';
+import { RouterError } from './router-error.js';
+
+export interface QualifiedModel {
+  adapter: ProviderAdapter;
+  provider: string;
+  /** The provider's own model id. */
+  model: string;
+}
+
+export function splitModelId(id: string): { provider: string; model: string } | undefined {
+  const colon = id.indexOf(':');
+  if (colon <= 0 || colon === id.length - 1) return undefined;
+  return { provider: id.slice(0, colon), model: id.slice(colon + 1) };
+}
+
+export async function resolveModelId(router: RouterContext, caller: RouterCaller, id: string, param = 'model'): Promise<QualifiedModel> {
+  const split = splitModelId(id);
+  const adapter = split ? getProviderAdapter(split.provider) : undefined;
+  if (split && adapter) return { adapter, provider: adapter.id, model: split.model };
+  const providers = await usableProviders(router.keys, caller.organizationId, caller.keyCaller);
+  const choices = providers.length
+    ? `Providers you can use here: ${providers.join(', ')} (e.g. "${providers[0]}:<model>").`
+    : 'No provider keys are available to you on this proxy yet; an admin can add one.';
+  const problem = split ? `Unknown provider "${split.provider}" in model "${id}".` : `Model "${id}" has no provider prefix; use "provider:model".`;
+  throw RouterError.invalid(`${problem} ${choices}`, param, 'model_not_found');
+}

@@ -1,0 +1,51 @@
+// POST …/chat/completions: the canonical wire in and out. Streams are re-framed chunk by chunk;
+// the usage chunk every adapter emits is passed on only when the caller asked for it
+// (`stream_options.include_usage`), and always metered.
+
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ChatCompletionChunk, ChatCompletionRequest } from '../../providers/openai-chat.js';
+import { formatSseEvent } from '../../providers/sse.js';
+import { completeChat, planChat, streamChat } from '../chat/run-chat.js';
+import type { RouterCall } from '../http/router-call.js';
+import { ClientGoneError, SseWriter } from '../http/sse-writer.js';
+import type { RouterContext } from '../router-context.js';
+import { openAIErrorBody, toRouterError } from '../router-error.js';
+import { finishStream } from '../http/stream-outcome.js';
+
+export function encodeOpenAIChunk(chunk: ChatCompletionChunk, includeUsage: boolean): string {
+  const isUsageChunk = chunk.choices.length === 0 && chunk.usage;
+  if (isUsageChunk && !includeUsage) return '';
+  if (!includeUsage) {
+    const { usage: _usage, ...rest } = chunk;
+    return formatSseEvent(JSON.stringify(rest));
+  }
+  return formatSseEvent(JSON.stringify(chunk.usage === undefined ? { ...chunk, usage: null } : chunk));
+}
+
+export async function handleChatCompletions(router: RouterContext, call: RouterCall, request: FastifyRequest, reply: FastifyReply) {
+  const body = request.body as ChatCompletionRequest;
+  const { meter, signal } = call;
+  meter.stream = body.stream === true;
+  const plan = await planChat(router, call.caller, body, signal, meter);
+  if (!body.stream) {
+    const completion = await completeChat(router, plan);
+    meter.finish(200, 'ok');
+    return reply.send(completion);
+  }
+  const includeUsage = body.stream_options?.include_usage === true;
+  const stream = await streamChat(router, plan);
+  const writer = new SseWriter(request, reply);
+  await finishStream(router, call, writer, async () => {
+    for (const chunk of stream.first) {
+      meter.observeChunk(chunk);
+      await writer.write(encodeOpenAIChunk(chunk, includeUsage));
+    }
+    for await (const chunk of stream.rest) {
+      meter.observeChunk(chunk);
+      await writer.write(encodeOpenAIChunk(chunk, includeUsage));
+    }
+    await writer.write(formatSseEvent('[DONE]'));
+  }, (error) => formatSseEvent(JSON.stringify(openAIErrorBody(toRouterError(error)))), () => stream.rest.return(undefined));
+}
+
+export { ClientGoneError };

@@ -1,0 +1,20 @@
+// What the router's routes share: the app context plus the router's in-memory state (caches,
+// the upstream connection pools, the usage sink). Built once in index.ts.
+
+import type { AppContext } from '../app-context.js';
+import type { ProviderKeyCache } from '../keys/resolve-provider-key.js';
+import type { AuthenticateBearer } from '../oauth/principal.js';
+import type { UsageSink } from '../usage/usage-sink.js';
+import type { RouterDirectory } from './access/router-directory.js';
+import type { ModelListCache } from './models/model-list-cache.js';
+import type { UpstreamClient } from './upstream/upstream-client.js';
+
+export interface RouterContext {
+  app: AppContext;
+  authenticateBearer: AuthenticateBearer;
+  directory: RouterDirectory;
+  keys: ProviderKeyCache;
+  upstream: UpstreamClient;
+  usage: UsageSink;
+  modelLists: ModelListCache;
+}
