@@ -1,0 +1,118 @@
+// "Connected apps": the apps a signed-in user granted, and a Revoke button that ends the grant,
+// every token it issued, and (through the change feed) its access tokens at every router.
+
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../app-context.js';
+import { CSRF_FIELD, issueCsrfToken, verifyCsrfToken } from '../accounts/csrf.js';
+import { ACCOUNT_PATH, currentUser, signInUrl } from '../accounts/sign-in-routes.js';
+import { html } from '../web/html.js';
+import { layout, sendPage } from '../web/layout.js';
+import { SCOPE_DESCRIPTIONS } from './interactions.js';
+import { CONNECTED_APPS_PATH } from './paths.js';
+import type { RevocationState } from './resource-server.js';
+import './tables.js';
+
+export interface ConnectedApp {
+  grantId: string;
+  clientId: string;
+  name: string;
+  scopes: string[];
+  grantedAt: number;
+  lastUsedAt: number | null;
+}
+
+export async function listConnectedApps(ctx: AppContext, userId: string): Promise<ConnectedApp[]> {
+  const rows = await ctx.db
+    .selectFrom('oauth_payloads')
+    .leftJoin('oauth_clients', 'oauth_clients.client_id', 'oauth_payloads.client_id')
+    .select(['oauth_payloads.id', 'oauth_payloads.payload', 'oauth_payloads.last_used_at', 'oauth_payloads.client_id', 'oauth_clients.name'])
+    .where('oauth_payloads.model', '=', 'Grant')
+    .where('oauth_payloads.account_id', '=', userId)
+    .where((eb) => eb.or([eb('oauth_payloads.expires_at', 'is', null), eb('oauth_payloads.expires_at', '>', Date.now())]))
+    .execute();
+  return rows
+    .map((row) => {
+      const payload = JSON.parse(row.payload) as { iat?: number; openid?: { scope?: string }; resources?: Record<string, string> };
+      const scopes = new Set<string>();
+      for (const s of (payload.openid?.scope ?? '').split(' ')) if (s) scopes.add(s);
+      for (const value of Object.values(payload.resources ?? {})) for (const s of value.split(' ')) if (s) scopes.add(s);
+      return {
+        grantId: row.id,
+        clientId: row.client_id ?? '',
+        name: row.name || row.client_id || 'Unknown app',
+        scopes: [...scopes],
+        grantedAt: (payload.iat ?? 0) * 1000,
+        lastUsedAt: row.last_used_at,
+      };
+    })
+    .sort((a, b) => b.grantedAt - a.grantedAt);
+}
+
+/** Ends a grant: its row, every token and code it issued, and its access tokens at the router. */
+export async function revokeGrant(ctx: AppContext, revocations: RevocationState, grantId: string): Promise<void> {
+  await ctx.db.deleteFrom('oauth_payloads').where('grant_id', '=', grantId).execute();
+  await ctx.db.deleteFrom('oauth_payloads').where('model', '=', 'Grant').where('id', '=', grantId).execute();
+  await revocations.revokeGrant(grantId);
+}
+
+/** Marks a grant used (called when a token is issued from it, not on every router call). */
+export async function touchGrant(ctx: AppContext, grantId: string): Promise<void> {
+  await ctx.db.updateTable('oauth_payloads').set({ last_used_at: Date.now() }).where('model', '=', 'Grant').where('id', '=', grantId).execute();
+}
+
+const when = (ms: number | null) => (ms ? new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : 'never');
+
+export async function connectedAppsRoutes(app: FastifyInstance, ctx: AppContext, revocations: RevocationState): Promise<void> {
+  app.get(CONNECTED_APPS_PATH, async (request, reply) => {
+    const user = await currentUser(ctx, request);
+    if (!user) return reply.redirect(signInUrl(CONNECTED_APPS_PATH), 303);
+    const apps = await listConnectedApps(ctx, user.id);
+    const csrf = issueCsrfToken(ctx, request, reply);
+    const body = html`
+<h1>Connected apps</h1>
+<p class="lead">Apps you allowed to use Keyward as you. Revoking one signs it out everywhere within seconds.</p>
+${apps.length === 0 ? html`<p>No apps are connected.</p>` : ''}
+<ul class="apps">
+${apps.map(
+  (a) => html`<li data-grant="${a.grantId}">
+  <h2>${a.name}</h2>
+  <ul>${a.scopes.map((s) => html`<li>${SCOPE_DESCRIPTIONS[s] ?? s}</li>`)}</ul>
+  <p class="fine">Allowed ${when(a.grantedAt)} · last used ${when(a.lastUsedAt)}</p>
+  <form method="post" action="${CONNECTED_APPS_PATH}/revoke">
+    <input type="hidden" name="${CSRF_FIELD}" value="${csrf}">
+    <input type="hidden" name="grant_id" value="${a.grantId}">
+    <button class="secondary" type="submit" aria-label="Revoke ${a.name}">Revoke</button>
+  </form>
+</li>`,
+)}
+</ul>
+<p><a href="${ACCOUNT_PATH}">Back to your account</a></p>`;
+    return sendPage(reply, layout({ title: 'Connected apps', body, wide: true }));
+  });
+
+  app.post<{ Body: { grant_id?: unknown; [CSRF_FIELD]?: unknown } }>(`${CONNECTED_APPS_PATH}/revoke`, async (request, reply) => {
+    const form = (request.body ?? {}) as { grant_id?: unknown; [CSRF_FIELD]?: unknown };
+    const user = await currentUser(ctx, request);
+    if (!user) return reply.redirect(signInUrl(CONNECTED_APPS_PATH), 303);
+    if (!verifyCsrfToken(ctx, request, form[CSRF_FIELD])) {
+      return sendPage(
+        reply,
+        layout({ title: 'Request refused', body: html`<h1>Request refused</h1><div class="notice error" role="alert">That request did not come from this site. Nothing was revoked.</div><p><a href="${CONNECTED_APPS_PATH}">Back to connected apps</a></p>` }),
+        { status: 403 },
+      );
+    }
+    const grantId = typeof form.grant_id === 'string' ? form.grant_id : '';
+    const owned = await ctx.db
+      .selectFrom('oauth_payloads')
+      .select('id')
+      .where('model', '=', 'Grant')
+      .where('id', '=', grantId)
+      .where('account_id', '=', user.id)
+      .executeTakeFirst();
+    if (owned) {
+      await revokeGrant(ctx, revocations, grantId);
+      request.log.info({ event: 'oauth_grant_revoked', userId: user.id, grantId }, 'connected app revoked');
+    }
+    return reply.redirect(CONNECTED_APPS_PATH, 303);
+  });
+}

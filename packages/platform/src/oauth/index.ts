@@ -1,0 +1,120 @@
+// The authorization server as a Fastify plugin: oidc-provider on /api/auth/oauth2/* and the
+// well-known metadata, our interaction pages, connected apps, RFC 9728 metadata for the router,
+// and the one function the router authenticates with.
+
+import cors from '@fastify/cors';
+import formbody from '@fastify/formbody';
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type Provider from 'oidc-provider';
+import type { AppContext } from '../app-context.js';
+import { connectedAppsRoutes, touchGrant } from './connected-apps.js';
+import { interactionRoutes } from './interactions.js';
+import {
+  AUTHORIZATION_SERVER_METADATA_PATH,
+  MODEL_ROUTER_PATH,
+  OAUTH_BASE,
+  OAUTH_ROUTES,
+  OPENID_CONFIGURATION_PATH,
+  PROTECTED_RESOURCE_METADATA_PATH,
+} from './paths.js';
+import type { AuthenticateBearer } from './principal.js';
+import { createProvider } from './provider.js';
+import { RevocationState, createBearerAuthenticator, protectedResourceMetadata } from './resource-server.js';
+import { loadOidcCookieKeys, loadSigningKeys } from './signing-keys.js';
+import { pruneExpired } from './storage-adapter.js';
+
+export { bearerTokenFromHeader, protectedResourceMetadata, wwwAuthenticate } from './resource-server.js';
+export { createConfidentialClient, disableClient, rotateClientSecret } from './clients.js';
+
+/** Registrations per client IP per minute (RFC 7591 endpoints are open; this keeps them cheap). */
+export const REGISTRATION_RATE_LIMIT = { max: 60, timeWindow: 60_000 };
+const PRUNE_INTERVAL_MS = 10 * 60_000;
+/** Grant revocations are kept until every access token they issued has expired (plus slack). */
+const revocationKeepMs = (ctx: AppContext) => (ctx.config.accessTokenTtlSeconds + 300) * 1000;
+
+export interface AuthorizationServer {
+  authenticateBearer: AuthenticateBearer;
+  provider: Provider;
+  revocations: RevocationState;
+}
+
+export async function registerAuthorizationServer(app: FastifyInstance, ctx: AppContext): Promise<AuthorizationServer> {
+  const keys = await loadSigningKeys(ctx);
+  const revocations = new RevocationState(ctx, revocationKeepMs(ctx));
+  await revocations.load();
+  const provider = createProvider(ctx, keys, await loadOidcCookieKeys(ctx), revocations);
+  const callback = provider.callback();
+
+  provider.on('access_token.issued', (token: { grantId?: string }) => {
+    if (token.grantId) touchGrant(ctx, token.grantId).catch((error) => ctx.log.warn({ err: error }, 'could not record grant use'));
+  });
+  provider.on('server_error', (_koa: unknown, error: unknown) => ctx.log.error({ err: error }, 'oauth server error'));
+
+  const prune = setInterval(() => {
+    revocations.prune();
+    pruneExpired(ctx.db).catch((error) => ctx.log.warn({ err: error }, 'could not prune OAuth rows'));
+  }, PRUNE_INTERVAL_MS);
+  prune.unref();
+  app.addHook('onClose', async () => clearInterval(prune));
+
+  // oidc-provider reads its own bodies: this scope parses none, and hands the raw request over.
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
+    await scope.register(rateLimit, {
+      global: false,
+      errorResponseBuilder: (_request, context) => ({
+        statusCode: 429,
+        error: 'too_many_requests',
+        error_description: `too many registrations; try again in ${Math.ceil(context.ttl / 1000)} seconds`,
+      }),
+    });
+    const handOver = async (request: FastifyRequest, reply: FastifyReply) => {
+      reply.hijack();
+      callback(request.raw, reply.raw);
+    };
+    // The registration endpoint has no CORS in oidc-provider; browser-only apps need it.
+    const registrationCors = async (request: FastifyRequest, reply: FastifyReply) => {
+      reply.raw.setHeader('access-control-allow-origin', '*');
+      reply.raw.setHeader('vary', 'Origin');
+      if (request.method === 'OPTIONS') {
+        return reply
+          .code(204)
+          .header('access-control-allow-origin', '*')
+          .header('access-control-allow-methods', 'GET, POST')
+          .header('access-control-allow-headers', 'authorization, content-type')
+          .header('access-control-max-age', '600')
+          .send();
+      }
+      return handOver(request, reply);
+    };
+    scope.post(OAUTH_ROUTES.registration, { config: { rateLimit: REGISTRATION_RATE_LIMIT } }, registrationCors);
+    scope.route({ method: ['GET', 'OPTIONS'], url: OAUTH_ROUTES.registration, handler: registrationCors });
+    scope.route({ method: ['GET', 'OPTIONS'], url: `${OAUTH_ROUTES.registration}/:clientId`, handler: registrationCors });
+    scope.all(`${OAUTH_BASE}/*`, handOver);
+    scope.route({ method: ['GET', 'OPTIONS'], url: AUTHORIZATION_SERVER_METADATA_PATH, handler: handOver });
+    scope.route({ method: ['GET', 'OPTIONS'], url: OPENID_CONFIGURATION_PATH, handler: handOver });
+  });
+
+  // Keyward's own pages of the flow (urlencoded forms).
+  await app.register(async (pages) => {
+    await pages.register(formbody, { bodyLimit: 16 * 1024 });
+    await interactionRoutes(pages, ctx, provider);
+    await connectedAppsRoutes(pages, ctx, revocations);
+  });
+
+  // RFC 9728 metadata for the router (and each proxy of it), readable from any origin.
+  await app.register(async (scope) => {
+    await scope.register(cors, { origin: '*', methods: ['GET'] });
+    const prefix = `${PROTECTED_RESOURCE_METADATA_PATH}${new URL(ctx.config.publicUrl).pathname.replace(/\/$/, '')}${MODEL_ROUTER_PATH}`;
+    scope.get(prefix, async () => protectedResourceMetadata(ctx.config.publicUrl));
+    scope.get<{ Params: { proxyId: string } }>(`${prefix}/:proxyId`, async (request, reply) => {
+      if (!/^[A-Za-z0-9_-]{1,100}$/.test(request.params.proxyId)) return reply.code(404).send({ error: 'not_found' });
+      return protectedResourceMetadata(ctx.config.publicUrl, request.params.proxyId);
+    });
+  });
+
+  const authenticateBearer = createBearerAuthenticator(ctx, keys.publicKeys, revocations);
+  return { authenticateBearer, provider, revocations };
+}

@@ -1,0 +1,144 @@
+// The pages between /authorize and the app's redirect: login (Keyward's own sign-in) and consent.
+// oidc-provider sends the browser to /api/auth/oauth2/interaction/:uid; we finish each prompt with
+// interactionResult and answer 303 to where it says.
+
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type Provider from 'oidc-provider';
+import type { InteractionDetails } from 'oidc-provider';
+import type { AppContext } from '../app-context.js';
+import { CSRF_FIELD, issueCsrfToken, verifyCsrfToken } from '../accounts/csrf.js';
+import { currentUser, signInUrl } from '../accounts/sign-in-routes.js';
+import { html } from '../web/html.js';
+import { layout, sendPage } from '../web/layout.js';
+import { findClientRecord } from './clients.js';
+import { INTERACTION_PATH, LLM_PROXY_SCOPE, OFFLINE_ACCESS_SCOPE, interactionPath, parseRouterResource } from './paths.js';
+
+/** Each scope in plain words, as the consent page shows it. */
+export const SCOPE_DESCRIPTIONS: Record<string, string> = {
+  [LLM_PROXY_SCOPE]: "Use models through this organization's LLM proxies, billed to you",
+  [OFFLINE_ACCESS_SCOPE]: 'Stay connected when you are away',
+  openid: 'Know your Keyward account id',
+};
+
+function errorPage(reply: FastifyReply, status: number, title: string, message: string) {
+  return sendPage(
+    reply,
+    layout({ title, body: html`<h1>${title}</h1><div class="notice error" role="alert">${message}</div><p>Go back to the app and start again.</p>` }),
+    { status },
+  );
+}
+
+const originOf = (uri: unknown) => {
+  try {
+    return typeof uri === 'string' ? new URL(uri).origin : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+export async function interactionRoutes(app: FastifyInstance, ctx: AppContext, provider: Provider): Promise<void> {
+  const details = async (request: FastifyRequest, reply: FastifyReply): Promise<InteractionDetails | undefined> => {
+    try {
+      const found = await provider.interactionDetails(request.raw, reply.raw);
+      if (found.uid !== (request.params as { uid: string }).uid) return undefined;
+      return found;
+    } catch {
+      return undefined;
+    }
+  };
+
+  const finish = async (request: FastifyRequest, reply: FastifyReply, result: Record<string, unknown>) => {
+    const to = await provider.interactionResult(request.raw, reply.raw, result, { mergeWithLastSubmission: true });
+    return reply.redirect(to, 303);
+  };
+
+  const renderConsent = async (request: FastifyRequest, reply: FastifyReply, interaction: InteractionDetails) => {
+    const params = interaction.params;
+    const client = await provider.Client.find(String(params.client_id));
+    if (!client) return errorPage(reply, 400, 'Unknown app', 'This app is not registered with Keyward.');
+    const record = await findClientRecord(ctx.db, client.clientId);
+    const redirectUri = String(params.redirect_uri ?? '');
+    const redirectHost = URL.parse(redirectUri)?.host ?? redirectUri;
+    const name = client.clientName || client.clientId;
+    const requested = new Set<string>(String(params.scope ?? '').split(' ').filter(Boolean));
+    const missing = interaction.prompt.details.missingResourceScopes as Record<string, string[]> | undefined;
+    for (const scopes of Object.values(missing ?? {})) for (const scope of scopes) requested.add(scope);
+    if (client.grantTypeAllowed('refresh_token')) requested.add(OFFLINE_ACCESS_SCOPE);
+    const scopes = [LLM_PROXY_SCOPE, 'openid', OFFLINE_ACCESS_SCOPE].filter((s) => requested.has(s));
+    const proxyIds = Object.keys(missing ?? {})
+      .map((resource) => parseRouterResource(ctx.config.publicUrl, resource)?.proxyId)
+      .filter((id): id is string => Boolean(id));
+    const proxies = proxyIds.length
+      ? await ctx.db.selectFrom('llm_proxies').select(['id', 'name']).where('id', 'in', proxyIds).execute()
+      : [];
+    const csrf = issueCsrfToken(ctx, request, reply);
+    const body = html`
+<h1>Allow ${name} to use Keyward?</h1>
+<p class="lead"><strong>${name}</strong> wants to act as you. After you allow it, you go back to <strong>${redirectHost}</strong>.</p>
+${record?.kind === 'public' ? html`<div class="notice warning" role="note"><strong>Unverified app.</strong> This app registered itself; Keyward has not checked who made it. Allow it only if you trust ${redirectHost}.</div>` : ''}
+<p>It will be able to:</p>
+<ul class="scopes">
+${scopes.map((scope) => html`<li data-scope="${scope}">${SCOPE_DESCRIPTIONS[scope] ?? scope}</li>`)}
+</ul>
+${proxies.length ? html`<p class="fine">Only through: ${proxies.map((p) => p.name).join(', ')}.</p>` : ''}
+<form method="post" action="${interactionPath(interaction.uid)}">
+  <input type="hidden" name="${CSRF_FIELD}" value="${csrf}">
+  <div class="actions">
+    <button class="primary" type="submit" name="decision" value="allow">Allow</button>
+    <button class="secondary" type="submit" name="decision" value="deny">Deny</button>
+  </div>
+</form>
+<p class="fine">You can disconnect it later under <a href="/account/apps">Connected apps</a>.</p>`;
+    const redirectOrigin = originOf(redirectUri);
+    return sendPage(reply, layout({ title: `Allow ${name}?`, body }), { formActionOrigins: redirectOrigin ? [redirectOrigin] : [] });
+  };
+
+  app.get<{ Params: { uid: string } }>(`${INTERACTION_PATH}/:uid`, async (request, reply) => {
+    const interaction = await details(request, reply);
+    if (!interaction) return errorPage(reply, 400, 'Sign-in expired', 'This sign-in request expired or was already used.');
+    const user = await currentUser(ctx, request);
+    if (interaction.prompt.name === 'login') {
+      if (!user) return reply.redirect(signInUrl(interactionPath(interaction.uid)), 303);
+      return finish(request, reply, { login: { accountId: user.id } });
+    }
+    if (interaction.prompt.name === 'consent') {
+      // The consent must come from the person oidc-provider signed in.
+      if (!user) return reply.redirect(signInUrl(interactionPath(interaction.uid)), 303);
+      if (user.id !== interaction.session?.accountId) {
+        return errorPage(reply, 403, 'Signed in as someone else', 'You signed in as another person since this request started. Go back to the app and start again.');
+      }
+      return renderConsent(request, reply, interaction);
+    }
+    return errorPage(reply, 400, 'Sign-in error', 'This sign-in step is not supported.');
+  });
+
+  app.post<{ Params: { uid: string }; Body: { decision?: unknown; [CSRF_FIELD]?: unknown } }>(`${INTERACTION_PATH}/:uid`, async (request, reply) => {
+    const form = (request.body ?? {}) as { decision?: unknown; [CSRF_FIELD]?: unknown };
+    if (!verifyCsrfToken(ctx, request, form[CSRF_FIELD])) {
+      return errorPage(reply, 403, 'Request refused', 'That consent form expired or came from another site. Nothing was allowed.');
+    }
+    const interaction = await details(request, reply);
+    if (!interaction || interaction.prompt.name !== 'consent') {
+      return errorPage(reply, 400, 'Sign-in expired', 'This sign-in request expired or was already used.');
+    }
+    const user = await currentUser(ctx, request);
+    if (!user || user.id !== interaction.session?.accountId) {
+      return errorPage(reply, 403, 'Request refused', 'You are no longer signed in as the person this request was for.');
+    }
+    if (form.decision !== 'allow') {
+      return finish(request, reply, { error: 'access_denied', error_description: 'The user denied the request' });
+    }
+    const { prompt, params, session } = interaction;
+    const grant = interaction.grantId
+      ? await provider.Grant.find(interaction.grantId)
+      : new provider.Grant({ accountId: session!.accountId, clientId: params.client_id });
+    const missingScope = prompt.details.missingOIDCScope as string[] | undefined;
+    const missingClaims = prompt.details.missingOIDCClaims as string[] | undefined;
+    const missingResourceScopes = prompt.details.missingResourceScopes as Record<string, string[]> | undefined;
+    if (missingScope) grant.addOIDCScope(missingScope.join(' '));
+    if (missingClaims) grant.addOIDCClaims(missingClaims);
+    for (const [indicator, scopes] of Object.entries(missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+    const grantId = await grant.save();
+    return finish(request, reply, { consent: { grantId } });
+  });
+}

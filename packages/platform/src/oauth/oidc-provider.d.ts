@@ -1,0 +1,84 @@
+// The slice of oidc-provider's API Keyward uses (the package ships no types).
+
+declare module 'oidc-provider' {
+  import type { IncomingMessage, ServerResponse } from 'node:http';
+
+  export type AdapterPayload = Record<string, any> & {
+    grantId?: string;
+    uid?: string;
+    userCode?: string;
+    clientId?: string;
+    accountId?: string;
+    consumed?: number;
+  };
+
+  export interface Adapter {
+    upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void>;
+    find(id: string): Promise<AdapterPayload | undefined>;
+    findByUserCode(userCode: string): Promise<AdapterPayload | undefined>;
+    findByUid(uid: string): Promise<AdapterPayload | undefined>;
+    consume(id: string): Promise<void>;
+    destroy(id: string): Promise<void>;
+    revokeByGrantId(grantId: string): Promise<void>;
+  }
+
+  /** Koa context with `oidc`; kept loose on purpose. */
+  export type KoaContextWithOIDC = any;
+  export type Configuration = Record<string, any>;
+
+  export interface InteractionDetails {
+    uid: string;
+    prompt: { name: string; reasons: string[]; details: Record<string, any> };
+    params: Record<string, any>;
+    session?: { accountId?: string; uid?: string };
+    grantId?: string;
+    lastSubmission?: Record<string, any>;
+    returnTo: string;
+    exp: number;
+  }
+
+  export class OIDCProviderError extends Error {
+    constructor(status: number, message: string);
+    status: number;
+    statusCode: number;
+    error: string;
+    error_description?: string;
+    expose: boolean;
+  }
+
+  export const errors: {
+    OIDCProviderError: typeof OIDCProviderError;
+    InvalidClientMetadata: new (description: string, detail?: string) => OIDCProviderError;
+    InvalidRedirectUri: new (description: string, detail?: string) => OIDCProviderError;
+    InvalidScope: new (description: string, scope?: string, detail?: string) => OIDCProviderError;
+    InvalidTarget: new (description?: string, detail?: string) => OIDCProviderError;
+    UnauthorizedClient: new (description?: string, detail?: string) => OIDCProviderError;
+    InvalidClient: new (description?: string, detail?: string) => OIDCProviderError;
+    AccessDenied: new (description?: string, detail?: string) => OIDCProviderError;
+    [name: string]: any;
+  };
+
+  export const interactionPolicy: {
+    base(): any[] & { get(name: string): any };
+    Prompt: any;
+    Check: any;
+  };
+
+  export default class Provider {
+    constructor(issuer: string, configuration: Configuration);
+    issuer: string;
+    proxy: boolean;
+    callback(): (req: IncomingMessage, res: ServerResponse) => void;
+    use(middleware: (ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void> | void): void;
+    on(event: string, listener: (...args: any[]) => void): this;
+    interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<InteractionDetails>;
+    interactionResult(req: IncomingMessage, res: ServerResponse, result: Record<string, any>, options?: { mergeWithLastSubmission?: boolean }): Promise<string>;
+    Grant: any;
+    Client: any;
+    AccessToken: any;
+    RefreshToken: any;
+    Interaction: any;
+    Session: any;
+    [key: string]: any;
+  }
+}

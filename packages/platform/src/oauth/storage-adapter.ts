@@ -1,0 +1,108 @@
+// oidc-provider's storage on our Kysely database (SQLite and PostgreSQL alike). One table keyed by
+// (model, id) holds every model but clients, which live in oauth_clients. `consume` is one
+// conditional UPDATE, so two instances racing on the same code cannot both win.
+
+import type { Kysely } from 'kysely';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { Database } from '../db/schema.js';
+import './tables.js';
+
+export interface GrantRevocationSink {
+  /** A grant ended (user revoked, refresh-token or code replay): tell the router everywhere. */
+  grantRevoked(grantId: string): Promise<void>;
+}
+
+type ClientRowLoader = (clientId: string) => Promise<AdapterPayload | undefined>;
+type ClientRowSaver = (clientId: string, metadata: AdapterPayload) => Promise<void>;
+
+export function createAdapterFactory(
+  db: Kysely<Database>,
+  hooks: GrantRevocationSink & { findClient: ClientRowLoader; saveClient: ClientRowSaver },
+) {
+  return class KyselyAdapter implements Adapter {
+    constructor(readonly model: string) {}
+
+    async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+      if (this.model === 'Client') return hooks.saveClient(id, payload);
+      const row = {
+        model: this.model,
+        id,
+        payload: JSON.stringify(payload),
+        grant_id: payload.grantId ?? null,
+        uid: payload.uid ?? null,
+        user_code: payload.userCode ?? null,
+        account_id: this.model === 'Grant' ? (payload.accountId ?? null) : null,
+        client_id: typeof payload.clientId === 'string' ? payload.clientId : null,
+        expires_at: expiresIn ? Date.now() + expiresIn * 1000 : null,
+        consumed_at: null,
+      };
+      await db
+        .insertInto('oauth_payloads')
+        .values({ ...row, last_used_at: null })
+        .onConflict((oc) =>
+          oc.columns(['model', 'id']).doUpdateSet({
+            payload: row.payload,
+            grant_id: row.grant_id,
+            uid: row.uid,
+            user_code: row.user_code,
+            account_id: row.account_id,
+            client_id: row.client_id,
+            expires_at: row.expires_at,
+          }),
+        )
+        .execute();
+    }
+
+    async find(id: string): Promise<AdapterPayload | undefined> {
+      if (this.model === 'Client') return hooks.findClient(id);
+      if (id.length > 200) return undefined;
+      return this.read(db.selectFrom('oauth_payloads').selectAll().where('model', '=', this.model).where('id', '=', id));
+    }
+
+    async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      return this.read(db.selectFrom('oauth_payloads').selectAll().where('model', '=', this.model).where('uid', '=', uid));
+    }
+
+    async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      return this.read(db.selectFrom('oauth_payloads').selectAll().where('model', '=', this.model).where('user_code', '=', userCode));
+    }
+
+    async consume(id: string): Promise<void> {
+      await db
+        .updateTable('oauth_payloads')
+        .set({ consumed_at: Date.now() })
+        .where('model', '=', this.model)
+        .where('id', '=', id)
+        .where('consumed_at', 'is', null)
+        .execute();
+    }
+
+    async destroy(id: string): Promise<void> {
+      await db.deleteFrom('oauth_payloads').where('model', '=', this.model).where('id', '=', id).execute();
+      if (this.model === 'Grant') await hooks.grantRevoked(id);
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await db.deleteFrom('oauth_payloads').where('model', '=', this.model).where('grant_id', '=', grantId).execute();
+      await hooks.grantRevoked(grantId);
+    }
+
+    private async read(query: {
+      executeTakeFirst(): Promise<{ payload: string; expires_at: number | null; consumed_at: number | null } | undefined>;
+    }): Promise<AdapterPayload | undefined> {
+      const row = await query.executeTakeFirst();
+      if (!row) return undefined;
+      if (row.expires_at !== null && row.expires_at <= Date.now()) return undefined;
+      const payload = JSON.parse(row.payload) as AdapterPayload;
+      if (row.consumed_at !== null) payload.consumed = Math.floor(row.consumed_at / 1000);
+      return payload;
+    }
+  };
+}
+
+/** Deletes rows past their expiry (and revoked-grant entries whose tokens are all dead). */
+export async function pruneExpired(db: Kysely<Database>): Promise<void> {
+  const now = Date.now();
+  await db.deleteFrom('oauth_payloads').where('expires_at', '<=', now).execute();
+  await db.deleteFrom('oauth_revoked_grants').where('keep_until', '<=', now).execute();
+}
