@@ -1,6 +1,7 @@
 // Every admin command, in the order `keyward --help` lists them.
 
 import type { AdminCommand } from '../command.js';
+import { clientCreate, clientDisable, clientRotateSecret } from './clients.js';
 import { keyAdd, keyList } from './keys.js';
 import { migrate } from './migrate.js';
 import { proxyCreate, proxyList } from './proxies.js';
@@ -16,5 +17,8 @@ export const ADMIN_COMMANDS: AdminCommand[] = [
   keyList,
   proxyCreate,
   proxyList,
+  clientCreate,
+  clientRotateSecret,
+  clientDisable,
   migrate,
 ];

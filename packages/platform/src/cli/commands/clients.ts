@@ -1,0 +1,31 @@
+import { createConfidentialClient, disableClient, rotateClientSecret } from '../../oauth/clients.js';
+import { type AdminCommand, list, str } from '../command.js';
+
+export const clientCreate: AdminCommand = {
+  name: 'client create',
+  usage: 'keyward client create --name N --proxy ID [--proxy ID]... [--key ID]...',
+  options: { name: { type: 'string' }, proxy: { type: 'string', multiple: true }, key: { type: 'string', multiple: true } },
+  required: ['name', 'proxy'],
+  async run(ctx, flags) {
+    return createConfidentialClient(ctx, { name: str(flags, 'name')!, proxyIds: list(flags, 'proxy'), keyIds: list(flags, 'key') });
+  },
+  text: (r) => `client_id:     ${String(r.client_id)}\nclient_secret: ${String(r.client_secret)}\n(the secret is shown only now; store it safely)`,
+};
+
+export const clientRotateSecret: AdminCommand = {
+  name: 'client rotate-secret',
+  usage: 'keyward client rotate-secret --client ID',
+  options: { client: { type: 'string' } },
+  required: ['client'],
+  run: (ctx, flags) => rotateClientSecret(ctx, str(flags, 'client')!),
+  text: (r) => `client_id:     ${String(r.client_id)}\nclient_secret: ${String(r.client_secret)}\n(the old secret no longer works)`,
+};
+
+export const clientDisable: AdminCommand = {
+  name: 'client disable',
+  usage: 'keyward client disable --client ID',
+  options: { client: { type: 'string' } },
+  required: ['client'],
+  run: (ctx, flags) => disableClient(ctx, str(flags, 'client')!),
+  text: (r) => `disabled client ${String(r.client_id)}; its tokens stop working within seconds`,
+};
