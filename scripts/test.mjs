@@ -3,7 +3,8 @@
 // installed). Extra arguments go to vitest (e.g. a file filter).
 
 import { spawnSync } from 'node:child_process';
-import { startThrowawayPostgres } from './postgres.mjs';
+import { existsSync } from 'node:fs';
+import { findPostgresBin, startThrowawayPostgres } from './postgres.mjs';
 
 const extra = process.argv.slice(2);
 const step = (title, cmd, args, env = {}) => {
@@ -14,6 +15,19 @@ const step = (title, cmd, args, env = {}) => {
     process.exit(result.status ?? 1);
   }
 };
+
+// The browser tests drive Debian's chromium; the second pass needs PostgreSQL's server binaries.
+const missing = [];
+if (!existsSync('/usr/bin/chromium')) missing.push('chromium');
+if (!process.env.KEYWARD_TEST_DATABASE_URL && !findPostgresBin()) missing.push('postgresql');
+if (missing.length) {
+  if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
+    step(`installing ${missing.join(' ')}`, 'bash', ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${missing.join(' ')} >/dev/null`]);
+  } else {
+    console.error(`The tests need: ${missing.join(', ')}. Install them (Debian: sudo apt-get install ${missing.join(' ')}) and run npm test again.`);
+    process.exit(1);
+  }
+}
 
 step('type-check', 'npm', ['run', 'check', '--silent']);
 step('build', 'npm', ['run', 'build', '--silent']);
