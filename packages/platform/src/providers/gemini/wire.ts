@@ -1,18 +1,8 @@
 // The Gemini API shapes Keyward writes and reads (generativelanguage v1beta), and JSON guards.
 
-export type JsonObject = Record<string, unknown>;
+import { isObject, num, str, type JsonObject } from '../json-guards.js';
 
-export function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-export function num(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
-
-export function str(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
+export { isObject, num, str, type JsonObject };
 
 export interface GeminiPart {
   text?: string;

@@ -2,20 +2,9 @@
 
 import { randomUUID } from 'node:crypto';
 import type { FinishReason, ToolCall, ToolCallDelta, Usage } from '../openai-chat.js';
+import { isObject, num, str, type JsonObject } from '../json-guards.js';
 
-export type JsonObject = Record<string, unknown>;
-
-export function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-export function num(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
-
-export function str(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
+export { isObject, num, str, type JsonObject };
 
 export function newCompletionId(): string {
   return `chatcmpl-${randomUUID().replace(/-/g, '')}`;
