@@ -34,7 +34,7 @@ stop.addEventListener('click', () => inFlight?.abort());
 async function ask(text) {
   showError(undefined);
   const messages = [...history, { role: /** @type {const} */ ('user'), content: text }];
-  addTurn('user', text);
+  const question = addTurn('user', text);
   const answer = addTurn('assistant', '');
   // The newest answer carries the test id, so there is always exactly one.
   conversation.querySelectorAll('[data-testid="answer"]').forEach((el) => el.removeAttribute('data-testid'));
@@ -63,7 +63,10 @@ async function ask(text) {
     if (error instanceof DOMException && error.name === 'AbortError') {
       answer.textContent += ' [stopped]';
     } else {
-      if (!answer.textContent) answer.remove();
+      if (!answer.textContent) {
+        question.remove();
+        answer.remove();
+      }
       const chatError = error instanceof ChatError ? error : new ChatError('The app could not be reached. Is it still running?');
       showError(chatError.message, chatError.signIn);
       prompt.value = text; // nothing was answered: give the prompt back to retry

@@ -13,6 +13,7 @@ export const signInMessages: Record<SignInFailure, string> = {
 
 export const notices = {
   signedOut: 'You are signed out. The app asked Keyward to revoke its access.',
+  signedOutLocally: 'You are signed out of this app. Keyward could not be reached to revoke its access; that access expires on its own.',
   sessionEnded: 'Your Keyward session has ended. Please sign in again.',
   keywardDown: (baseUrl: string) => `Keyward can’t be reached at ${baseUrl}. Is it running? Try again in a moment.`,
   unexpected: 'Something went wrong on the app’s side. The details are in its console.',

@@ -25,8 +25,9 @@ const SECURITY_HEADERS = {
   'content-security-policy':
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-content-type-options': 'nosniff',
-  // The callback URL holds the authorization code: never send it on as a Referer.
-  'referrer-policy': 'no-referrer',
+  // The callback URL holds the authorization code: never send it to another site as a Referer.
+  // (Not no-referrer: with it, browsers send `Origin: null` on form posts, failing the origin check.)
+  'referrer-policy': 'same-origin',
 };
 
 export interface App {
@@ -40,7 +41,8 @@ export function createApp(config: Config, { clientStoreFile }: { clientStoreFile
   const router = new ModelRouter(config.keywardBaseUrl, config.llmProxyId);
   const sessions = new SessionStore();
   const secureCookie = config.appBaseUrl.protocol === 'https:';
-  const routerContext = { proxyId: config.llmProxyId, keywardBaseUrl: config.keywardBaseUrl.href };
+  const keywardUrl = config.keywardBaseUrl.href.replace(/\/$/, ''); // as people write it
+  const routerContext = { proxyId: config.llmProxyId, keywardBaseUrl: keywardUrl };
 
   const routes: Record<string, (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>> = {
     'GET /': home,
@@ -55,11 +57,12 @@ export function createApp(config: Config, { clientStoreFile }: { clientStoreFile
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     const file = req.method === 'GET' ? STATIC_FILES[url.pathname] : undefined;
     if (file) return void res.writeHead(200, { 'content-type': file.type, 'cache-control': 'no-cache' }).end(file.body);
+    if (url.pathname === '/favicon.ico') return void res.writeHead(204).end();
     const route = routes[`${req.method} ${url.pathname}`];
     if (!route) return void sendText(res, 404, 'Not found');
     route(req, res, url).catch((error: unknown) => {
       console.error(error);
-      if (!res.headersSent) sendHtml(res, 500, landingPage({ notice: notices.unexpected, keywardBaseUrl: config.keywardBaseUrl.href }));
+      if (!res.headersSent) sendHtml(res, 500, landingPage({ notice: notices.unexpected, keywardBaseUrl: keywardUrl }));
       else res.destroy();
     });
   });
@@ -71,8 +74,8 @@ export function createApp(config: Config, { clientStoreFile }: { clientStoreFile
     const session = currentSession(req);
     let notice = session?.notice;
     if (session) session.notice = undefined;
-    if (url.searchParams.has('signed_out')) notice = notices.signedOut;
-    if (!session?.user) return sendHtml(res, 200, landingPage({ notice, keywardBaseUrl: config.keywardBaseUrl.href }));
+    if (url.searchParams.has('signed_out')) notice = url.searchParams.get('signed_out') === 'unrevoked' ? notices.signedOutLocally : notices.signedOut;
+    if (!session?.user) return sendHtml(res, 200, landingPage({ notice, keywardBaseUrl: keywardUrl }));
 
     let models: string[] = [];
     try {
@@ -86,14 +89,14 @@ export function createApp(config: Config, { clientStoreFile }: { clientStoreFile
     } catch (error) {
       if (error instanceof SessionEndedError) return signedOutBecause(res, session, notices.sessionEnded);
       if (!isUnavailable(error)) throw error;
-      notice ??= notices.keywardDown(config.keywardBaseUrl.href);
+      notice ??= notices.keywardDown(keywardUrl);
     }
     sendHtml(res, 200, chatPage({ models, selectedModel: config.model, csrfToken: session.csrfToken, notice }));
   }
 
   function signedOutBecause(res: ServerResponse, session: Session, message: string): void {
     session.user = undefined;
-    sendHtml(res, 200, landingPage({ notice: message, keywardBaseUrl: config.keywardBaseUrl.href }));
+    sendHtml(res, 200, landingPage({ notice: message, keywardBaseUrl: keywardUrl }));
   }
 
   // ---- sign-in ----
@@ -107,7 +110,7 @@ export function createApp(config: Config, { clientStoreFile }: { clientStoreFile
       res.writeHead(302, { location: url.href, 'cache-control': 'no-store' }).end();
     } catch (error) {
       if (!isUnavailable(error)) throw error;
-      sendHtml(res, 502, landingPage({ notice: notices.keywardDown(config.keywardBaseUrl.href), keywardBaseUrl: config.keywardBaseUrl.href }));
+      sendHtml(res, 502, landingPage({ notice: notices.keywardDown(keywardUrl), keywardBaseUrl: keywardUrl }));
     }
   }
 
@@ -130,7 +133,7 @@ export function createApp(config: Config, { clientStoreFile }: { clientStoreFile
         if (error.failure === 'authorization_error' && error.detail) notice += ` (${error.detail.slice(0, 200)})`;
         if (error.failure !== 'access_denied') console.warn(error.message);
       } else if (isUnavailable(error)) {
-        notice = notices.keywardDown(config.keywardBaseUrl.href);
+        notice = notices.keywardDown(keywardUrl);
       } else throw error;
       session ??= startSession(res);
       session.notice = notice;
@@ -163,7 +166,7 @@ export function createApp(config: Config, { clientStoreFile }: { clientStoreFile
         return sendJson(res, 401, { error: { kind: 'session_ended', message: notices.sessionEnded, signIn: true } });
       }
       if (!isUnavailable(error)) throw error;
-      return sendJson(res, 502, { error: { kind: 'keyward_down', message: notices.keywardDown(config.keywardBaseUrl.href) } });
+      return sendJson(res, 502, { error: { kind: 'keyward_down', message: notices.keywardDown(keywardUrl) } });
     }
 
     if (!upstream.ok) {
@@ -197,17 +200,19 @@ export function createApp(config: Config, { clientStoreFile }: { clientStoreFile
     if (session && (!isSameOrigin(req) || !sameSecret(form.get('csrf_token') ?? undefined, session.csrfToken))) {
       return sendText(res, 403, 'This sign-out did not come from the app’s own page.');
     }
+    let revoked = true;
     if (session?.user) {
       try {
         await keyward.revoke(session.user.clientId, session.user.tokens);
       } catch (error) {
         // Signing out of the app must not depend on Keyward being up; the tokens expire on their own.
         console.warn('Could not revoke the refresh token:', (error as Error).message);
+        revoked = false;
       }
     }
     if (session) sessions.delete(session);
     res.setHeader('set-cookie', cookie('', 0));
-    redirect(res, '/?signed_out');
+    redirect(res, revoked ? '/?signed_out' : '/?signed_out=unrevoked');
   }
 
   // ---- tokens ----

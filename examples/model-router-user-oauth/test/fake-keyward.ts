@@ -99,6 +99,14 @@ export async function startFakeKeyward(): Promise<FakeKeyward> {
           scopes_supported: ['llm:proxy', 'offline_access'],
           authorization_response_iss_parameter_supported: true,
         });
+      case 'GET /api/auth/oauth2/authorize': {
+        // The user signs in and presses Allow at once (for tests that drive a real browser).
+        const callback = new URL(url.searchParams.get('redirect_uri')!);
+        callback.searchParams.set('code', fake.issueCode(url.searchParams));
+        callback.searchParams.set('state', url.searchParams.get('state')!);
+        callback.searchParams.set('iss', fake.url);
+        return void res.writeHead(302, { location: callback.href }).end();
+      }
       case 'POST /api/auth/oauth2/register': {
         const metadata = JSON.parse(body) as { redirect_uris: string[] };
         const clientId = next('client');

@@ -101,6 +101,8 @@ describe('the authorization request', () => {
     });
     expect(page.headers.get('set-cookie')).toMatch(/HttpOnly/);
     expect(page.headers.get('set-cookie')).toMatch(/SameSite=Lax/);
+    // no-referrer would make browsers send `Origin: null` on the sign-out form, failing its check
+    expect(page.headers.get('referrer-policy')).toBe('same-origin');
   });
 });
 
@@ -319,6 +321,8 @@ describe('errors, in words a user understands', () => {
     expect(answer.status).toBe(502);
     expect(JSON.parse(answer.body).error.message).toContain(`Keyward can’t be reached at ${fake.url}`);
     expect((await browser.get('/')).body).toContain('Keyward can’t be reached');
+    const signOut = await browser.post('/logout', `csrf_token=${csrf}`, { 'content-type': 'application/x-www-form-urlencoded' });
+    expect((await browser.get(signOut.headers.get('location')!)).body).toContain('You are signed out of this app. Keyward could not be reached');
 
     const fresh = await startApp();
     const login = await fresh.get('/login');
