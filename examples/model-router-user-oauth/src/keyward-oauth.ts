@@ -204,12 +204,13 @@ export class KeywardOAuth {
       }),
     );
     await response.body?.cancel();
-    if (response.ok) return true;
-    if (response.status === 401 || response.status === 403 || response.status === 404) {
+    // 401: the registration access token is unknown, i.e. so is the client. Anything else (a
+    // server without the RFC 7592 route answers 404) says nothing either way: keep the saved id.
+    if (response.status === 401) {
       console.log(`Keyward no longer knows client ${stored.client_id}; registering again.`);
       return false;
     }
-    throw new KeywardUnavailableError(this.config.keywardBaseUrl.href);
+    return true;
   }
 
   /** Turns "connection refused" and 5xx answers into one error the pages can explain. */
