@@ -61,6 +61,9 @@ export async function addProviderKey(db: Kysely<Database>, box: SealedBox, input
   if (!apiKey && adapter.apiKeyRequired) throw new KeywardError('missing_api_key', `${adapter.displayName} needs an API key`);
   if (/\s/.test(apiKey) || apiKey.length > 4096) throw new KeywardError('invalid_api_key', 'the API key must be one line without spaces');
   const baseUrl = input.baseUrl ? checkBaseUrl(input.baseUrl) : null;
+  if (!baseUrl && !adapter.defaultBaseUrl) {
+    throw new KeywardError('missing_base_url', `${adapter.displayName} has no default address: give --base-url`);
+  }
   const id = randomUUID();
   const now = Date.now();
   const row: ProviderKeyTable = {

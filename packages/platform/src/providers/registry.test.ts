@@ -4,7 +4,7 @@ import { getProviderAdapter, listProviderAdapters, PROVIDER_IDS } from './regist
 describe('provider registry', () => {
   it('knows every provider the CLI and model ids may name', () => {
     expect([...PROVIDER_IDS].sort()).toEqual(
-      ['anthropic', 'azure', 'cerebras', 'deepseek', 'fireworks', 'gemini', 'groq', 'mistral', 'ollama', 'openai', 'openrouter', 'perplexity', 'together', 'vllm', 'xai'].sort(),
+      ['anthropic', 'azure', 'cerebras', 'deepseek', 'fireworks', 'gemini', 'groq', 'mistral', 'ollama', 'openai', 'openai-compatible', 'openrouter', 'perplexity', 'together', 'vllm', 'xai'].sort(),
     );
   });
 
@@ -32,6 +32,6 @@ describe('provider registry', () => {
   });
 
   it('only local servers work without a key', () => {
-    expect(listProviderAdapters().filter((a) => !a.apiKeyRequired).map((a) => a.id).sort()).toEqual(['ollama', 'vllm']);
+    expect(listProviderAdapters().filter((a) => !a.apiKeyRequired).map((a) => a.id).sort()).toEqual(['ollama', 'openai-compatible', 'vllm']);
   });
 });

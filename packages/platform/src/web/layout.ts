@@ -10,7 +10,7 @@ export function layout(options: { title: string; body: RawHtml; wide?: boolean }
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${options.title} · Keyward</title>
 <link rel="stylesheet" href="${STYLESHEET_PATH}">
 </head>
@@ -41,7 +41,7 @@ export function sendPage(reply: FastifyReply, page: string, options: PageOptions
     )
     .header('x-frame-options', 'DENY')
     .header('x-content-type-options', 'nosniff')
-    .header('referrer-policy', 'no-referrer')
+    .header('referrer-policy', 'same-origin')
     .header('cache-control', 'no-store')
     .send(page);
 }

@@ -98,6 +98,7 @@ describe('keyward admin CLI', { timeout: 90_000 }, () => {
     [['--provider', 'openai', '--api-key', 'k', '--scope', 'galaxy'], 'invalid_scope', /org, team or personal/],
     [['--provider', 'openai', '--api-key', 'k', '--scope', 'org', '--base-url', 'ftp://x'], 'invalid_base_url', /http/],
     [['--provider', 'openai', '--scope', 'org'], 'missing_api_key', /needs an API key/],
+    [['--provider', 'openai-compatible', '--scope', 'org'], 'missing_base_url', /give --base-url/],
   ])('key add refuses bad input %#', async (args, code, message) => {
     const r = await keyward('key', 'add', ...args);
     expect(r.code).toBe(1);

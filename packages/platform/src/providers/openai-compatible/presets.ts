@@ -150,4 +150,14 @@ export const OPENAI_COMPATIBLE_PRESETS: readonly OpenAICompatiblePreset[] = [
     apiKeyRequired: false,
     embeddings: true,
   },
+  {
+    // Any other server that speaks the OpenAI wire (LM Studio, llama.cpp, LocalAI, an internal
+    // gateway): the key must say where it is.
+    ...bearer,
+    id: 'openai-compatible',
+    displayName: 'OpenAI-compatible server',
+    defaultBaseUrl: '',
+    apiKeyRequired: false,
+    embeddings: true,
+  },
 ];
