@@ -222,11 +222,16 @@ export function createProvider(ctx: AppContext, keys: SigningKeys, cookieKeys: s
     return clientSecretMatches(this.clientSecret, presented);
   };
 
-  // RFC 7591 names the error for a body that is not valid client metadata.
+  // Error codes as the RFCs name them where oidc-provider answers a generic invalid_request:
+  // RFC 7591 §3.2.2 for a body that is not client metadata, RFC 6749 §5.2 for a grant type the
+  // client may not use (e.g. a public client asking for client_credentials).
   provider.use(async (context: KoaContextWithOIDC, next: () => Promise<void>) => {
     await next();
-    if (context.oidc?.route === 'registration' && context.status === 400 && context.body?.error === 'invalid_request') {
+    if (context.status !== 400 || context.body?.error !== 'invalid_request') return;
+    if (context.oidc?.route === 'registration') {
       context.body = { ...context.body, error: 'invalid_client_metadata' };
+    } else if (context.oidc?.route === 'token' && context.body.error_description === 'requested grant type is not allowed for this client') {
+      context.body = { ...context.body, error: 'unauthorized_client' };
     }
   });
 
