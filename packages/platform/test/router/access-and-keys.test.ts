@@ -163,13 +163,13 @@ describe('authentication', () => {
     fetch(`${h.baseURL()}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 
   it('no token or a bad token: 401 with WWW-Authenticate naming the resource metadata', async () => {
-    for (const headers of [{}, { authorization: 'Bearer not-a-token' }]) {
+    for (const headers of [{}, { authorization: "Bearer not-a-token" }] as Array<Record<string, string>>) {
       const res = await post('/chat/completions', headers);
       expect(res.status).toBe(401);
       const challenge = res.headers.get('www-authenticate')!;
       expect(challenge).toContain(`resource_metadata="${h.tp.url}/.well-known/oauth-protected-resource/v1/model-router/${h.tp.defaultProxyId}"`);
       expect(challenge).toMatch(/error="/);
-      expect((await res.json()).error.message).toBeTruthy();
+      expect(((await res.json()) as any).error.message).toBeTruthy();
     }
     const res = await fetch(`${h.tp.url}/v1/model-router/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(chat()) });
     expect(res.headers.get('www-authenticate')).toContain(`resource_metadata="${h.tp.url}/.well-known/oauth-protected-resource/v1/model-router"`);

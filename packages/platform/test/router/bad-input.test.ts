@@ -42,7 +42,7 @@ describe('bad input on the OpenAI wire', () => {
     it(`${c.name} → ${c.status}`, async () => {
       const res = await send('/chat/completions', c.body);
       expect(res.status).toBe(c.status);
-      const body = await res.json();
+      const body: any = await res.json();
       expect(typeof body.error.message).toBe('string');
       expect(body.error.message.length).toBeGreaterThan(0);
       if (c.mentions) expect(body.error.message).toMatch(c.mentions);
@@ -56,7 +56,7 @@ describe('bad input on the OpenAI wire', () => {
     ] as const) {
       const res = await send('/responses', JSON.stringify({ model: 'openai:gpt-4o-mini', input: 'hi', ...extra }));
       expect(res.status).toBe(400);
-      expect((await res.json()).error.message).toContain(name);
+      expect(((await res.json()) as any).error.message).toContain(name);
     }
   });
 
@@ -76,7 +76,7 @@ describe('bad input on the Anthropic wire', () => {
     it(`${c.name} → ${c.status} in Anthropic's error shape`, async () => {
       const res = await send('/v1/messages', c.body);
       expect(res.status).toBe(c.status);
-      const body = await res.json();
+      const body: any = await res.json();
       expect(body.type).toBe('error');
       expect(body.error.message.length).toBeGreaterThan(0);
       if (c.mentions) expect(body.error.message).toMatch(c.mentions);

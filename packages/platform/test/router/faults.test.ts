@@ -86,7 +86,7 @@ describe('provider error statuses', () => {
       body: JSON.stringify({ model: 'openai:gpt-4o-mini', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
     });
     expect(res.status).toBe(502);
-    const body = await res.json();
+    const body: any = await res.json();
     expect(body.type).toBe('error');
     expect(typeof body.error.type).toBe('string');
     expect(body.error.message).toMatch(/OpenAI/);
