@@ -8,6 +8,7 @@ import { signInRoutes } from './accounts/sign-in-routes.js';
 import type { AppContext } from './app-context.js';
 import { healthRoutes } from './health-routes.js';
 import { registerAuthorizationServer } from './oauth/index.js';
+import { signInFormTargets } from './oauth/sign-in-targets.js';
 import { registerModelRouter } from './router/index.js';
 import { STYLESHEET, STYLESHEET_PATH } from './web/styles.js';
 
@@ -36,17 +37,17 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET),
   );
 
+  // The authorization server (oidc-provider on /api/auth/oauth2/*, consent, connected apps) and
+  // the Model Router, which authenticates callers only through the server's bearer check.
+  const { authenticateBearer, provider } = await registerAuthorizationServer(app, ctx);
+  await registerModelRouter(app, ctx, { authenticateBearer });
+
   // Keyward's own HTML forms (urlencoded bodies) live in their own scope, so that the OAuth
   // and router scopes keep full control of how their bodies are read.
   await app.register(async (pages) => {
     await pages.register(formbody, { bodyLimit: 64 * 1024 });
-    await signInRoutes(pages, ctx);
+    await signInRoutes(pages, ctx, { formActionOrigins: signInFormTargets(provider) });
   });
-
-  // The authorization server (oidc-provider on /api/auth/oauth2/*, consent, connected apps) and
-  // the Model Router, which authenticates callers only through the server's bearer check.
-  const { authenticateBearer } = await registerAuthorizationServer(app, ctx);
-  await registerModelRouter(app, ctx, { authenticateBearer });
 
   return app;
 }

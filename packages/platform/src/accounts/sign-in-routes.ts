@@ -44,28 +44,35 @@ function minutes(ms: number): string {
   return m === 1 ? '1 minute' : `${m} minutes`;
 }
 
-export async function signInRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const renderSignIn = (
+export interface SignInOptions {
+  /** Origins the sign-in form's redirect chain may reach for this return_to (the OAuth flow's app). */
+  formActionOrigins?: (returnTo: string) => Promise<string[]>;
+}
+
+export async function signInRoutes(app: FastifyInstance, ctx: AppContext, options: SignInOptions = {}): Promise<void> {
+  const targetsOf = (returnTo: string) => options.formActionOrigins?.(returnTo).catch(() => []) ?? Promise.resolve([]);
+  const renderSignIn = async (
     request: FastifyRequest,
     reply: FastifyReply,
-    options: { returnTo: string; email?: string; error?: string; status?: number },
+    page: { returnTo: string; email?: string; error?: string; status?: number },
   ) => {
     const csrf = issueCsrfToken(ctx, request, reply);
     const body = html`
 <h1>Sign in</h1>
 <p class="lead">Use your Keyward account to continue.</p>
-${options.error ? html`<div class="notice error" role="alert">${options.error}</div>` : ''}
+${page.error ? html`<div class="notice error" role="alert">${page.error}</div>` : ''}
 <form method="post" action="${SIGN_IN_PATH}" novalidate>
   <input type="hidden" name="${CSRF_FIELD}" value="${csrf}">
-  <input type="hidden" name="return_to" value="${options.returnTo}">
+  <input type="hidden" name="return_to" value="${page.returnTo}">
   <label for="email">Email</label>
-  <input id="email" name="email" type="email" autocomplete="username" required value="${options.email ?? ''}" ${options.email ? '' : 'autofocus'}>
+  <input id="email" name="email" type="email" autocomplete="username" required value="${page.email ?? ''}" ${page.email ? '' : 'autofocus'}>
   <label for="password">Password</label>
-  <input id="password" name="password" type="password" autocomplete="current-password" required ${options.email ? 'autofocus' : ''}>
+  <input id="password" name="password" type="password" autocomplete="current-password" required ${page.email ? 'autofocus' : ''}>
   <button class="primary block" type="submit">Sign in</button>
 </form>
 <p class="fine">Forgot your password? Ask an administrator of your organization to reset it.</p>`;
-    return sendPage(reply, layout({ title: 'Sign in', body }), { status: options.status ?? 200 });
+    const formActionOrigins = (await targetsOf(page.returnTo)).filter((origin) => /^https?:\/\/[^\s;,']+$/.test(origin));
+    return sendPage(reply, layout({ title: 'Sign in', body }), { status: page.status ?? 200, formActionOrigins });
   };
 
   app.get('/', async (request, reply) => reply.redirect((await currentUser(ctx, request)) ? ACCOUNT_PATH : SIGN_IN_PATH, 303));
