@@ -11,7 +11,7 @@ import { loadEncryptionKey, randomSecret, sharedSecret } from './secrets/instanc
 import { SealedBox } from './secrets/sealed-box.js';
 
 export async function openContext(config: Config, log: Logger = pino(loggerOptions(config.logLevel))) {
-  const storage = openStorage(config);
+  const storage = openStorage({ ...config, onPoolError: (error) => log.warn({ err: error }, 'database connection lost') });
   try {
     await migrateToLatest(storage);
     const box = new SealedBox(await loadEncryptionKey(config));

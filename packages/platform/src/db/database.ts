@@ -21,9 +21,12 @@ export interface Storage {
 // Timestamps are bigint epoch milliseconds, well within Number's exact range.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
-export function openStorage(options: { databaseUrl?: string | undefined; dataDir: string }): Storage {
+export function openStorage(options: { databaseUrl?: string | undefined; dataDir: string; onPoolError?: (error: Error) => void }): Storage {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+    // An idle client whose server connection drops (restart, failover) must not crash the
+    // process: the pool discards it and the next query opens a new one.
+    pool.on('error', (error) => options.onPoolError?.(error));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }
