@@ -41,7 +41,7 @@ button, .button { font: inherit; font-weight: 600; border-radius: 8px; padding: 
 .actions > * { flex: 1; }
 .notice { border-radius: 8px; padding: 12px 14px; font-size: 14px; margin: 0 0 16px; }
 .notice.error { background: var(--danger-wash); color: var(--danger); border: 1px solid #fecaca; }
-.notice.warn { background: var(--warn-wash); color: var(--warn); border: 1px solid #fde68a; }
+.notice.warn, .notice.warning { background: var(--warn-wash); color: var(--warn); border: 1px solid #fde68a; }
 .notice.ok { background: var(--ok-wash); color: var(--ok); border: 1px solid #bbf7d0; }
 .app { display: flex; gap: 14px; align-items: center; margin-bottom: 20px; }
 .app-mark { width: 44px; height: 44px; border-radius: 10px; background: var(--wash); border: 1px solid var(--line);
@@ -51,6 +51,10 @@ button, .button { font: inherit; font-weight: 600; border-radius: 8px; padding: 
 ul.scopes { list-style: none; padding: 0; margin: 0 0 8px; border: 1px solid var(--line); border-radius: 10px; }
 ul.scopes li { padding: 12px 14px; border-top: 1px solid var(--line); }
 ul.scopes li:first-child { border-top: 0; }
+ul.apps { list-style: none; padding: 0; margin: 0; }
+ul.apps li { display: flex; justify-content: space-between; align-items: center; gap: 16px; padding: 14px 0; border-top: 1px solid var(--line); }
+ul.apps li:first-child { border-top: 0; }
+ul.apps .fine { margin: 4px 0 0; }
 .scope-name { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; color: var(--faint); }
 .fine { font-size: 13px; color: var(--faint); margin-top: 20px; }
 table { width: 100%; border-collapse: collapse; font-size: 14px; }
