@@ -1,7 +1,7 @@
 // The Model Router as a Fastify plugin: every route under /v1/model-router/{proxyId}/… and, for
 // the default proxy, without the {proxyId}. This file is the list of routes and the scope's
-// rules (strict validation, the body limit, errors in the caller's wire format); each route's
-// work lives in its own folder.
+// rules (strict validation, the body limit, errors and unknown paths in the caller's wire
+// format); each route's work lives in its own folder.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app-context.js';
@@ -16,7 +16,8 @@ import { createStrictAjv, validationError } from './http/validation.js';
 import { anthropicMessagesRequestSchema } from './inbound/anthropic-messages/index.js';
 import { handleResponses } from './inbound/openai-responses/responses-route.js';
 import { responsesRequestSchema } from './inbound/openai-responses/schema.js';
-import { handleListModels } from './models/list-models.js';
+import { createNotFoundHandler } from './http/not-found.js';
+import { handleListAnthropicModels, handleListModels } from './models/list-models.js';
 import { ModelListCache } from './models/model-list-cache.js';
 import { handleChatCompletions } from './openai/chat-completions.js';
 import { chatCompletionsRequestSchema, embeddingsRequestSchema } from './openai/schemas.js';
@@ -25,9 +26,10 @@ import { openAIErrorBody, RouterError, toRouterError } from './router-error.js';
 import { UpstreamRouterError } from './upstream/upstream-errors.js';
 import { UpstreamClient } from './upstream/upstream-client.js';
 import type { UsageOutcome } from '../usage/usage-record.js';
+import { MODEL_ROUTER_PATH } from '../oauth/paths.js';
 
 /** The router's base path; `{proxyId}` follows it, or nothing for the default proxy. */
-export const MODEL_ROUTER_PATH = '/v1/model-router';
+export { MODEL_ROUTER_PATH };
 
 export interface ModelRouterHandle {
   usage: UsageSink;
@@ -56,7 +58,14 @@ const ROUTES: RouteSpec[] = [
     method: 'GET',
     paths: ['/models'],
     config: { wire: 'openai', endpoint: 'models', inboundFormat: 'openai_models' },
-    handler: (router, call, _request, reply) => handleListModels(router, call, reply),
+    handler: handleListModels,
+  },
+  {
+    method: 'GET',
+    // Anthropic's model list, for the Anthropic SDK's `models.list()` (it appends /v1/models).
+    paths: ['/v1/models'],
+    config: { wire: 'anthropic', endpoint: 'models', inboundFormat: 'anthropic_models' },
+    handler: handleListAnthropicModels,
   },
   {
     method: 'POST',
@@ -129,8 +138,16 @@ export async function registerModelRouter(
       return reply.send(openAIErrorBody(routerError));
     });
 
+    // Fastify scopes a not-found handler to its plugin's prefix: other Keyward paths keep theirs.
+    scope.setNotFoundHandler(
+      createNotFoundHandler(
+        MODEL_ROUTER_PATH,
+        ROUTES.flatMap((spec) => spec.paths.map((path) => ({ method: spec.method, path, wire: spec.config.wire }))),
+      ),
+    );
+
     for (const spec of ROUTES) {
-      for (const prefix of [`${MODEL_ROUTER_PATH}/:proxyId`, MODEL_ROUTER_PATH]) {
+      for (const prefix of ['/:proxyId', '']) {
         for (const path of spec.paths) {
           scope.route({
             method: spec.method,
@@ -148,7 +165,7 @@ export async function registerModelRouter(
         }
       }
     }
-  });
+  }, { prefix: MODEL_ROUTER_PATH });
 
   app.addHook('onClose', async () => {
     await upstream.close().catch(() => undefined);

@@ -15,7 +15,7 @@ export type UsageOutcome =
   /** The client went away before the answer was complete; the upstream call was aborted. */
   | 'client_aborted';
 
-export type InboundFormat = 'openai_chat' | 'openai_responses' | 'openai_embeddings' | 'openai_models' | 'anthropic_messages';
+export type InboundFormat = 'openai_chat' | 'openai_responses' | 'openai_embeddings' | 'openai_models' | 'anthropic_messages' | 'anthropic_models';
 
 export interface UsageRecord {
   id: string;
