@@ -12,6 +12,9 @@ async function main(): Promise<void> {
   const { app, ctx } = platform;
   await app.listen({ port: config.port, host: config.host });
   ctx.log.info({ publicUrl: config.publicUrl, database: ctx.storage.dialect }, `Keyward is listening on ${config.publicUrl}`);
+  if (platform.bootstrap.weakAdminPassword) {
+    ctx.log.warn({ reason: platform.bootstrap.weakAdminPassword }, 'KEYWARD_ADMIN_PASSWORD is weak; change it with `keyward user set-password`');
+  }
   const generated = platform.bootstrap.generatedAdmin;
   if (generated) {
     // Printed to the terminal once, never logged: it is a password.

@@ -7,6 +7,7 @@ import { ConfigError } from '../config.js';
 import type { Database } from '../db/schema.js';
 import { DEFAULT_PROXY_NAME, createLlmProxy, findDefaultLlmProxy } from '../router/llm-proxies.js';
 import { addMembership, ensurePrimaryOrganization } from './organizations.js';
+import { checkPasswordStrength } from './passwords.js';
 import { createUser, findUserByEmail } from './users.js';
 
 export const GENERATED_ADMIN_EMAIL = 'admin@localhost';
@@ -15,6 +16,8 @@ export interface BootstrapResult {
   /** Set only when this start generated the admin password: print it once. */
   generatedAdmin?: { email: string; password: string };
   createdAdmin?: string;
+  /** Why the administrator password from the environment is weak, when it is. */
+  weakAdminPassword?: string;
 }
 
 export async function bootstrap(db: Kysely<Database>, config: Pick<Config, 'adminEmail' | 'adminPassword'>): Promise<BootstrapResult> {
@@ -32,7 +35,13 @@ export async function bootstrap(db: Kysely<Database>, config: Pick<Config, 'admi
   }
   const org = await ensurePrimaryOrganization(db, 'Default Organization');
   if (admin) {
-    const user = await createUser(db, admin);
+    // An operator who set KEYWARD_ADMIN_PASSWORD chose it: warn about a weak one, do not refuse to start.
+    try {
+      checkPasswordStrength(admin.password, admin.email);
+    } catch (error) {
+      result.weakAdminPassword = (error as Error).message;
+    }
+    const user = await createUser(db, admin, { checkStrength: false });
     await addMembership(db, org.id, user.id, 'admin');
     result.createdAdmin = user.email;
   }

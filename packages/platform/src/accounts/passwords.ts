@@ -26,8 +26,9 @@ export function checkPasswordStrength(password: string, email?: string): void {
   if (COMMON.has(lower) || new Set(lower).size < 4) {
     throw new KeywardError('weak_password', 'password is too common or too repetitive; choose a longer passphrase');
   }
-  if (email && lower.includes(email.toLowerCase().split('@')[0] ?? '\0') && lower.length < 16) {
-    throw new KeywardError('weak_password', 'password must not be based on the email address');
+  const emailLower = email?.toLowerCase();
+  if (emailLower && (lower === emailLower || lower === emailLower.split('@')[0])) {
+    throw new KeywardError('weak_password', 'password must not be the email address');
   }
 }
 

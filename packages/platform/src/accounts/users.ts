@@ -18,9 +18,14 @@ export function checkEmail(email: string): string {
   return trimmed;
 }
 
-export async function createUser(db: Kysely<Database>, input: { email: string; password: string }): Promise<User> {
+export async function createUser(
+  db: Kysely<Database>,
+  input: { email: string; password: string },
+  options: { checkStrength?: boolean } = {},
+): Promise<User> {
   const email = checkEmail(input.email);
-  checkPasswordStrength(input.password, email);
+  if (options.checkStrength ?? true) checkPasswordStrength(input.password, email);
+  else if (!input.password) throw new KeywardError('weak_password', 'password must not be empty');
   const existing = await findUserByEmail(db, email);
   if (existing) throw new KeywardError('duplicate_email', `a user with email ${email} already exists`, 409);
   const user = {
