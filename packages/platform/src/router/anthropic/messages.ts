@@ -8,6 +8,7 @@ import { resolveProviderKey } from '../../keys/resolve-provider-key.js';
 import { formatSseEvent } from '../../providers/sse.js';
 import {
   anthropicErrorBody,
+  anthropicErrorStatus,
   anthropicErrorType,
   anthropicToChatRequest,
   buildAnthropicPassthroughRequest,
@@ -21,13 +22,14 @@ import {
 import { completeChat, planChat, streamChat } from '../chat/run-chat.js';
 import type { RouterCall } from '../http/router-call.js';
 import { SseWriter } from '../http/sse-writer.js';
-import { finishStream } from '../http/stream-outcome.js';
-import { resolveModelId } from '../model-id.js';
+import { finishStream, ForwardedStreamError } from '../http/stream-outcome.js';
+import { resolveModelId, type QualifiedModel } from '../model-id.js';
 import type { RouterContext } from '../router-context.js';
 import { RouterError, toRouterError } from '../router-error.js';
 import { readJsonBody, readUpstreamEvents, sendToProvider, targetOf, withKeyFailover, type ProviderCall } from '../upstream/provider-call.js';
 import { UpstreamFailure } from '../upstream/upstream-client.js';
-import { upstreamFailureError } from '../upstream/upstream-errors.js';
+import { upstreamFailureError, upstreamStatusError } from '../upstream/upstream-errors.js';
+import type { SseEvent } from '../../providers/provider-adapter.js';
 
 export function anthropicRouterErrorBody(error: unknown, requestId?: string) {
   const routerError = anthropicRouterError(error);
@@ -48,7 +50,7 @@ export async function handleAnthropicMessages(router: RouterContext, call: Route
   const body = request.body as AnthropicMessagesRequest;
   call.meter.stream = body.stream === true;
   const qualified = await resolveModelId(router, call.caller, body.model);
-  if (qualified.provider === 'anthropic') return passthrough(router, call, request, reply, body, qualified.model);
+  if (qualified.provider === 'anthropic') return passthrough(router, call, request, reply, body, qualified);
 
   const plan = await planChat(router, call.caller, anthropicToChatRequest(body), call.signal, call.meter);
   if (!body.stream) {
@@ -86,10 +88,9 @@ async function passthrough(
   request: FastifyRequest,
   reply: FastifyReply,
   body: AnthropicMessagesRequest,
-  model: string,
+  { adapter, model }: QualifiedModel,
 ) {
   const { meter, signal } = call;
-  const adapter = (await resolveModelId(router, call.caller, body.model)).adapter;
   meter.provider = 'anthropic';
   meter.model = model;
   const keys = await resolveProviderKey(router.keys, { organizationId: call.caller.organizationId, provider: 'anthropic', caller: call.caller.keyCaller });
@@ -110,13 +111,20 @@ async function passthrough(
   const opened = await withKeyFailover(providerCall, async (key) => {
     const response = await sendToProvider(router.upstream, providerCall, key, buildAnthropicPassthroughRequest(native, model, targetOf(key), request.headers));
     const events = readUpstreamEvents(response, signal, 'sse');
+    let first: IteratorResult<SseEvent>;
     try {
-      const first = await events.next();
-      return { first: first.done ? undefined : first.value, events };
+      first = await events.next();
     } catch (error) {
       await events.return(undefined);
       throw error instanceof UpstreamFailure ? upstreamFailureError(adapter, error) : error;
     }
+    // An error before anything was forwarded gets a real status, and may fail over to the next key.
+    const failed = first.done ? undefined : streamErrorOf(first.value);
+    if (failed) {
+      await events.return(undefined);
+      throw upstreamStatusError(adapter, anthropicErrorStatus(failed.type), first.value!.data, {}, key.apiKey);
+    }
+    return { first: first.done ? undefined : first.value, events };
   });
   const writer = new SseWriter(request, reply);
   await finishStream(
@@ -130,6 +138,9 @@ async function passthrough(
         const usage = usageReader.usage();
         if (usage) meter.usage = usage;
         await writer.write(formatSseEvent(event.data, event.event));
+        // Forwarded as the provider sent it (the SDK raises it); the stream ends there.
+        const failed = streamErrorOf(event);
+        if (failed) throw new ForwardedStreamError(`Anthropic stream error (${failed.type ?? 'unknown'}): ${failed.message}`);
       };
       if (opened.first) await forward(opened.first);
       try {
@@ -141,4 +152,19 @@ async function passthrough(
     encodeStreamError,
     () => opened.events.return(undefined),
   );
+}
+
+/** An Anthropic in-stream `error` event (`event: error`, `{type:'error',error:{type,message}}`), or undefined. */
+function streamErrorOf(event: SseEvent): { type: string | undefined; message: string } | undefined {
+  if (event.event !== 'error' && !(event.event === undefined && event.data.includes('"error"'))) return undefined;
+  let data: { type?: unknown; error?: { type?: unknown; message?: unknown } };
+  try {
+    data = JSON.parse(event.data) as typeof data;
+  } catch {
+    return event.event === 'error' ? { type: undefined, message: event.data.slice(0, 500) } : undefined;
+  }
+  if (event.event !== 'error' && data.type !== 'error') return undefined;
+  const type = typeof data.error?.type === 'string' ? data.error.type : undefined;
+  const message = typeof data.error?.message === 'string' ? data.error.message : 'the provider reported an error in its stream';
+  return { type, message };
 }

@@ -1,11 +1,20 @@
 // How a committed stream ends, the same for every inbound format: completely (`ok`), because the
 // client left (`client_aborted`: the upstream read is cancelled), or because the provider failed
-// (an error event in the caller's format, then the end). Metered exactly once in every case.
+// (an error event in the caller's format, then the end — or the provider's own error event, when
+// it was passed through as is). Metered exactly once in every case.
 
 import type { RouterContext } from '../router-context.js';
 import { toRouterError } from '../router-error.js';
 import type { RouterCall } from './router-call.js';
 import { ClientGoneError, type SseWriter } from './sse-writer.js';
+
+/** The provider's own error event has already reached the caller untouched: meter it, send nothing more. */
+export class ForwardedStreamError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ForwardedStreamError';
+  }
+}
 
 export async function finishStream(
   router: RouterContext,
@@ -24,6 +33,11 @@ export async function finishStream(
       meter.finish(200, 'client_aborted', 'the client closed the connection');
       await cancelUpstream().catch(() => undefined);
       writer.abandon();
+      return;
+    }
+    if (error instanceof ForwardedStreamError) {
+      meter.finish(200, 'upstream_error', error.message);
+      await cancelUpstream().catch(() => undefined);
       return;
     }
     const routerError = toRouterError(error);

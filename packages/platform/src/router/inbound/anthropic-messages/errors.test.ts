@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { anthropicErrorBody, anthropicErrorType } from './errors.js';
+import { anthropicErrorBody, anthropicErrorStatus, anthropicErrorType } from './errors.js';
 
 describe('HTTP status → Anthropic error type (Anthropic errors page)', () => {
   const table: Array<[number, string]> = [
@@ -26,4 +26,16 @@ describe('HTTP status → Anthropic error type (Anthropic errors page)', () => {
     });
     expect(anthropicErrorBody(504, 'Upstream timed out')).toEqual({ type: 'error', error: { type: 'timeout_error', message: 'Upstream timed out' } });
   });
+});
+
+describe('Anthropic error type → HTTP status (for in-stream error events, which carry only the type)', () => {
+  const table: Array<[string | undefined, number]> = [
+    ['overloaded_error', 529],
+    ['rate_limit_error', 429],
+    ['invalid_request_error', 400],
+    ['api_error', 500],
+    ['something_new', 500],
+    [undefined, 500],
+  ];
+  for (const [type, status] of table) it(`${String(type)} → ${status}`, () => expect(anthropicErrorStatus(type)).toBe(status));
 });

@@ -22,6 +22,12 @@ export function anthropicErrorType(status: number): AnthropicErrorType {
   return ERROR_TYPES[status] ?? (status >= 400 && status < 500 ? 'invalid_request_error' : 'api_error');
 }
 
+/** The status a documented error type stands for (an in-stream `error` event carries only the type). */
+export function anthropicErrorStatus(type: string | undefined): number {
+  for (const [status, known] of Object.entries(ERROR_TYPES)) if (known === type) return Number(status);
+  return 500;
+}
+
 export function anthropicErrorBody(status: number, message: string, requestId?: string): AnthropicErrorBody {
   const body: AnthropicErrorBody = { type: 'error', error: { type: anthropicErrorType(status), message } };
   if (requestId) body.request_id = requestId;

@@ -4,7 +4,7 @@ export { anthropicMessagesRequestSchema } from './schema.js';
 export { anthropicToChatRequest } from './request.js';
 export { chatCompletionToAnthropicMessage } from './response.js';
 export { type AnthropicStreamEncoder, createAnthropicStreamEncoder, encodeAnthropicStreamError } from './stream.js';
-export { anthropicErrorBody, anthropicErrorType, InvalidToolArgumentsError } from './errors.js';
+export { anthropicErrorBody, anthropicErrorStatus, anthropicErrorType, InvalidToolArgumentsError } from './errors.js';
 export {
   type AnthropicStreamUsageReader,
   buildAnthropicPassthroughRequest,
