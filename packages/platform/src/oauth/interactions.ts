@@ -47,6 +47,20 @@ export async function interactionRoutes(app: FastifyInstance, ctx: AppContext, p
     }
   };
 
+  // Someone else signed in to Keyward since oidc-provider's session was made (sign-out, then
+  // another account). oidc-provider would answer a login for another account with its
+  // end-session form (a feature we do not run); instead its session forgets the previous person
+  // and the grants it pointed at, keeping its uid so the interaction still belongs to it.
+  const forgetPreviousAccount = async (interaction: InteractionDetails) => {
+    const session = interaction.session?.cookie ? await provider.Session.find(interaction.session.cookie) : undefined;
+    const stored = await provider.Interaction.find(interaction.uid);
+    if (!session || !stored?.session) return;
+    for (const field of ['accountId', 'loginTs', 'acr', 'amr', 'authorizations']) delete session[field];
+    await session.persist();
+    delete stored.session.accountId;
+    await stored.save(stored.exp - Math.floor(Date.now() / 1000));
+  };
+
   const finish = async (request: FastifyRequest, reply: FastifyReply, result: Record<string, unknown>) => {
     const to = await provider.interactionResult(request.raw, reply.raw, result, { mergeWithLastSubmission: true });
     return reply.redirect(to, 303);
@@ -71,14 +85,26 @@ export async function interactionRoutes(app: FastifyInstance, ctx: AppContext, p
     const proxies = proxyIds.length
       ? await ctx.db.selectFrom('llm_proxies').select(['id', 'name']).where('id', 'in', proxyIds).execute()
       : [];
+    // Asked again because the scopes grew: say which ones are new.
+    const grant = interaction.grantId ? await provider.Grant.find(interaction.grantId) : undefined;
+    const allowed = new Set<string>(
+      grant
+        ? [grant.getOIDCScope(), ...Object.keys(grant.resources ?? {}).map((resource) => grant.getResourceScope(resource))].join(' ').split(' ')
+        : [],
+    );
+    const isNew = (scope: string) => grant !== undefined && !allowed.has(scope);
     const csrf = issueCsrfToken(ctx, request, reply);
     const body = html`
 <h1>Allow ${name} to use Keyward?</h1>
 <p class="lead"><strong>${name}</strong> wants to act as you. After you allow it, you go back to <strong>${redirectHost}</strong>.</p>
 ${record?.kind === 'public' ? html`<div class="notice warning" role="note"><strong>Unverified app.</strong> This app registered itself; Keyward has not checked who made it. Allow it only if you trust ${redirectHost}.</div>` : ''}
-<p>It will be able to:</p>
+${grant ? html`<p>You allowed this app before. It now also asks for what is marked <strong>New</strong>. It will be able to:</p>` : html`<p>It will be able to:</p>`}
 <ul class="scopes">
-${scopes.map((scope) => html`<li data-scope="${scope}">${SCOPE_DESCRIPTIONS[scope] ?? scope}</li>`)}
+${scopes.map((scope) =>
+  isNew(scope)
+    ? html`<li data-scope="${scope}" data-new="true"><strong>New:</strong> ${SCOPE_DESCRIPTIONS[scope] ?? scope}</li>`
+    : html`<li data-scope="${scope}">${SCOPE_DESCRIPTIONS[scope] ?? scope}</li>`,
+)}
 </ul>
 ${proxies.length ? html`<p class="fine">Only through: ${proxies.map((p) => p.name).join(', ')}.</p>` : ''}
 <form method="post" action="${interactionPath(interaction.uid)}">
@@ -99,6 +125,7 @@ ${proxies.length ? html`<p class="fine">Only through: ${proxies.map((p) => p.nam
     const user = await currentUser(ctx, request);
     if (interaction.prompt.name === 'login') {
       if (!user) return reply.redirect(signInUrl(interactionPath(interaction.uid)), 303);
+      if (interaction.session?.accountId && interaction.session.accountId !== user.id) await forgetPreviousAccount(interaction);
       return finish(request, reply, { login: { accountId: user.id } });
     }
     if (interaction.prompt.name === 'consent') {

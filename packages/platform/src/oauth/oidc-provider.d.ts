@@ -30,7 +30,7 @@ declare module 'oidc-provider' {
     uid: string;
     prompt: { name: string; reasons: string[]; details: Record<string, any> };
     params: Record<string, any>;
-    session?: { accountId?: string; uid?: string };
+    session?: { accountId?: string; uid?: string; cookie?: string };
     grantId?: string;
     lastSubmission?: Record<string, any>;
     returnTo: string;

@@ -1,6 +1,7 @@
 // oidc-provider, configured. Every choice that differs from its defaults is here with its reason;
 // the defaults not mentioned are oidc-provider's (see its lib/helpers/defaults.js).
 
+import { decodeJwt } from 'jose';
 import Provider, { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { AppContext } from '../app-context.js';
 import { sessionCookieName } from '../accounts/cookies.js';
@@ -61,6 +62,32 @@ function checkRequestedScopes(scope: unknown) {
   if (unknown.length) throw new errors.InvalidScope('requested scope is not supported', unknown.join(' '));
 }
 
+/** The scope the client itself sent, before oidc-provider's own processing. */
+function scopeAsSent(context: KoaContextWithOIDC): string | undefined {
+  const pushed = context.oidc.entities?.PushedAuthorizationRequest?.request;
+  if (typeof pushed === 'string') return String(decodeJwt(pushed).scope ?? '');
+  const source = context.method === 'POST' ? context.oidc.body : context.query;
+  return typeof source?.scope === 'string' ? source.scope : undefined;
+}
+
+/**
+ * oidc-provider drops `offline_access` unless the request says `prompt=consent` (OpenID Connect
+ * Core §11). The seed's client sends no prompt, and Keyward asks for consent whenever the scopes
+ * grow (the "other conditions" §11 allows), so the scope is kept when the client may refresh:
+ * the consent page asks for it once and the grant remembers it (the access token stays the
+ * router's, scope llm:proxy; offline_access is what the refresh token stands for).
+ * Run as an extraParams validator of `scope`: oidc-provider calls those after its own checks.
+ */
+async function keepOfflineAccess(context: KoaContextWithOIDC, scope: unknown, client: any): Promise<void> {
+  if (!client?.grantTypeAllowed('refresh_token')) return;
+  if (client.scope && !String(client.scope).split(' ').includes(OFFLINE_ACCESS_SCOPE)) return;
+  if (!scopeAsSent(context)?.split(' ').includes(OFFLINE_ACCESS_SCOPE)) return;
+  const kept = new Set(typeof scope === 'string' ? scope.split(' ').filter(Boolean) : []);
+  if (kept.has(OFFLINE_ACCESS_SCOPE)) return;
+  kept.add(OFFLINE_ACCESS_SCOPE);
+  context.oidc.params.scope = [...kept].join(' ');
+}
+
 export function createProvider(ctx: AppContext, keys: SigningKeys, cookieKeys: string[], revocations: RevocationState): Provider {
   const { config } = ctx;
   const issuer = config.publicUrl;
@@ -97,6 +124,7 @@ export function createProvider(ctx: AppContext, keys: SigningKeys, cookieKeys: s
     // Authorization requests always carry redirect_uri (OAuth 2.1); never infer it.
     allowOmittingSingleRegisteredRedirectUri: false,
     pkce: { required: () => true },
+    extraParams: { scope: keepOfflineAccess },
     cookies: {
       keys: cookieKeys,
       names: OIDC_COOKIE_NAMES,

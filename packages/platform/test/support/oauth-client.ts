@@ -4,7 +4,7 @@
 //
 // Exported API (stable; other test suites rely on it):
 //   registerPublicClient(tp, options?) → Promise<RegisteredClient>            // { client_id, redirect_uris, … }
-//   authorizeCode(tp, options)          → Promise<AuthorizationResult>        // { code, state, iss, codeVerifier, callback }
+//   authorizeCode(tp, options)          → Promise<AuthorizationResult>        // { code, state, iss, codeVerifier, callback, signInShown, consentPage }
 //   authorizeWithoutBrowser(tp, options) → Promise<TokenSet>                  // { access_token, refresh_token, … }
 //   exchangeCode(tp, { clientId, redirectUri, code, codeVerifier }) → Promise<Response>
 //   refreshTokens(tp, { clientId, refreshToken, scope? }) → Promise<Response>
@@ -63,6 +63,10 @@ export interface AuthorizationResult {
   error: string | null;
   codeVerifier: string;
   callback: URL;
+  /** Whether the sign-in page was shown (and filled in) on the way. */
+  signInShown: boolean;
+  /** The consent page's HTML when one was shown, else null (consent remembered). */
+  consentPage: string | null;
 }
 
 /** A minimal path-aware cookie jar for fetch with manual redirects. */
@@ -159,6 +163,8 @@ export async function authorizeCode(tp: TestPlatform, options: AuthorizeOptions)
   for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, v);
 
   let next: URL = url;
+  let signInShown = false;
+  let consentPage: string | null = null;
   for (let hop = 0; hop < 20; hop++) {
     if (next.href.startsWith(redirectUri.split('?')[0]!) && next.origin !== tp.url) {
       return {
@@ -168,6 +174,8 @@ export async function authorizeCode(tp: TestPlatform, options: AuthorizeOptions)
         error: next.searchParams.get('error'),
         codeVerifier,
         callback: next,
+        signInShown,
+        consentPage,
       };
     }
     const response = await jar.fetch(next);
@@ -179,6 +187,7 @@ export async function authorizeCode(tp: TestPlatform, options: AuthorizeOptions)
     }
     const page = await response.text();
     if (response.status === 200 && page.includes('name="password"')) {
+      signInShown = true;
       const form = new URLSearchParams({
         email: options.email ?? tp.admin.email,
         password: options.password ?? tp.admin.password,
@@ -193,6 +202,7 @@ export async function authorizeCode(tp: TestPlatform, options: AuthorizeOptions)
       continue;
     }
     if (response.status === 200 && page.includes('name="decision"')) {
+      consentPage = page;
       const action = /<form method="post" action="([^"]+)"/.exec(page)?.[1];
       const form = new URLSearchParams({ csrf: hidden(page, 'csrf') ?? '', decision: options.decision ?? 'allow' });
       const consent = await jar.fetch(new URL(action!.replace(/&amp;/g, '&'), tp.url), {
