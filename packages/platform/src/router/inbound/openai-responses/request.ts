@@ -50,6 +50,17 @@ function textOnly(parts: string | UserContentPart[], param: string): string | Ar
   return parts.map((part, j) => (part.type === 'text' ? part : refuse(`${param}[${j}]`, 'only text is allowed here')));
 }
 
+/** A function_call_output's `output`: a string, or text parts (the SDK's typed form); images and files have no tool-result counterpart here. */
+function toolOutput(output: unknown, param: string): string {
+  if (typeof output === 'string') return output;
+  if (!Array.isArray(output)) return refuse(param, 'must be a string or an array of input_text parts');
+  return output
+    .map((part: Record<string, unknown> | null, j) =>
+      (part?.type === 'input_text' || part?.type === 'output_text') && typeof part.text === 'string' ? part.text : refuse(`${param}[${j}]`, 'only input_text parts are supported in a tool result'),
+    )
+    .join('');
+}
+
 function inputMessages(input: ResponsesRequest['input']): ChatMessage[] {
   if (typeof input === 'string') return [{ role: 'user', content: input }];
   const messages: ChatMessage[] = [];
@@ -77,8 +88,7 @@ function inputMessages(input: ResponsesRequest['input']): ChatMessage[] {
     }
     if (type === 'function_call_output') {
       if (typeof item.call_id !== 'string') refuse(`input[${i}].call_id`, 'must be a string');
-      const output = typeof item.output === 'string' ? item.output : JSON.stringify(item.output);
-      messages.push({ role: 'tool', tool_call_id: item.call_id as string, content: output });
+      messages.push({ role: 'tool', tool_call_id: item.call_id as string, content: toolOutput(item.output, `input[${i}].output`) });
       return;
     }
     refuse(`input[${i}].type`, `input item '${String(type)}' has no chat counterpart`);

@@ -54,7 +54,7 @@ export function createResponsesStreamEncoder(request: ResponsesRequest, model: s
     for (const { item, index } of calls.values()) {
       if (item.status !== 'in_progress') continue;
       item.status = 'completed';
-      out += emit('response.function_call_arguments.done', { item_id: item.id, output_index: index, arguments: item.arguments });
+      out += emit('response.function_call_arguments.done', { item_id: item.id, output_index: index, name: item.name, arguments: item.arguments });
       out += emit('response.output_item.done', { output_index: index, item });
     }
     return out;
