@@ -1,13 +1,19 @@
 import { createConfidentialClient, disableClient, rotateClientSecret } from '../../oauth/clients.js';
-import { type AdminCommand, list, str } from '../command.js';
+import { type AdminCommand, UsageError, list, str } from '../command.js';
 
 export const clientCreate: AdminCommand = {
   name: 'client create',
   usage: 'keyward client create --name N --proxy ID [--proxy ID]... [--key ID]...',
   options: { name: { type: 'string' }, proxy: { type: 'string', multiple: true }, key: { type: 'string', multiple: true } },
-  required: ['name', 'proxy'],
+  // --proxy may repeat, so it arrives as a list: the generic required-flag check (strings only) cannot see it.
+  required: ['name'],
   async run(ctx, flags) {
-    return createConfidentialClient(ctx, { name: str(flags, 'name')!, proxyIds: list(flags, 'proxy'), keyIds: list(flags, 'key') });
+    const proxyIds = list(flags, 'proxy');
+    const keyIds = list(flags, 'key');
+    if (!proxyIds.length || proxyIds.includes('')) throw new UsageError('missing --proxy');
+    // An empty --key (an unset shell variable) must not quietly widen the client to every org key.
+    if (keyIds.includes('')) throw new UsageError('--key needs a provider key id');
+    return createConfidentialClient(ctx, { name: str(flags, 'name')!, proxyIds, keyIds });
   },
   text: (r) => `client_id:     ${String(r.client_id)}\nclient_secret: ${String(r.client_secret)}\n(the secret is shown only now; store it safely)`,
 };
