@@ -35,6 +35,8 @@ export interface Config {
   /** Dynamic client registration: `open` (anyone), `token` (needs KEYWARD_REGISTRATION_TOKEN), `off`. */
   registration: 'open' | 'token' | 'off';
   registrationToken: string | undefined;
+  /** Client registrations per client IP per minute (0: unlimited); counted per instance. */
+  registrationRateLimit: number;
   /** How long a signed-in browser session lasts. */
   sessionTtlSeconds: number;
   /** Shutdown waits this long for in-flight requests (streams included) before closing them. */
@@ -112,6 +114,9 @@ export function loadConfig(env: Env = process.env): Config {
     refreshTokenTtlSeconds: integer(env, 'KEYWARD_REFRESH_TOKEN_TTL_SECONDS', 30 * 86_400, 300, 365 * 86_400),
     registration,
     registrationToken,
+    // Open registration is unauthenticated writes: cheap to refuse a flood, high enough that an
+    // acceptance suite or a CI job registering a client per test from one IP never meets it.
+    registrationRateLimit: integer(env, 'KEYWARD_REGISTRATION_RATE_LIMIT', 300, 0, 1_000_000),
     sessionTtlSeconds: integer(env, 'KEYWARD_SESSION_TTL_SECONDS', 7 * 86_400, 300, 90 * 86_400),
     shutdownGraceMs: integer(env, 'KEYWARD_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
   };

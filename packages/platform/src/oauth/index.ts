@@ -27,8 +27,15 @@ import { pruneExpired } from './storage-adapter.js';
 export { bearerTokenFromHeader, protectedResourceMetadata, wwwAuthenticate } from './resource-server.js';
 export { createConfidentialClient, disableClient, rotateClientSecret } from './clients.js';
 
-/** Registrations per client IP per minute (RFC 7591 endpoints are open; this keeps them cheap). */
-export const REGISTRATION_RATE_LIMIT = { max: 60, timeWindow: 60_000 };
+/** The registration rate limit's window; how many per window is KEYWARD_REGISTRATION_RATE_LIMIT. */
+const REGISTRATION_RATE_WINDOW_MS = 60_000;
+
+/** Thrown by @fastify/rate-limit when an IP registered too many clients; answered as an OAuth error. */
+class RegistrationRateLimited extends Error {
+  constructor(readonly retryAfterSeconds: number) {
+    super('too many registrations');
+  }
+}
 const PRUNE_INTERVAL_MS = 10 * 60_000;
 /** Grant revocations are kept until every access token they issued has expired (plus slack). */
 const revocationKeepMs = (ctx: AppContext) => (ctx.config.accessTokenTtlSeconds + 300) * 1000;
@@ -64,11 +71,24 @@ export async function registerAuthorizationServer(app: FastifyInstance, ctx: App
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
     await scope.register(rateLimit, {
       global: false,
-      errorResponseBuilder: (_request, context) => ({
-        statusCode: 429,
-        error: 'too_many_requests',
-        error_description: `too many registrations; try again in ${Math.ceil(context.ttl / 1000)} seconds`,
-      }),
+      errorResponseBuilder: (_request, context) => new RegistrationRateLimited(Math.max(1, Math.ceil(context.ttl / 1000))),
+    });
+    // RFC 7591 §3.2.2 names no error for "too many"; `temporarily_unavailable` (RFC 6749 §4.1.2.1:
+    // "unable to handle the request due to a temporary overloading") is the registered OAuth code
+    // clients already treat as retry-later, and Retry-After says when. CORS too, so a browser app
+    // can read why.
+    scope.setErrorHandler(async (error, _request, reply) => {
+      if (!(error instanceof RegistrationRateLimited)) throw error;
+      return reply
+        .code(429)
+        .header('retry-after', String(error.retryAfterSeconds))
+        .header('cache-control', 'no-store')
+        .header('access-control-allow-origin', '*')
+        .header('access-control-expose-headers', 'retry-after')
+        .send({
+          error: 'temporarily_unavailable',
+          error_description: `too many client registrations from this address; try again in ${error.retryAfterSeconds} seconds`,
+        });
     });
     const handOver = async (request: FastifyRequest, reply: FastifyReply) => {
       reply.hijack();
@@ -89,7 +109,9 @@ export async function registerAuthorizationServer(app: FastifyInstance, ctx: App
       }
       return handOver(request, reply);
     };
-    scope.post(OAUTH_ROUTES.registration, { config: { rateLimit: REGISTRATION_RATE_LIMIT } }, registrationCors);
+    const { registrationRateLimit } = ctx.config;
+    const registrationLimit = registrationRateLimit > 0 ? { max: registrationRateLimit, timeWindow: REGISTRATION_RATE_WINDOW_MS } : false;
+    scope.post(OAUTH_ROUTES.registration, { config: { rateLimit: registrationLimit } }, registrationCors);
     scope.route({ method: ['GET', 'OPTIONS'], url: OAUTH_ROUTES.registration, handler: registrationCors });
     scope.route({ method: ['GET', 'OPTIONS'], url: `${OAUTH_ROUTES.registration}/:clientId`, handler: registrationCors });
     scope.all(`${OAUTH_BASE}/*`, handOver);
