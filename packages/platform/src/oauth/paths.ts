@@ -11,6 +11,7 @@ export const OAUTH_ROUTES = {
   registration: `${OAUTH_BASE}/register`,
   revocation: `${OAUTH_BASE}/revoke`,
   introspection: `${OAUTH_BASE}/introspect`,
+  pushed_authorization_request: `${OAUTH_BASE}/par`,
   jwks: `${OAUTH_BASE}/jwks`,
   userinfo: `${OAUTH_BASE}/userinfo`,
   end_session: `${OAUTH_BASE}/end-session`,

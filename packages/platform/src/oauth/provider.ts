@@ -199,6 +199,12 @@ export function createProvider(ctx: AppContext, keys: SigningKeys, cookieKeys: s
       userinfo: { enabled: false },
       rpInitiatedLogout: { enabled: false },
       clientCredentials: { enabled: true },
+      // On by default in oidc-provider; its route sits with the others (it was advertised at /request,
+      // which nothing served).
+      pushedAuthorizationRequests: { enabled: true },
+      // The router checks bearer tokens only: a DPoP-bound token would be accepted there without its
+      // proof, so the binding would be a promise nobody keeps. Off, and not advertised.
+      dPoP: { enabled: false },
       revocation: {
         enabled: true,
         allowedPolicy: async (_ctx: KoaContextWithOIDC, client: any, token: any) => token.clientId === client.clientId,
