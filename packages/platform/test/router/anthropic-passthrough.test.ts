@@ -14,10 +14,19 @@ const MODEL = 'anthropic:claude-sonnet-4-5';
 const ask = { model: MODEL, max_tokens: 50, messages: [{ role: 'user' as const, content: 'hi' }] };
 
 let h: RouterHarness;
-/** An Anthropic that opens every stream with `event: error` (overloaded), as the real one sometimes does. */
+/**
+ * A misbehaving Anthropic: by default it opens every stream with `event: error` (overloaded), as
+ * the real one sometimes does; `empty` answers 200 with no event; `truncated` stops before message_stop.
+ */
 let erroring: Server;
 let erroringUrl: string;
 let erroringCalls = 0;
+let mode: 'error_first' | 'empty' | 'truncated' = 'error_first';
+const sse = (type: string, data: object) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+const TRUNCATED =
+  sse('message_start', { message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 9, output_tokens: 1 } } }) +
+  sse('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) +
+  sse('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'Half an ans' } });
 
 beforeAll(async () => {
   h = await startRouterHarness();
@@ -27,7 +36,9 @@ beforeAll(async () => {
     req.resume();
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.end(`event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded right away' } })}\n\n`);
+      if (mode === 'empty') return res.end();
+      if (mode === 'truncated') return res.end(TRUNCATED);
+      res.end(sse('error', { error: { type: 'overloaded_error', message: 'Overloaded right away' } }));
     });
   });
   await new Promise<void>((resolve) => erroring.listen(0, '127.0.0.1', resolve));
@@ -118,5 +129,44 @@ describe('an error event before anything was forwarded', () => {
     expect(erroringCalls - before).toBe(1);
     const [row] = await waitForUsage(h.tp, requestId);
     expect(row).toMatchObject({ outcome: 'ok', status: 200 });
+  });
+});
+
+describe('a native stream that breaks off', () => {
+  let token: string;
+  beforeAll(async () => {
+    const fay = await h.addUser('fay@example.com');
+    await h.addKey('anthropic', { scope: 'personal', userId: fay.id, baseUrl: erroringUrl });
+    token = await h.tokenFor(fay);
+  });
+  afterAll(() => {
+    mode = 'error_first';
+  });
+
+  it('with no event at all is a 502, not a hanging request', async () => {
+    mode = 'empty';
+    const requestId = `passthrough-empty-${Date.now()}`;
+    const error = await h.anthropic(token).messages.stream(ask, { headers: { 'x-request-id': requestId } }).finalMessage().catch((e) => e);
+    expect(error).toBeInstanceOf(APIError);
+    expect(error.status).toBe(502);
+    const [row] = await waitForUsage(h.tp, requestId);
+    expect(row).toMatchObject({ outcome: 'upstream_error', status: 502 });
+  });
+
+  it('before message_stop ends with an error event, metered as upstream_error', async () => {
+    mode = 'truncated';
+    const requestId = `passthrough-truncated-${Date.now()}`;
+    const res = await fetch(`${h.baseURL()}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': token, 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-request-id': requestId },
+      body: JSON.stringify({ ...ask, stream: true }),
+    });
+    expect(res.status).toBe(200);
+    const frames = (await res.text()).trim().split('\n\n');
+    expect(frames[2]).toContain('Half an ans');
+    expect(frames.at(-1)).toMatch(/^event: error\ndata: /);
+    expect(JSON.parse(frames.at(-1)!.split('data: ')[1]!)).toMatchObject({ type: 'error', error: { type: 'api_error', message: expect.stringContaining('message_stop') } });
+    const [row] = await waitForUsage(h.tp, requestId);
+    expect(row).toMatchObject({ outcome: 'upstream_error', status: 200, input_tokens: 9 });
   });
 });

@@ -28,7 +28,7 @@ import type { RouterContext } from '../router-context.js';
 import { RouterError, toRouterError } from '../router-error.js';
 import { readJsonBody, readUpstreamEvents, sendToProvider, targetOf, withKeyFailover, type ProviderCall } from '../upstream/provider-call.js';
 import { UpstreamFailure } from '../upstream/upstream-client.js';
-import { upstreamFailureError, upstreamStatusError } from '../upstream/upstream-errors.js';
+import { UpstreamRouterError, upstreamFailureError, upstreamStatusError } from '../upstream/upstream-errors.js';
 import type { SseEvent } from '../../providers/provider-adapter.js';
 
 export function anthropicRouterErrorBody(error: unknown, requestId?: string) {
@@ -118,13 +118,14 @@ async function passthrough(
       await events.return(undefined);
       throw error instanceof UpstreamFailure ? upstreamFailureError(adapter, error) : error;
     }
-    // An error before anything was forwarded gets a real status, and may fail over to the next key.
-    const failed = first.done ? undefined : streamErrorOf(first.value);
+    // Failing before anything was forwarded gets a real status, and may fail over to the next key.
+    if (first.done) throw new UpstreamRouterError(502, 'upstream_error', `${adapter.displayName} ended its stream without sending any event.`, 'upstream_bad_response', true);
+    const failed = streamErrorOf(first.value);
     if (failed) {
       await events.return(undefined);
-      throw upstreamStatusError(adapter, anthropicErrorStatus(failed.type), first.value!.data, {}, key.apiKey);
+      throw upstreamStatusError(adapter, anthropicErrorStatus(failed.type), first.value.data, {}, key.apiKey);
     }
-    return { first: first.done ? undefined : first.value, events };
+    return { first: first.value, events };
   });
   const writer = new SseWriter(request, reply);
   await finishStream(
@@ -132,7 +133,9 @@ async function passthrough(
     call,
     writer,
     async () => {
-      const forward = async (event: { event?: string; data: string }) => {
+      let sawStop = false;
+      const forward = async (event: SseEvent) => {
+        if (event.event === 'message_stop' || (event.event === undefined && /"type"\s*:\s*"message_stop"/.test(event.data))) sawStop = true;
         usageReader.push(event);
         if (event.event === 'content_block_delta') meter.markFirstToken();
         const usage = usageReader.usage();
@@ -142,12 +145,14 @@ async function passthrough(
         const failed = streamErrorOf(event);
         if (failed) throw new ForwardedStreamError(`Anthropic stream error (${failed.type ?? 'unknown'}): ${failed.message}`);
       };
-      if (opened.first) await forward(opened.first);
+      await forward(opened.first);
       try {
         for await (const event of opened.events) await forward(event);
       } catch (error) {
         throw error instanceof UpstreamFailure ? upstreamFailureError(adapter, error) : error;
       }
+      // A stream that stops short would otherwise look complete to the caller.
+      if (!sawStop) throw new UpstreamRouterError(502, 'upstream_error', `${adapter.displayName} ended its stream before message_stop; the answer is incomplete.`, 'upstream_stream_truncated', false);
     },
     encodeStreamError,
     () => opened.events.return(undefined),
