@@ -43,7 +43,9 @@ export async function runCli(argv: string[]): Promise<number> {
   } catch (error) {
     return fail('usage', `${(error as Error).message}\nusage: ${command.usage}`, 2);
   }
-  const missing = (command.required ?? []).filter((name) => typeof flags[name] !== 'string' || flags[name] === '');
+  // A repeatable flag arrives as a list: present means at least one value, and none of them empty.
+  const given = (value: unknown) => (Array.isArray(value) ? value.length > 0 && value.every((v) => v !== '') : typeof value === 'string' && value !== '');
+  const missing = (command.required ?? []).filter((name) => !given(flags[name]));
   if (missing.length) return fail('usage', `missing ${missing.map((m) => `--${m}`).join(', ')}\nusage: ${command.usage}`, 2);
 
   let ctx;

@@ -5,12 +5,10 @@ export const clientCreate: AdminCommand = {
   name: 'client create',
   usage: 'keyward client create --name N --proxy ID [--proxy ID]... [--key ID]...',
   options: { name: { type: 'string' }, proxy: { type: 'string', multiple: true }, key: { type: 'string', multiple: true } },
-  // --proxy may repeat, so it arrives as a list: the generic required-flag check (strings only) cannot see it.
-  required: ['name'],
+  required: ['name', 'proxy'],
   async run(ctx, flags) {
     const proxyIds = list(flags, 'proxy');
     const keyIds = list(flags, 'key');
-    if (!proxyIds.length || proxyIds.includes('')) throw new UsageError('missing --proxy');
     // An empty --key (an unset shell variable) must not quietly widen the client to every org key.
     if (keyIds.includes('')) throw new UsageError('--key needs a provider key id');
     return createConfidentialClient(ctx, { name: str(flags, 'name')!, proxyIds, keyIds });
