@@ -72,8 +72,15 @@ export async function streamChat(router: RouterContext, plan: ChatPlan): Promise
     const translator = adapter.chat.createStreamTranslator(request);
     const events = readUpstreamEvents(response, plan.call.signal, adapter.chat.streamFraming);
     async function* chunks(): AsyncGenerator<ChatCompletionChunk> {
-      for await (const event of events) for (const chunk of translator.push(event)) yield chunk;
-      for (const chunk of translator.end()) yield chunk;
+      // Every complete answer names why it stopped; a stream that ends without saying so was cut off.
+      let finished = false;
+      const seen = (chunk: ChatCompletionChunk) => {
+        if (chunk.choices.some((choice) => choice.finish_reason !== null && choice.finish_reason !== undefined)) finished = true;
+        return chunk;
+      };
+      for await (const event of events) for (const chunk of translator.push(event)) yield seen(chunk);
+      for (const chunk of translator.end()) yield seen(chunk);
+      if (!finished) throw new UpstreamStreamError('the stream ended before the answer was complete', 'incomplete_stream');
     }
     const rest = chunks();
     const first: ChatCompletionChunk[] = [];

@@ -44,6 +44,28 @@ export async function withKeyFailover<T>(call: ProviderCall, attempt: (key: Usab
   throw last;
 }
 
+/** A provider's error body is only ever shown in part: read no more than this. */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
+/** A non-streamed answer larger than this is refused rather than held in memory (embeddings of big batches fit). */
+export const MAX_JSON_BODY_BYTES = 64 * 2 ** 20;
+
+/** Reads at most `limit` bytes of the body; the rest is not read, and the connection is dropped. */
+async function readBounded(response: UpstreamResponse, limit: number): Promise<{ text: string; truncated: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response.body) {
+    const bytes = chunk as Buffer;
+    if (size + bytes.length > limit) {
+      chunks.push(bytes.subarray(0, limit - size));
+      response.body.destroy();
+      return { text: Buffer.concat(chunks).toString('utf8'), truncated: true };
+    }
+    chunks.push(bytes);
+    size += bytes.length;
+  }
+  return { text: Buffer.concat(chunks).toString('utf8'), truncated: false };
+}
+
 /** Sends one request; a non-2xx answer becomes an UpstreamRouterError (body read, bounded by the idle timeout). */
 export async function sendToProvider(
   client: UpstreamClient,
@@ -60,7 +82,7 @@ export async function sendToProvider(
   if (response.status >= 200 && response.status < 300) return response;
   let text = '';
   try {
-    text = await response.body.text();
+    text = (await readBounded(response, MAX_ERROR_BODY_BYTES)).text;
   } catch (error) {
     const failure = classifyUpstreamError(error, call.signal, 'body');
     if (failure.kind === 'aborted') throw upstreamFailureError(call.adapter, failure);
@@ -69,12 +91,16 @@ export async function sendToProvider(
 }
 
 export async function readJsonBody(call: ProviderCall, response: UpstreamResponse): Promise<unknown> {
-  let text: string;
+  let body: { text: string; truncated: boolean };
   try {
-    text = await response.body.text();
+    body = await readBounded(response, MAX_JSON_BODY_BYTES);
   } catch (error) {
     throw upstreamFailureError(call.adapter, classifyUpstreamError(error, call.signal, 'body'));
   }
+  if (body.truncated) {
+    throw new UpstreamRouterError(502, 'upstream_error', `${call.adapter.displayName} answered with more than ${MAX_JSON_BODY_BYTES / 2 ** 20} MiB.`, 'upstream_bad_response', false);
+  }
+  const text = body.text;
   try {
     return JSON.parse(text);
   } catch {

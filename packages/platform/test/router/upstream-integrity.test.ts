@@ -1,0 +1,96 @@
+// What the router does with a provider that misbehaves without saying so: a stream cut off
+// before the answer is complete, an enormous error body, an enormous answer.
+
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { APIError } from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_ERROR_BODY_BYTES, MAX_JSON_BODY_BYTES } from '../../src/router/upstream/provider-call.js';
+import { startRouterHarness, type RouterHarness } from './support/router-harness.js';
+import { waitForUsage } from './support/usage-records.js';
+
+const chunk = (delta: object) =>
+  `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: null }] })}\n\n`;
+
+/** An OpenAI-wire server whose behaviour is picked by the prompt. */
+function oddUpstream(): Promise<Server> {
+  const server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c) => (raw += c));
+    req.on('end', async () => {
+      const prompt = JSON.parse(raw).messages[0].content as string;
+      if (prompt === 'cut') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(chunk({ role: 'assistant', content: 'Half an ' }));
+        res.end(chunk({ content: 'answ' }));
+      } else if (prompt === 'huge-error') {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end('E'.repeat(1024 * 1024));
+      } else if (prompt === 'huge-json') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const block = Buffer.alloc(1024 * 1024, 'x');
+        for (let i = 0; i <= MAX_JSON_BODY_BYTES / block.length + 1 && !res.destroyed; i++) {
+          if (!res.write(block)) await new Promise((r) => res.once('drain', r).once('close', r));
+        }
+        res.end();
+      }
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+let h: RouterHarness;
+let server: Server;
+beforeAll(async () => {
+  h = await startRouterHarness();
+  server = await oddUpstream();
+  await h.addKey('openai-compatible', { apiKey: '', baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1` });
+});
+afterAll(async () => {
+  server?.closeAllConnections();
+  server?.close();
+  await h?.close();
+});
+
+const ask = (content: string, stream = false) => ({ model: 'openai-compatible:m', stream, messages: [{ role: 'user' as const, content }] });
+
+describe('a stream cut off before the answer is complete', () => {
+  it('ends with an error event, not a normal end, and is metered as an upstream error', async () => {
+    const response = await fetch(`${h.baseURL()}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(ask('cut', true)),
+    });
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(text).toContain('Half an ');
+    expect(text).toMatch(/"error":\{[^}]*ended before the answer was complete/);
+    expect(text).not.toContain('[DONE]');
+    const [record] = await waitForUsage(h.tp, response.headers.get('x-request-id')!);
+    expect(record?.outcome).toBe('upstream_error');
+  });
+
+  it('makes the OpenAI SDK raise instead of returning half an answer', async () => {
+    const stream = await h.openai().chat.completions.create(ask('cut', true) as never);
+    const error = await (async () => {
+      for await (const _ of stream as unknown as AsyncIterable<unknown>);
+    })().then(() => undefined, (e) => e);
+    expect(error).toBeInstanceOf(APIError);
+  });
+});
+
+describe('oversized provider bodies', () => {
+  it('an error body is read only in part: the caller gets a 502 with a bounded message', async () => {
+    const error = await h.openai().chat.completions.create(ask('huge-error')).then(() => undefined, (e) => e);
+    expect(error).toBeInstanceOf(APIError);
+    expect(error.status).toBe(502);
+    expect(error.message.length).toBeLessThanOrEqual(MAX_ERROR_BODY_BYTES + 200);
+  });
+
+  it('an answer over the limit is refused with a 502, not held in memory', async () => {
+    const error = await h.openai().chat.completions.create(ask('huge-json')).then(() => undefined, (e) => e);
+    expect(error).toBeInstanceOf(APIError);
+    expect(error.status).toBe(502);
+    expect(error.message).toMatch(/more than 64 MiB/);
+  }, 60_000);
+});
