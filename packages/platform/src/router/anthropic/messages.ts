@@ -21,6 +21,7 @@ import {
 } from '../inbound/anthropic-messages/index.js';
 import { completeChat, planChat, streamChat } from '../chat/run-chat.js';
 import type { RouterCall } from '../http/router-call.js';
+import { relayChatStream } from '../http/relay-chat-stream.js';
 import { SseWriter } from '../http/sse-writer.js';
 import { finishStream, ForwardedStreamError } from '../http/stream-outcome.js';
 import { resolveModelId, type QualifiedModel } from '../model-id.js';
@@ -61,25 +62,11 @@ export async function handleAnthropicMessages(router: RouterContext, call: Route
   }
   const stream = await streamChat(router, plan);
   const encoder = createAnthropicStreamEncoder({ model: body.model });
-  const writer = new SseWriter(request, reply);
-  await finishStream(
-    router,
-    call,
-    writer,
-    async () => {
-      for (const chunk of stream.first) {
-        call.meter.observeChunk(chunk);
-        await writer.write(encoder.push(chunk));
-      }
-      for await (const chunk of stream.rest) {
-        call.meter.observeChunk(chunk);
-        await writer.write(encoder.push(chunk));
-      }
-      await writer.write(encoder.end());
-    },
-    encodeStreamError,
-    () => stream.rest.return(undefined),
-  );
+  await relayChatStream(router, call, request, reply, stream, {
+    push: (chunk) => encoder.push(chunk),
+    end: () => encoder.end(),
+    error: encodeStreamError,
+  });
 }
 
 async function passthrough(

@@ -7,10 +7,10 @@ import type { ChatCompletionChunk, ChatCompletionRequest } from '../../providers
 import { formatSseEvent } from '../../providers/sse.js';
 import { completeChat, planChat, streamChat } from '../chat/run-chat.js';
 import type { RouterCall } from '../http/router-call.js';
-import { ClientGoneError, SseWriter } from '../http/sse-writer.js';
+import { relayChatStream } from '../http/relay-chat-stream.js';
+import { ClientGoneError } from '../http/sse-writer.js';
 import type { RouterContext } from '../router-context.js';
 import { openAIErrorBody, toRouterError } from '../router-error.js';
-import { finishStream } from '../http/stream-outcome.js';
 
 export function encodeOpenAIChunk(chunk: ChatCompletionChunk, includeUsage: boolean): string {
   const isUsageChunk = chunk.choices.length === 0 && chunk.usage;
@@ -34,18 +34,11 @@ export async function handleChatCompletions(router: RouterContext, call: RouterC
   }
   const includeUsage = body.stream_options?.include_usage === true;
   const stream = await streamChat(router, plan);
-  const writer = new SseWriter(request, reply);
-  await finishStream(router, call, writer, async () => {
-    for (const chunk of stream.first) {
-      meter.observeChunk(chunk);
-      await writer.write(encodeOpenAIChunk(chunk, includeUsage));
-    }
-    for await (const chunk of stream.rest) {
-      meter.observeChunk(chunk);
-      await writer.write(encodeOpenAIChunk(chunk, includeUsage));
-    }
-    await writer.write(formatSseEvent('[DONE]'));
-  }, (error) => formatSseEvent(JSON.stringify(openAIErrorBody(toRouterError(error)))), () => stream.rest.return(undefined));
+  await relayChatStream(router, call, request, reply, stream, {
+    push: (chunk) => encodeOpenAIChunk(chunk, includeUsage),
+    end: () => formatSseEvent('[DONE]'),
+    error: (error) => formatSseEvent(JSON.stringify(openAIErrorBody(toRouterError(error)))),
+  });
 }
 
 export { ClientGoneError };

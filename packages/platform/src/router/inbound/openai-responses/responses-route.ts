@@ -4,8 +4,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { completeChat, planChat, qualify, streamChat } from '../../chat/run-chat.js';
 import type { RouterCall } from '../../http/router-call.js';
-import { SseWriter } from '../../http/sse-writer.js';
-import { finishStream } from '../../http/stream-outcome.js';
+import { relayChatStream } from '../../http/relay-chat-stream.js';
 import type { RouterContext } from '../../router-context.js';
 import { toRouterError } from '../../router-error.js';
 import { responsesToChatRequest, type ResponsesRequest } from './request.js';
@@ -23,26 +22,12 @@ export async function handleResponses(router: RouterContext, call: RouterCall, r
   }
   const stream = await streamChat(router, plan);
   const encoder = createResponsesStreamEncoder(body, qualify(plan, plan.qualified.model));
-  const writer = new SseWriter(request, reply);
-  await finishStream(
-    router,
-    call,
-    writer,
-    async () => {
-      for (const chunk of stream.first) {
-        call.meter.observeChunk(chunk);
-        await writer.write(encoder.push(chunk));
-      }
-      for await (const chunk of stream.rest) {
-        call.meter.observeChunk(chunk);
-        await writer.write(encoder.push(chunk));
-      }
-      await writer.write(encoder.end());
-    },
-    (error) => {
+  await relayChatStream(router, call, request, reply, stream, {
+    push: (chunk) => encoder.push(chunk),
+    end: () => encoder.end(),
+    error: (error) => {
       const routerError = toRouterError(error);
       return encoder.error(routerError.code ?? 'upstream_error', routerError.message);
     },
-    () => stream.rest.return(undefined),
-  );
+  });
 }
