@@ -19,7 +19,10 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { createConfidentialClient as createClientRecord } from '../../src/oauth/clients.js';
+import { CookieJar } from './cookie-jar.js';
 import type { TestPlatform } from './test-platform.js';
+
+export { CookieJar };
 
 export const SEED_REDIRECT_URI = 'http://localhost:5174/oauth/callback';
 export const SEED_SCOPE = 'llm:proxy offline_access';
@@ -70,48 +73,6 @@ export interface AuthorizationResult {
 }
 
 /** A minimal path-aware cookie jar for fetch with manual redirects. */
-export class CookieJar {
-  private readonly cookies = new Map<string, { name: string; value: string; path: string }>();
-
-  store(response: Response): void {
-    for (const header of response.headers.getSetCookie()) {
-      const [pair, ...attributes] = header.split(';');
-      const eq = pair!.indexOf('=');
-      const name = pair!.slice(0, eq).trim();
-      const value = pair!.slice(eq + 1).trim();
-      let path = '/';
-      let expired = false;
-      for (const attribute of attributes) {
-        const [k, v] = attribute.trim().split('=');
-        if (k?.toLowerCase() === 'path' && v) path = v;
-        if (k?.toLowerCase() === 'max-age' && Number(v) <= 0) expired = true;
-        if (k?.toLowerCase() === 'expires' && v && Date.parse(attribute.trim().slice(8)) < Date.now()) expired = true;
-      }
-      const key = `${name}|${path}`;
-      if (expired || value === '') this.cookies.delete(key);
-      else this.cookies.set(key, { name, value, path });
-    }
-  }
-
-  header(url: string | URL): string {
-    const path = new URL(url).pathname;
-    return [...this.cookies.values()]
-      .filter((c) => path === c.path || path.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`))
-      .sort((a, b) => b.path.length - a.path.length)
-      .map((c) => `${c.name}=${c.value}`)
-      .join('; ');
-  }
-
-  async fetch(url: string | URL, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    const cookie = this.header(url);
-    if (cookie) headers.set('cookie', cookie);
-    const response = await fetch(url, { ...init, headers, redirect: 'manual' });
-    this.store(response);
-    return response;
-  }
-}
-
 export const pkcePair = () => {
   const codeVerifier = randomBytes(32).toString('base64url');
   return { codeVerifier, codeChallenge: createHash('sha256').update(codeVerifier).digest('base64url') };
