@@ -6,6 +6,7 @@ import { keyAdd, keyList } from './keys.js';
 import { migrate } from './migrate.js';
 import { proxyCreate, proxyList } from './proxies.js';
 import { teamAddMember, teamCreate } from './teams.js';
+import { usageSummary } from './usage.js';
 import { userCreate, userSetPassword } from './users.js';
 
 export const ADMIN_COMMANDS: AdminCommand[] = [
@@ -20,5 +21,6 @@ export const ADMIN_COMMANDS: AdminCommand[] = [
   clientCreate,
   clientRotateSecret,
   clientDisable,
+  usageSummary,
   migrate,
 ];
