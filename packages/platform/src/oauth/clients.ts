@@ -4,14 +4,14 @@
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { errors, type AdapterPayload } from 'oidc-provider';
+import type { AdapterPayload } from 'oidc-provider';
 import type { AppContext } from '../app-context.js';
 import type { Database } from '../db/schema.js';
 import { KeywardError, notFound } from '../errors.js';
 import './tables.js';
 
 export const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-const PUBLIC_GRANT_TYPES = new Set(['authorization_code', 'refresh_token']);
+export const PUBLIC_GRANT_TYPES = new Set(['authorization_code', 'refresh_token']);
 
 export function hashClientSecret(secret: string): string {
   return `sha256:${createHash('sha256').update(secret, 'utf8').digest('base64url')}`;
@@ -80,40 +80,6 @@ export function redirectUriProblem(value: unknown): string | undefined {
     return LOOPBACK_HOSTS.has(url.hostname) ? undefined : `redirect URI ${value} must use https (http only on localhost, 127.0.0.1 or [::1])`;
   }
   return `redirect URI ${value} must use https (or http on a loopback host)`;
-}
-
-const invalid = (message: string) => new errors.InvalidClientMetadata(message);
-
-/**
- * oidc-provider's extraClientMetadata validator, run on every client it loads. On the registration
- * endpoint it refuses anything but a public authorization-code client, naming what it refuses.
- */
-export function validateRegistration(ctx: any, key: string, value: unknown, metadata: Record<string, any>): void {
-  if (key !== 'keyward_policy') return;
-  if (ctx?.oidc?.route !== 'registration') return;
-  if (value !== undefined) throw invalid('keyward_policy is not client metadata');
-  if (metadata.token_endpoint_auth_method !== 'none') {
-    throw invalid('only public clients can register: token_endpoint_auth_method must be "none"');
-  }
-  if (metadata.client_secret !== undefined || metadata.jwks !== undefined || metadata.jwks_uri !== undefined) {
-    throw invalid('public clients have no secret or keys');
-  }
-  if (Array.isArray(metadata.grant_types)) {
-    const refused = metadata.grant_types.filter((g: unknown) => typeof g !== 'string' || !PUBLIC_GRANT_TYPES.has(g));
-    if (refused.length) throw invalid(`grant_types may only be authorization_code and refresh_token, not ${refused.join(', ')}`);
-    if (!metadata.grant_types.includes('authorization_code')) throw invalid('grant_types must include authorization_code');
-  }
-  if (Array.isArray(metadata.response_types) && (metadata.response_types.length !== 1 || metadata.response_types[0] !== 'code')) {
-    throw invalid('response_types must be ["code"]');
-  }
-  if (Array.isArray(metadata.redirect_uris)) {
-    if (metadata.redirect_uris.length > 20) throw invalid('at most 20 redirect_uris');
-    for (const uri of metadata.redirect_uris) {
-      const problem = redirectUriProblem(uri);
-      if (problem) throw new errors.InvalidRedirectUri(problem);
-    }
-  }
-  if (typeof metadata.client_name === 'string' && metadata.client_name.length > 200) throw invalid('client_name is too long');
 }
 
 /**

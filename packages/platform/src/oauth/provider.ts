@@ -15,8 +15,8 @@ import {
   findClientRecord,
   loopbackRedirectMatches,
   saveRegisteredClient,
-  validateRegistration,
 } from './clients.js';
+import { validateRegistration } from './registration-policy.js';
 import {
   INTERACTION_PATH,
   LLM_PROXY_SCOPE,
