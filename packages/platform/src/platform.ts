@@ -18,7 +18,7 @@ export interface Platform {
 
 export async function startPlatform(config: Config, log?: Logger): Promise<Platform> {
   const ctx = await openContext(config, log);
-  const bootstrapResult = await bootstrap(ctx.db, config);
+  const bootstrapResult = await bootstrap(ctx.db, config, ctx.storage.dialect);
   const app = await buildServer(ctx);
   return {
     app,

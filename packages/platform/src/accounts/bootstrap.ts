@@ -1,9 +1,10 @@
 // First start: an organization, its first administrator, and the "Default LLM Proxy".
 
 import { randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import { ConfigError } from '../config.js';
+import type { Dialect } from '../db/database.js';
 import type { Database } from '../db/schema.js';
 import { DEFAULT_PROXY_NAME, createLlmProxy, findDefaultLlmProxy } from '../router/llm-proxies.js';
 import { addMembership, ensurePrimaryOrganization } from './organizations.js';
@@ -20,11 +21,28 @@ export interface BootstrapResult {
   weakAdminPassword?: string;
 }
 
-export async function bootstrap(db: Kysely<Database>, config: Pick<Config, 'adminEmail' | 'adminPassword'>): Promise<BootstrapResult> {
-  const result: BootstrapResult = {};
+/** Any fixed number: the PostgreSQL advisory lock that lets one starting instance bootstrap at a time. */
+const BOOTSTRAP_LOCK = 7_351_001;
+
+export async function bootstrap(
+  db: Kysely<Database>,
+  config: Pick<Config, 'adminEmail' | 'adminPassword'>,
+  dialect: Dialect = 'sqlite',
+): Promise<BootstrapResult> {
   if (Boolean(config.adminEmail) !== Boolean(config.adminPassword)) {
     throw new ConfigError('KEYWARD_ADMIN_EMAIL and KEYWARD_ADMIN_PASSWORD must be set together');
   }
+  if (dialect !== 'postgres') return bootstrapOnce(db, config);
+  // Several instances may start at once on one empty database: each waits its turn, and the later
+  // ones find the organization, admin and proxy already there.
+  return db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`.execute(trx);
+    return bootstrapOnce(trx, config);
+  });
+}
+
+async function bootstrapOnce(db: Kysely<Database>, config: Pick<Config, 'adminEmail' | 'adminPassword'>): Promise<BootstrapResult> {
+  const result: BootstrapResult = {};
   const anyUser = await db.selectFrom('users').select('id').limit(1).executeTakeFirst();
   let admin: { email: string; password: string } | undefined;
   if (config.adminEmail && config.adminPassword) {

@@ -3,7 +3,7 @@ import { bootstrap, GENERATED_ADMIN_EMAIL } from '../../src/accounts/bootstrap.j
 import { verifyPassword } from '../../src/accounts/passwords.js';
 import { findUserByEmail } from '../../src/accounts/users.js';
 import { migrateToLatest, openStorage, type Storage } from '../../src/db/database.js';
-import { createTestDatabase } from '../support/test-database.js';
+import { createTestDatabase, testEngine } from '../support/test-database.js';
 
 let cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -60,6 +60,20 @@ describe('first start', () => {
     expect(await verifyPassword(user.password_hash, result.generatedAdmin!.password)).toBe(true);
     // Printed once: the next start generates nothing.
     expect(await bootstrap(db, { adminEmail: undefined, adminPassword: undefined })).toEqual({});
+  });
+
+  // Several instances sharing one PostgreSQL database (the embedded SQLite serves one instance).
+  it.runIf(testEngine() === 'postgres')('run by two instances at once on an empty database, happens once', async () => {
+    const database = await createTestDatabase();
+    const [a, b] = [openStorage(database), openStorage(database)];
+    cleanup.push(() => database.drop(), () => a.close(), () => b.close());
+    await migrateToLatest(a);
+    const env = { adminEmail: 'root@example.com', adminPassword: 'a sound passphrase' };
+    const results = await Promise.all([bootstrap(a.db, env, 'postgres'), bootstrap(b.db, env, 'postgres')]);
+    expect(results.filter((r) => r.createdAdmin)).toHaveLength(1);
+    expect(await a.db.selectFrom('organizations').selectAll().execute()).toHaveLength(1);
+    expect(await a.db.selectFrom('users').selectAll().execute()).toHaveLength(1);
+    expect(await a.db.selectFrom('llm_proxies').selectAll().execute()).toHaveLength(1);
   });
 
   it('refuses one of the two admin variables without the other', async () => {
