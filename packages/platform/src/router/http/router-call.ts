@@ -4,7 +4,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RouterCaller } from '../access/authorize-proxy.js';
 import { authorizeProxy } from '../access/authorize-proxy.js';
-import { BearerError, LLM_PROXY_SCOPE } from '../../oauth/principal.js';
+import { BearerError } from '../../oauth/principal.js';
+import { bearerTokenFromHeader, wwwAuthenticate } from '../../oauth/resource-server.js';
 import type { InboundFormat, UsageRecord } from '../../usage/usage-record.js';
 import { UsageMeter } from '../metering.js';
 import type { RouterContext } from '../router-context.js';
@@ -41,29 +42,12 @@ export function routeConfig(request: FastifyRequest): RouterRouteConfig {
   return request.routeOptions.config as unknown as RouterRouteConfig;
 }
 
-export function protectedResourceMetadataUrl(router: RouterContext, proxyId: string | undefined): string {
-  return `${router.app.config.publicUrl}/.well-known/oauth-protected-resource/v1/model-router${proxyId ? `/${proxyId}` : ''}`;
-}
-
-function bearerChallenge(router: RouterContext, proxyId: string | undefined, error: BearerError): string {
-  const parts = [`Bearer resource_metadata="${protectedResourceMetadataUrl(router, proxyId)}"`];
-  parts.push(`error="${error.error}"`);
-  if (error.error === 'insufficient_scope') parts.push(`scope="${LLM_PROXY_SCOPE}"`);
-  parts.push(`error_description="${error.description.replace(/["\\]/g, "'")}"`);
-  return parts.join(', ');
-}
-
+/** The token from `Authorization: Bearer` (the OAuth server's own parser), or on Anthropic routes `x-api-key`. */
 function presentedToken(request: FastifyRequest, wire: InboundWire): string | undefined {
-  const authorization = request.headers.authorization;
-  if (typeof authorization === 'string') {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    if (match) return match[1];
-  }
-  if (wire === 'anthropic') {
-    const apiKey = request.headers['x-api-key'];
-    if (typeof apiKey === 'string' && apiKey.trim()) return apiKey.trim();
-  }
-  return undefined;
+  const bearer = bearerTokenFromHeader(request.headers.authorization);
+  if (bearer || wire !== 'anthropic') return bearer;
+  const apiKey = request.headers['x-api-key'];
+  return typeof apiKey === 'string' && apiKey.trim() ? apiKey.trim() : undefined;
 }
 
 /** onRequest: authenticate, find and authorize the proxy, arm the abort on disconnect. */
@@ -79,9 +63,9 @@ export async function openRouterCall(router: RouterContext, request: FastifyRequ
     }
     const token = presentedToken(request, config.wire);
     if (!token) throw new BearerError(401, 'invalid_token', 'Missing bearer token: send Authorization: Bearer <access token>.');
+    // Signature, audience, expiry, revocation and the llm:proxy scope: all checked there.
     const principal = await router.authenticateBearer(token);
     meter.principal = principal;
-    if (!principal.scopes.includes(LLM_PROXY_SCOPE)) throw new BearerError(403, 'insufficient_scope', `The token lacks the ${LLM_PROXY_SCOPE} scope.`);
     if (proxyId !== undefined && !UUID.test(proxyId)) throw RouterError.notFound(`There is no LLM proxy "${proxyId}".`, 'proxy_not_found');
     const proxy = proxyId === undefined ? await router.directory.defaultProxy() : await router.directory.proxy(proxyId);
     if (!proxy) throw RouterError.notFound(proxyId ? `There is no LLM proxy "${proxyId}".` : 'No default LLM proxy exists.', 'proxy_not_found');
@@ -96,7 +80,7 @@ export async function openRouterCall(router: RouterContext, request: FastifyRequ
   } catch (error) {
     if (error instanceof BearerError) {
       const routerError = toRouterError(error);
-      routerError.withHeader('www-authenticate', bearerChallenge(router, proxyId, error));
+      routerError.withHeader('www-authenticate', wwwAuthenticate(router.app.config.publicUrl, { proxyId, error }));
       throw routerError;
     }
     throw error;
