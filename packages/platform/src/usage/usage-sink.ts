@@ -1,6 +1,7 @@
 // Where usage records go: an in-memory queue, written to `usage_records` in batches on a timer,
-// so no request waits for a database write. Flushed on close; a failed batch is retried once on
-// the next tick and then logged, never thrown at a caller.
+// so no request waits for a database write. A batch the database refuses goes back to the front
+// of the queue and is tried again on the next tick; records are dropped only past `maxQueued`
+// (a long outage) or when shutdown finds the database still down, and both are logged.
 
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -29,35 +30,35 @@ export function createUsageSink(db: Kysely<Database>, log: Logger, options: Usag
   const batchSize = options.batchSize ?? 200;
   const maxQueued = options.maxQueued ?? 100_000;
   let queue: UsageRecord[] = [];
-  let retry: UsageRecord[] = [];
   let writing: Promise<void> | undefined;
+  let failing = false;
   let closed = false;
   const listeners: Array<(record: UsageRecord) => void> = [];
 
+  const trim = () => {
+    if (queue.length <= maxQueued) return;
+    const dropped = queue.length - maxQueued;
+    queue = queue.slice(dropped);
+    log.error({ dropped }, 'usage queue full (database unreachable?); oldest records dropped');
+  };
   const write = async (): Promise<void> => {
-    const batch = [...retry, ...queue];
-    const hadRetry = retry.length;
-    retry = [];
-    queue = [];
-    // SQLite and PostgreSQL both take a few hundred rows per insert comfortably.
-    for (let i = 0; i < batch.length; i += 200) {
-      const slice = batch.slice(i, i + 200);
+    while (queue.length > 0) {
+      const batch = queue.splice(0, batchSize);
       try {
-        await db.insertInto('usage_records').values(slice.map(toUsageRow)).execute();
+        await db.insertInto('usage_records').values(batch.map(toUsageRow)).execute();
+        if (failing) log.info('usage records are being written again');
+        failing = false;
       } catch (error) {
-        if (hadRetry > 0 && i < hadRetry) {
-          log.error({ err: error, dropped: slice.length }, 'usage records could not be written twice; dropped');
-        } else {
-          retry.push(...slice);
-          log.warn({ err: error, records: slice.length }, 'usage records could not be written; will retry');
-        }
+        queue.unshift(...batch);
+        trim();
+        if (!failing) log.warn({ err: error, queued: queue.length }, 'usage records could not be written; retrying');
+        failing = true;
+        return;
       }
     }
   };
   const flush = (): Promise<void> => {
-    if (writing) return writing.then(() => (queue.length || retry.length ? flush() : undefined));
-    if (queue.length === 0 && retry.length === 0) return Promise.resolve();
-    writing = write().finally(() => {
+    writing ??= write().finally(() => {
       writing = undefined;
     });
     return writing;
@@ -78,19 +79,16 @@ export function createUsageSink(db: Kysely<Database>, log: Logger, options: Usag
         log.warn({ requestId: record.requestId }, 'usage record after close; writing it alone');
       }
       queue.push(record);
-      if (queue.length > maxQueued) {
-        const dropped = queue.length - maxQueued;
-        queue = queue.slice(dropped);
-        log.error({ dropped }, 'usage queue full (database unreachable?); oldest records dropped');
-      }
-      if (queue.length >= batchSize || closed) void flush();
+      trim();
+      if ((queue.length >= batchSize && !failing) || closed) void flush();
     },
     flush,
     async close() {
       closed = true;
       clearInterval(timer);
+      await writing;
       await flush();
-      if (retry.length) await flush();
+      if (queue.length) log.error({ dropped: queue.length }, 'usage records could not be written before shutdown; dropped');
     },
     onRecord(listener) {
       listeners.push(listener);

@@ -1,0 +1,98 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { UsageRecord } from './usage-record.js';
+import { createUsageSink } from './usage-sink.js';
+
+/** A database whose inserts fail while `down` is set, and which remembers what it stored. */
+function fakeDatabase() {
+  const stored: string[] = [];
+  const state = { down: false, stored };
+  const db = {
+    insertInto: () => ({
+      values: (rows: Array<{ request_id: string }>) => ({
+        execute: async () => {
+          if (state.down) throw new Error('connection refused');
+          stored.push(...rows.map((r) => r.request_id));
+        },
+      }),
+    }),
+  };
+  return { db: db as never, state };
+}
+
+function logCapture() {
+  const lines: Array<{ level: number; msg: string; dropped?: number }> = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  return { log, lines };
+}
+
+const record = (n: number): UsageRecord => ({
+  id: `id-${n}`,
+  requestId: `req-${n}`,
+  createdAt: 0,
+  principalKind: 'user',
+  userId: 'u',
+  clientId: 'c',
+  organizationId: 'o',
+  proxyId: 'p',
+  endpoint: 'chat',
+  inboundFormat: 'openai_chat',
+  provider: 'openai',
+  model: 'm',
+  keyId: 'k',
+  stream: false,
+  inputTokens: 1,
+  outputTokens: 1,
+  cachedTokens: 0,
+  reasoningTokens: 0,
+  latencyMs: 1.5,
+  timeToFirstTokenMs: null,
+  status: 200,
+  outcome: 'ok',
+  errorMessage: null,
+});
+
+describe('the usage sink', () => {
+  it('keeps records through a database outage and writes them, in order, when it is back', async () => {
+    const { db, state } = fakeDatabase();
+    const { log, lines } = logCapture();
+    const sink = createUsageSink(db, log, { flushIntervalMs: 60_000, batchSize: 3 });
+    state.down = true;
+    for (let n = 0; n < 7; n++) sink.record(record(n));
+    for (let attempt = 0; attempt < 5; attempt++) await sink.flush();
+    expect(state.stored).toEqual([]);
+    expect(lines.filter((l) => l.msg.includes('could not be written; retrying'))).toHaveLength(1);
+    state.down = false;
+    await sink.flush();
+    expect(state.stored).toEqual(['req-0', 'req-1', 'req-2', 'req-3', 'req-4', 'req-5', 'req-6']);
+    await sink.close();
+  });
+
+  it('drops only the oldest records past maxQueued, and says how many', async () => {
+    const { db, state } = fakeDatabase();
+    const { log, lines } = logCapture();
+    const sink = createUsageSink(db, log, { flushIntervalMs: 60_000, maxQueued: 5 });
+    state.down = true;
+    for (let n = 0; n < 8; n++) sink.record(record(n));
+    state.down = false;
+    await sink.close();
+    expect(state.stored).toEqual(['req-3', 'req-4', 'req-5', 'req-6', 'req-7']);
+    expect(lines.filter((l) => l.msg.includes('oldest records dropped')).reduce((sum, l) => sum + (l.dropped ?? 0), 0)).toBe(3);
+  });
+
+  it('writes everything queued on close, and logs what a dead database made it lose', async () => {
+    const { db, state } = fakeDatabase();
+    const { log, lines } = logCapture();
+    const sink = createUsageSink(db, log, { flushIntervalMs: 60_000 });
+    sink.record(record(1));
+    await sink.close();
+    expect(state.stored).toEqual(['req-1']);
+
+    const dead = fakeDatabase();
+    dead.state.down = true;
+    const lost = createUsageSink(dead.db, log, { flushIntervalMs: 60_000 });
+    lost.record(record(2));
+    await lost.close();
+    expect(lines.some((l) => l.msg.includes('before shutdown; dropped') && l.dropped === 1)).toBe(true);
+  });
+});
