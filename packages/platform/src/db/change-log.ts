@@ -17,8 +17,14 @@ export interface ChangeFeed {
   publish(topic: ChangeTopic, subjectId: string): Promise<void>;
   /** Poll now (tests; normally on a timer). */
   poll(): Promise<void>;
+  /** Delete rows no instance can still need (normally on a timer). */
+  prune(now?: number): Promise<void>;
   stop(): void;
 }
+
+/** Every instance reads a change within a poll interval; an hour is ample for one that paused. */
+export const CHANGE_LOG_RETENTION_MS = 60 * 60_000;
+const PRUNE_INTERVAL_MS = 10 * 60_000;
 
 export async function startChangeFeed(db: Kysely<Database>, intervalMs = 1000): Promise<ChangeFeed> {
   const listeners = new Map<string, Array<(id: string) => void>>();
@@ -41,6 +47,9 @@ export async function startChangeFeed(db: Kysely<Database>, intervalMs = 1000): 
       emit(row.topic, row.subject_id);
     }
   };
+  const prune = async (now = Date.now()) => {
+    await db.deleteFrom('change_log').where('created_at', '<', now - CHANGE_LOG_RETENTION_MS).execute();
+  };
   const timer = setInterval(() => {
     polling ??= poll()
       .catch(() => undefined)
@@ -49,6 +58,8 @@ export async function startChangeFeed(db: Kysely<Database>, intervalMs = 1000): 
       });
   }, intervalMs);
   timer.unref();
+  const pruneTimer = setInterval(() => void prune().catch(() => undefined), PRUNE_INTERVAL_MS);
+  pruneTimer.unref();
   return {
     on(topic, listener) {
       listeners.set(topic, [...(listeners.get(topic) ?? []), listener]);
@@ -58,6 +69,10 @@ export async function startChangeFeed(db: Kysely<Database>, intervalMs = 1000): 
       await recordChange(db, topic, subjectId);
     },
     poll,
-    stop: () => clearInterval(timer),
+    prune,
+    stop: () => {
+      clearInterval(timer);
+      clearInterval(pruneTimer);
+    },
   };
 }
