@@ -42,3 +42,13 @@ export async function recordFailure(db: Kysely<Database>, key: string, policy: T
 export async function clearFailures(db: Kysely<Database>, key: string): Promise<void> {
   await db.deleteFrom('login_throttle').where('key', '=', key).execute();
 }
+
+/** Rows whose window has passed and that lock nothing: they count for nobody any more. */
+export async function deleteStaleThrottleRows(db: Kysely<Database>, now = Date.now()): Promise<void> {
+  const horizon = now - Math.max(ACCOUNT_POLICY.windowMs, IP_POLICY.windowMs);
+  await db
+    .deleteFrom('login_throttle')
+    .where('window_started_at', '<', horizon)
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
+    .execute();
+}

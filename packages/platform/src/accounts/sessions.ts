@@ -33,6 +33,6 @@ export async function deleteSession(db: Kysely<Database>, value: string | undefi
   await db.deleteFrom('sessions').where('id_hash', '=', hashSessionId(value)).execute();
 }
 
-export async function deleteExpiredSessions(db: Kysely<Database>): Promise<void> {
-  await db.deleteFrom('sessions').where('expires_at', '<=', Date.now()).execute();
+export async function deleteExpiredSessions(db: Kysely<Database>, now = Date.now()): Promise<void> {
+  await db.deleteFrom('sessions').where('expires_at', '<=', now).execute();
 }

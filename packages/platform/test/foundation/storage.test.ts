@@ -6,6 +6,8 @@ import { migrateToLatest, openStorage, type Storage } from '../../src/db/databas
 import { migrationProvider } from '../../src/db/migrations/index.js';
 import { addProviderKey, openProviderKeySecret } from '../../src/keys/provider-keys.js';
 import { ensurePrimaryOrganization } from '../../src/accounts/organizations.js';
+import { ACCOUNT_POLICY, deleteStaleThrottleRows } from '../../src/accounts/login-throttle.js';
+import { deleteExpiredSessions } from '../../src/accounts/sessions.js';
 import { loadEncryptionKey, ENCRYPTION_KEY_FILE } from '../../src/secrets/instance-secrets.js';
 import { SealedBox } from '../../src/secrets/sealed-box.js';
 import { createTestDatabase, testEngine } from '../support/test-database.js';
@@ -85,5 +87,39 @@ describe('provider-key secrets at rest', () => {
 
   it('refuse a malformed KEYWARD_ENCRYPTION_KEY', async () => {
     await expect(loadEncryptionKey({ dataDir: database.dataDir, encryptionKey: 'c2hvcnQ=' })).rejects.toThrow(/32 bytes/);
+  });
+});
+
+describe('housekeeping', () => {
+  it('deletes expired sessions and spent lockout counters, and nothing still in force', async () => {
+    const now = Date.now();
+    const org = await ensurePrimaryOrganization(storage.db);
+    const user = { id: 'hk-user', email: 'hk@x.io', email_normalized: 'hk@x.io', password_hash: 'h', created_at: now, disabled_at: null };
+    await storage.db.insertInto('users').values(user).execute();
+    await storage.db.insertInto('memberships').values({ organization_id: org.id, user_id: user.id, role: 'member', created_at: now }).execute();
+    await storage.db
+      .insertInto('sessions')
+      .values([
+        { id_hash: 'expired', user_id: user.id, created_at: now - 10, expires_at: now - 1 },
+        { id_hash: 'live', user_id: user.id, created_at: now, expires_at: now + 60_000 },
+      ])
+      .execute();
+    const old = now - ACCOUNT_POLICY.windowMs * 10;
+    await storage.db
+      .insertInto('login_throttle')
+      .values([
+        { key: 'ip:spent', failures: 3, window_started_at: old, locked_until: null },
+        { key: 'ip:lock-over', failures: 50, window_started_at: old, locked_until: now - 1 },
+        { key: 'account:still-locked', failures: 5, window_started_at: old, locked_until: now + 60_000 },
+        { key: 'ip:counting', failures: 2, window_started_at: now - 1000, locked_until: null },
+      ])
+      .execute();
+    await deleteExpiredSessions(storage.db, now);
+    await deleteStaleThrottleRows(storage.db, now);
+    expect((await storage.db.selectFrom('sessions').select('id_hash').execute()).map((r) => r.id_hash)).toEqual(['live']);
+    expect((await storage.db.selectFrom('login_throttle').select('key').orderBy('key').execute()).map((r) => r.key)).toEqual([
+      'account:still-locked',
+      'ip:counting',
+    ]);
   });
 });
