@@ -47,6 +47,13 @@ export interface StreamTranslator {
 /** How the request is framed upstream when streaming. */
 export type StreamFraming = 'sse' | 'ndjson';
 
+/** What a provider accepts as a model id, when the id lands in its URLs (Gemini, Azure deployments). */
+export interface ModelIdRule {
+  pattern: RegExp;
+  /** The rule in words, for the 400 that refuses any other id. */
+  rule: string;
+}
+
 export interface ChatCompletionsAdapter {
   /** Build the upstream request. Throws UnsupportedParameterError for a field this provider cannot honour. */
   buildRequest(request: ChatCompletionRequest, target: UpstreamTarget): UpstreamRequest;
@@ -87,6 +94,8 @@ export interface ProviderAdapter {
   defaultBaseUrl: string;
   /** Local servers (Ollama, vLLM) work without a key. */
   apiKeyRequired: boolean;
+  /** Set when the model id becomes part of the provider's URLs: ids that do not match are refused. */
+  modelId?: ModelIdRule;
   chat: ChatCompletionsAdapter;
   embeddings?: EmbeddingsAdapter;
   models?: ModelListAdapter;

@@ -25,7 +25,13 @@ export function splitModelId(id: string): { provider: string; model: string } | 
 export async function resolveModelId(router: RouterContext, caller: RouterCaller, id: string, param = 'model'): Promise<QualifiedModel> {
   const split = splitModelId(id);
   const adapter = split ? getProviderAdapter(split.provider) : undefined;
-  if (split && adapter) return { adapter, provider: adapter.id, model: split.model };
+  if (split && adapter) {
+    // The id may become a URL path segment: anything the provider would not accept stops here, before any call.
+    if (adapter.modelId && !adapter.modelId.pattern.test(split.model)) {
+      throw RouterError.invalid(`Model "${id}" is not a valid ${adapter.displayName} model id: ${adapter.modelId.rule}.`, param, 'invalid_model');
+    }
+    return { adapter, provider: adapter.id, model: split.model };
+  }
   const providers = await usableProviders(router.keys, caller.organizationId, caller.keyCaller);
   const choices = providers.length
     ? `Providers you can use here: ${providers.join(', ')} (e.g. "${providers[0]}:<model>").`

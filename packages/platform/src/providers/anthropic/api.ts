@@ -2,6 +2,7 @@
 // each fact: the inbound passthrough and the mock upstream import these too.
 
 import type { UpstreamTarget } from '../provider-adapter.js';
+import { upstreamUrl } from '../upstream-url.js';
 
 /** What `new Anthropic({ baseURL })` takes: the SDK appends `/v1/messages` itself. */
 export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
@@ -33,6 +34,7 @@ export function anthropicHeaders(target: UpstreamTarget, extra?: Record<string, 
   };
 }
 
-export function anthropicUrl(target: UpstreamTarget, path: string): string {
-  return `${target.baseUrl}${path}`;
+/** `path` is one of the constant paths above, e.g. ANTHROPIC_MESSAGES_PATH. */
+export function anthropicUrl(target: UpstreamTarget, path: string, query?: Record<string, string>): string {
+  return upstreamUrl(target.baseUrl || ANTHROPIC_DEFAULT_BASE_URL, path.split('/').filter(Boolean), query);
 }

@@ -9,7 +9,7 @@ export const anthropicModels: ModelListAdapter = {
     delete headers['content-type'];
     return {
       method: 'GET',
-      url: anthropicUrl(target, `${ANTHROPIC_MODELS_PATH}?limit=${ANTHROPIC_MODELS_PAGE_LIMIT}`),
+      url: anthropicUrl(target, ANTHROPIC_MODELS_PATH, { limit: String(ANTHROPIC_MODELS_PAGE_LIMIT) }),
       headers,
     };
   },

@@ -1,7 +1,7 @@
 // Google's Gemini API (generativelanguage.googleapis.com) behind the canonical OpenAI wire.
 
 import type { ProviderAdapter } from '../provider-adapter.js';
-import { GEMINI_DEFAULT_BASE_URL } from './api.js';
+import { GEMINI_DEFAULT_BASE_URL, GEMINI_MODEL_ID } from './api.js';
 import { geminiEmbeddingsAdapter } from './embeddings.js';
 import { parseGeminiError } from './errors.js';
 import { geminiModelListAdapter } from './models.js';
@@ -16,6 +16,7 @@ export const geminiAdapter: ProviderAdapter = {
   displayName: 'Google Gemini',
   defaultBaseUrl: GEMINI_DEFAULT_BASE_URL,
   apiKeyRequired: true,
+  modelId: GEMINI_MODEL_ID,
   chat: {
     buildRequest: buildGenerateContentRequest,
     parseResponse: parseGenerateContentResponse,

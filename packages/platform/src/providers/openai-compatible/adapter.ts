@@ -26,5 +26,6 @@ export function createOpenAICompatibleAdapter(preset: OpenAICompatiblePreset): P
   if (preset.embeddings) adapter.embeddings = embeddingsAdapter(preset);
   if (preset.models) adapter.models = modelListAdapter(preset);
   if (preset.staticModels) adapter.staticModels = [...preset.staticModels];
+  if (preset.modelId) adapter.modelId = preset.modelId;
   return adapter;
 }

@@ -2,6 +2,7 @@
 // Azure's two URL shapes apart from everyone else's `{base}/chat/completions`.
 
 import type { UpstreamTarget } from '../provider-adapter.js';
+import { upstreamUrl } from '../upstream-url.js';
 import { AZURE_DEFAULT_API_VERSION, type OpenAICompatiblePreset } from './presets.js';
 
 export type OpenAIEndpoint = 'chat/completions' | 'embeddings' | 'models';
@@ -19,12 +20,13 @@ export function endpointUrl(
 ): string {
   const base = (target.baseUrl || preset.defaultBaseUrl).replace(/\/+$/, '');
   if (!base) throw new Error(`provider '${preset.id}' needs a base URL on its key`);
-  if (preset.wire !== 'azure' || isAzureV1(base)) return `${base}/${endpoint}`;
+  const path = endpoint.split('/');
+  if (preset.wire !== 'azure' || isAzureV1(base)) return upstreamUrl(base, path);
   // Deployment URLs: the resource endpoint, with or without the `/openai` the Azure SDK appends.
   const resource = base.replace(/\/openai$/, '');
-  const apiVersion = encodeURIComponent(target.options?.apiVersion ?? AZURE_DEFAULT_API_VERSION);
-  if (endpoint === 'models') return `${resource}/openai/models?api-version=${apiVersion}`;
-  return `${resource}/openai/deployments/${encodeURIComponent(model ?? '')}/${endpoint}?api-version=${apiVersion}`;
+  const query = { 'api-version': target.options?.apiVersion ?? AZURE_DEFAULT_API_VERSION };
+  if (endpoint === 'models') return upstreamUrl(resource, ['openai', 'models'], query);
+  return upstreamUrl(resource, ['openai', 'deployments', model ?? '', ...path], query);
 }
 
 export function authHeaders(preset: OpenAICompatiblePreset, target: UpstreamTarget): Record<string, string> {

@@ -1,6 +1,8 @@
 // Every provider that speaks the OpenAI Chat Completions wire, as one row each. Adding such a
 // provider is adding a row here; the adapter in ./adapter.ts turns each row into a ProviderAdapter.
 
+import type { ModelIdRule } from '../provider-adapter.js';
+
 /** Request features a provider refuses with a 400 (from its own API reference), named as the caller wrote them. */
 export type PresetFeature =
   | 'tools'
@@ -38,6 +40,8 @@ export interface OpenAICompatiblePreset {
   embeddings: boolean;
   models: boolean;
   staticModels?: readonly string[];
+  /** Set when the model id lands in the URL (Azure deployment names). */
+  modelId?: ModelIdRule;
 }
 
 /** Azure OpenAI's latest GA data-plane inference version; a key's `apiVersion` option overrides it. */
@@ -77,6 +81,11 @@ export const OPENAI_COMPATIBLE_PRESETS: readonly OpenAICompatiblePreset[] = [
     embeddings: true,
     // The resource's model list names base models, not the deployments a caller addresses.
     models: false,
+    // The model id is the deployment name, a path segment of every deployment URL.
+    modelId: {
+      pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+      rule: 'an Azure deployment name is letters, digits, ".", "-" and "_" (at most 64)',
+    },
   },
   {
     ...bearer,
