@@ -27,7 +27,7 @@ const ROUTES = {
 
 function send(route: keyof typeof ROUTES, model: string, token = h.adminToken) {
   const { path, body } = ROUTES[route];
-  const auth = path === '/v1/messages' ? { 'x-api-key': token, 'anthropic-version': '2023-06-01' } : { authorization: `Bearer ${token}` };
+  const auth: Record<string, string> = path === '/v1/messages' ? { 'x-api-key': token, 'anthropic-version': '2023-06-01' } : { authorization: `Bearer ${token}` };
   return fetch(`${h.baseURL()}${path}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body(model)) });
 }
 
