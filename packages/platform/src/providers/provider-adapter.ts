@@ -47,6 +47,17 @@ export interface StreamTranslator {
 /** How the request is framed upstream when streaming. */
 export type StreamFraming = 'sse' | 'ndjson';
 
+/**
+ * A request feature that reaches state kept under the provider account (an uploaded file, a
+ * container, a custom skill): refused on org and team keys, whose account many people share.
+ */
+export interface AccountStateUse {
+  /** Where in the request, as the caller wrote it: `messages[0].content[1].source.file_id`. */
+  param: string;
+  /** Why it reaches shared state, in words for the caller. */
+  reason: string;
+}
+
 /** What a provider accepts as a model id, when the id lands in its URLs (Gemini, Azure deployments). */
 export interface ModelIdRule {
   pattern: RegExp;
@@ -66,6 +77,8 @@ export interface ChatCompletionsAdapter {
    */
   createStreamTranslator(request: ChatCompletionRequest): StreamTranslator;
   streamFraming?: StreamFraming;
+  /** Parts of the request that reach state stored under the provider account, if this provider has any. */
+  accountState?(request: ChatCompletionRequest): AccountStateUse[];
 }
 
 export interface EmbeddingsAdapter {

@@ -2,6 +2,7 @@
 
 import type { ProviderAdapter } from '../provider-adapter.js';
 import { GEMINI_DEFAULT_BASE_URL, GEMINI_MODEL_ID } from './api.js';
+import { geminiAccountState } from './account-state.js';
 import { geminiEmbeddingsAdapter } from './embeddings.js';
 import { parseGeminiError } from './errors.js';
 import { geminiModelListAdapter } from './models.js';
@@ -22,6 +23,7 @@ export const geminiAdapter: ProviderAdapter = {
     parseResponse: parseGenerateContentResponse,
     createStreamTranslator: createGeminiStreamTranslator,
     streamFraming: 'sse',
+    accountState: geminiAccountState,
   },
   embeddings: geminiEmbeddingsAdapter,
   models: geminiModelListAdapter,

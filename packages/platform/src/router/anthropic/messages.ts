@@ -4,7 +4,7 @@
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AnthropicMessagesRequest } from '../../providers/anthropic/wire.js';
-import { resolveProviderKey } from '../../keys/resolve-provider-key.js';
+import { resolveKeysForCall } from '../access/account-state.js';
 import { formatSseEvent } from '../../providers/sse.js';
 import {
   anthropicErrorBody,
@@ -16,6 +16,7 @@ import {
   createAnthropicStreamEncoder,
   createAnthropicStreamUsageReader,
   encodeAnthropicStreamError,
+  anthropicAccountState,
   InvalidToolArgumentsError,
   readAnthropicUsage,
 } from '../inbound/anthropic-messages/index.js';
@@ -75,14 +76,15 @@ async function passthrough(
   request: FastifyRequest,
   reply: FastifyReply,
   body: AnthropicMessagesRequest,
-  { adapter, model }: QualifiedModel,
+  qualified: QualifiedModel,
 ) {
+  const { adapter, model } = qualified;
   const { meter, signal } = call;
   meter.provider = 'anthropic';
   meter.model = model;
-  const keys = await resolveProviderKey(router.keys, { organizationId: call.caller.organizationId, provider: 'anthropic', caller: call.caller.keyCaller });
-  const providerCall: ProviderCall = { adapter, keys, signal, meter, log: router.app.log };
   const native = body as unknown as Record<string, unknown>;
+  const keys = await resolveKeysForCall(router, call.caller, qualified, anthropicAccountState(native));
+  const providerCall: ProviderCall = { adapter, keys, signal, meter, log: router.app.log };
   if (!body.stream) {
     const answer = await withKeyFailover(providerCall, async (key) => {
       const response = await sendToProvider(router.upstream, providerCall, key, buildAnthropicPassthroughRequest(native, model, targetOf(key), request.headers));

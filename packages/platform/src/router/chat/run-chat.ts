@@ -2,9 +2,9 @@
 // keys, build the provider request, call with failover, and translate the answer — whole, or as
 // canonical chunks that are translated one upstream event at a time, never buffered.
 
-import { resolveProviderKey } from '../../keys/resolve-provider-key.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../../providers/openai-chat.js';
 import { UpstreamStreamError } from '../../providers/provider-adapter.js';
+import { resolveKeysForCall } from '../access/account-state.js';
 import type { RouterCaller } from '../access/authorize-proxy.js';
 import type { UsageMeter } from '../metering.js';
 import { resolveModelId, type QualifiedModel } from '../model-id.js';
@@ -31,8 +31,8 @@ export async function planChat(
   const qualified = await resolveModelId(router, caller, body.model);
   meter.provider = qualified.provider;
   meter.model = qualified.model;
-  const keys = await resolveProviderKey(router.keys, { organizationId: caller.organizationId, provider: qualified.provider, caller: caller.keyCaller });
   const request: ChatCompletionRequest = { ...body, model: qualified.model };
+  const keys = await resolveKeysForCall(router, caller, qualified, qualified.adapter.chat.accountState?.(request));
   // Refuse an untranslatable field before any network call.
   qualified.adapter.chat.buildRequest(request, targetOf(keys[0]!));
   return { qualified, request, call: { adapter: qualified.adapter, keys, signal, meter, log: router.app.log } };

@@ -3,8 +3,8 @@
 // decodes what it expects.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { resolveProviderKey } from '../../keys/resolve-provider-key.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../../providers/openai-chat.js';
+import { resolveKeysForCall } from '../access/account-state.js';
 import type { RouterCall } from '../http/router-call.js';
 import { resolveModelId } from '../model-id.js';
 import type { RouterContext } from '../router-context.js';
@@ -22,7 +22,7 @@ export async function handleEmbeddings(router: RouterContext, call: RouterCall, 
   call.meter.model = qualified.model;
   const embeddings = qualified.adapter.embeddings;
   if (!embeddings) throw RouterError.invalid(`${qualified.adapter.displayName} has no embeddings API behind this router.`, 'model', 'unsupported_endpoint');
-  const keys = await resolveProviderKey(router.keys, { organizationId: call.caller.organizationId, provider: qualified.provider, caller: call.caller.keyCaller });
+  const keys = await resolveKeysForCall(router, call.caller, qualified);
   const upstreamRequest: EmbeddingsRequest = { ...body, model: qualified.model };
   embeddings.buildRequest(upstreamRequest, targetOf(keys[0]!));
   const providerCall: ProviderCall = { adapter: qualified.adapter, keys, signal: call.signal, meter: call.meter, log: router.app.log };

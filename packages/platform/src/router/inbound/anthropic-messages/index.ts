@@ -11,3 +11,4 @@ export {
   createAnthropicStreamUsageReader,
   readAnthropicUsage,
 } from './passthrough.js';
+export { anthropicAccountState } from './account-state.js';

@@ -48,6 +48,9 @@ export function anthropicToChatRequest(body: AnthropicMessagesRequest): ChatComp
 }
 
 function refuseUntranslatable(body: AnthropicMessagesRequest): void {
+  const native = body as { container?: unknown; mcp_servers?: unknown[] };
+  if (native.container != null) refuse('container', 'code-execution containers exist only on Anthropic');
+  if (native.mcp_servers?.length) refuse('mcp_servers', 'the MCP connector exists only on Anthropic');
   if (body.top_k != null) refuse('top_k', 'the OpenAI wire has no top_k');
   if (body.thinking && body.thinking.type !== 'disabled') {
     refuse('thinking', 'extended thinking has no canonical counterpart; use output_config.effort');

@@ -79,5 +79,9 @@ export const anthropicMessagesRequestSchema = {
       },
     },
     service_tier: { enum: ['auto', 'standard_only'] },
+    // Native-only (code execution, skills, the MCP connector): forwarded on the passthrough with a
+    // personal key (router/access/account-state.ts), refused by name when translated.
+    container: { type: ['string', 'object', 'null'] },
+    mcp_servers: { type: 'array', items: { type: 'object' } },
   },
 } as const;
