@@ -16,6 +16,7 @@ import {
   loopbackRedirectMatches,
   saveRegisteredClient,
 } from './clients.js';
+import { revokeGrant } from './grant-revocation.js';
 import { validateRegistration } from './registration-policy.js';
 import {
   INTERACTION_PATH,
@@ -93,6 +94,10 @@ export function createProvider(ctx: AppContext, keys: SigningKeys, cookieKeys: s
   const issuer = config.publicUrl;
   const adapter = createAdapterFactory(ctx.db, {
     grantRevoked: (grantId) => revocations.revokeGrant(grantId),
+    replayDetected: async (grantId) => {
+      ctx.log.warn({ event: 'oauth_replay_detected', grantId }, 'a code or refresh token was used twice at once; its grant is revoked');
+      await revokeGrant(ctx, revocations, grantId);
+    },
     findClient: (clientId) => findClientMetadata(ctx.db, clientId),
     saveClient: (clientId, metadata) => saveRegisteredClient(ctx.db, clientId, metadata),
   });
