@@ -9,6 +9,7 @@ import { findSessionUser } from '../accounts/sessions.js';
 import { findUserById } from '../accounts/users.js';
 import { html } from '../web/html.js';
 import { layout } from '../web/layout.js';
+import { answerForAccessTokens, mayIntrospect, mayRevoke } from './access-token-endpoints.js';
 import {
   clientSecretMatches,
   findClientMetadata,
@@ -210,15 +211,14 @@ export function createProvider(ctx: AppContext, keys: SigningKeys, cookieKeys: s
       // The router checks bearer tokens only: a DPoP-bound token would be accepted there without its
       // proof, so the binding would be a promise nobody keeps. Off, and not advertised.
       dPoP: { enabled: false },
+      // Refresh tokens here; access tokens (JWTs, which oidc-provider refuses) in access-token-endpoints.ts.
       revocation: {
         enabled: true,
-        allowedPolicy: async (_ctx: KoaContextWithOIDC, client: any, token: any) => token.clientId === client.clientId,
+        allowedPolicy: async (_ctx: KoaContextWithOIDC, client: any, token: any) => mayRevoke(client, token.clientId),
       },
       introspection: {
         enabled: true,
-        // A public client may introspect only its own tokens.
-        allowedPolicy: async (_ctx: KoaContextWithOIDC, client: any, token: any) =>
-          client.clientAuthMethod !== 'none' || token.clientId === client.clientId,
+        allowedPolicy: async (_ctx: KoaContextWithOIDC, client: any, token: any) => mayIntrospect(client, token.clientId),
       },
       registration: {
         enabled: config.registration !== 'off',
@@ -273,6 +273,8 @@ export function createProvider(ctx: AppContext, keys: SigningKeys, cookieKeys: s
       context.body = { ...context.body, error: 'unauthorized_client' };
     }
   });
+
+  answerForAccessTokens(provider, ctx, keys.publicKeys, revocations);
 
   return provider;
 }
