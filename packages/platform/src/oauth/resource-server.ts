@@ -106,8 +106,8 @@ export class RevocationState {
 const invalid = (description: string) => new BearerError(401, 'invalid_token', description);
 
 /**
- * Checks what a Keyward access token carries by itself (signature, alg, typ, issuer, audience; not
- * expiry or revocation, which change): the router and the introspection endpoint share it.
+ * Checks a Keyward access token by itself: signature, alg, typ, issuer and audience (cached once
+ * verified), expiry (every time); revocation is the caller's. The router and RFC 7009/7662 share it.
  */
 export function createAccessTokenVerifier(issuer: string, publicKeys: Map<string, KeyObject>) {
   const verified = new Map<string, VerifiedToken>();
