@@ -7,6 +7,7 @@ import { CSRF_FIELD, issueCsrfToken, verifyCsrfToken } from '../accounts/csrf.js
 import { ACCOUNT_PATH, currentUser, signInUrl } from '../accounts/sign-in-routes.js';
 import { html } from '../web/html.js';
 import { layout, sendPage } from '../web/layout.js';
+import { revokeGrant } from './grant-revocation.js';
 import { SCOPE_DESCRIPTIONS } from './interactions.js';
 import { CONNECTED_APPS_PATH } from './paths.js';
 import type { RevocationState } from './resource-server.js';
@@ -46,13 +47,6 @@ export async function listConnectedApps(ctx: AppContext, userId: string): Promis
       };
     })
     .sort((a, b) => b.grantedAt - a.grantedAt);
-}
-
-/** Ends a grant: its row, every token and code it issued, and its access tokens at the router. */
-export async function revokeGrant(ctx: AppContext, revocations: RevocationState, grantId: string): Promise<void> {
-  await ctx.db.deleteFrom('oauth_payloads').where('grant_id', '=', grantId).execute();
-  await ctx.db.deleteFrom('oauth_payloads').where('model', '=', 'Grant').where('id', '=', grantId).execute();
-  await revocations.revokeGrant(grantId);
 }
 
 /** Marks a grant used (called when a token is issued from it, not on every router call). */

@@ -51,6 +51,8 @@ declare module 'oidc-provider' {
     InvalidClientMetadata: new (description: string, detail?: string) => OIDCProviderError;
     InvalidRedirectUri: new (description: string, detail?: string) => OIDCProviderError;
     InvalidScope: new (description: string, scope?: string, detail?: string) => OIDCProviderError;
+    InvalidGrant: new (description?: string, detail?: string) => OIDCProviderError;
+    InvalidRequestUri: new (description?: string, detail?: string) => OIDCProviderError;
     InvalidTarget: new (description?: string, detail?: string) => OIDCProviderError;
     UnauthorizedClient: new (description?: string, detail?: string) => OIDCProviderError;
     InvalidClient: new (description?: string, detail?: string) => OIDCProviderError;

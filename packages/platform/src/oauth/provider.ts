@@ -9,6 +9,7 @@ import { findSessionUser } from '../accounts/sessions.js';
 import { findUserById } from '../accounts/users.js';
 import { html } from '../web/html.js';
 import { layout } from '../web/layout.js';
+import { answerForAccessTokens, mayIntrospect, mayRevoke } from './access-token-endpoints.js';
 import {
   clientSecretMatches,
   findClientMetadata,
@@ -16,6 +17,7 @@ import {
   loopbackRedirectMatches,
   saveRegisteredClient,
 } from './clients.js';
+import { revokeGrant } from './grant-revocation.js';
 import { validateRegistration } from './registration-policy.js';
 import {
   INTERACTION_PATH,
@@ -93,6 +95,10 @@ export function createProvider(ctx: AppContext, keys: SigningKeys, cookieKeys: s
   const issuer = config.publicUrl;
   const adapter = createAdapterFactory(ctx.db, {
     grantRevoked: (grantId) => revocations.revokeGrant(grantId),
+    replayDetected: async (grantId) => {
+      ctx.log.warn({ event: 'oauth_replay_detected', grantId }, 'a code or refresh token was used twice at once; its grant is revoked');
+      await revokeGrant(ctx, revocations, grantId);
+    },
     findClient: (clientId) => findClientMetadata(ctx.db, clientId),
     saveClient: (clientId, metadata) => saveRegisteredClient(ctx.db, clientId, metadata),
   });
@@ -205,15 +211,14 @@ export function createProvider(ctx: AppContext, keys: SigningKeys, cookieKeys: s
       // The router checks bearer tokens only: a DPoP-bound token would be accepted there without its
       // proof, so the binding would be a promise nobody keeps. Off, and not advertised.
       dPoP: { enabled: false },
+      // Refresh tokens here; access tokens (JWTs, which oidc-provider refuses) in access-token-endpoints.ts.
       revocation: {
         enabled: true,
-        allowedPolicy: async (_ctx: KoaContextWithOIDC, client: any, token: any) => token.clientId === client.clientId,
+        allowedPolicy: async (_ctx: KoaContextWithOIDC, client: any, token: any) => mayRevoke(client, token.clientId),
       },
       introspection: {
         enabled: true,
-        // A public client may introspect only its own tokens.
-        allowedPolicy: async (_ctx: KoaContextWithOIDC, client: any, token: any) =>
-          client.clientAuthMethod !== 'none' || token.clientId === client.clientId,
+        allowedPolicy: async (_ctx: KoaContextWithOIDC, client: any, token: any) => mayIntrospect(client, token.clientId),
       },
       registration: {
         enabled: config.registration !== 'off',
@@ -268,6 +273,8 @@ export function createProvider(ctx: AppContext, keys: SigningKeys, cookieKeys: s
       context.body = { ...context.body, error: 'unauthorized_client' };
     }
   });
+
+  answerForAccessTokens(provider, ctx, keys.publicKeys, revocations);
 
   return provider;
 }

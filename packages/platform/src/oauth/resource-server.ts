@@ -16,7 +16,7 @@ export const GRANT_ID_CLAIM = 'gid';
 const MAX_TOKEN_LENGTH = 8192;
 const VERIFIED_CACHE_SIZE = 10_000;
 
-interface VerifiedToken {
+export interface VerifiedToken {
   payload: JWTPayload & { scope?: string; client_id?: string; [GRANT_ID_CLAIM]?: string };
   audience: string;
   proxyId: string | undefined;
@@ -57,6 +57,18 @@ export class RevocationState {
     return this.disabledClients.has(clientId);
   }
 
+  /**
+   * A client-credentials access token belongs to no grant, so revoking one revokes its `jti`: the
+   * same set and table as grants (both are random ids), so it reaches every instance the same way.
+   */
+  isTokenRevoked(jti: string): boolean {
+    return this.revokedGrants.has(jti);
+  }
+
+  revokeToken(jti: string): Promise<void> {
+    return this.revokeGrant(jti);
+  }
+
   /** Records a revocation (adapter hook) and tells every instance. */
   async revokeGrant(grantId: string): Promise<void> {
     if (this.revokedGrants.has(grantId)) return;
@@ -93,14 +105,12 @@ export class RevocationState {
 
 const invalid = (description: string) => new BearerError(401, 'invalid_token', description);
 
-export function createBearerAuthenticator(
-  ctx: AppContext,
-  publicKeys: Map<string, KeyObject>,
-  state: RevocationState,
-): AuthenticateBearer {
-  const issuer = ctx.config.publicUrl;
+/**
+ * Checks a Keyward access token by itself: signature, alg, typ, issuer and audience (cached once
+ * verified), expiry (every time); revocation is the caller's. The router and RFC 7009/7662 share it.
+ */
+export function createAccessTokenVerifier(issuer: string, publicKeys: Map<string, KeyObject>) {
   const verified = new Map<string, VerifiedToken>();
-
   const verify = async (token: string): Promise<VerifiedToken> => {
     const cached = verified.get(token);
     if (cached) return cached;
@@ -129,14 +139,27 @@ export function createBearerAuthenticator(
     verified.set(token, entry);
     return entry;
   };
-
-  return async function authenticateBearer(token: string): Promise<Principal> {
+  /** The verified token, or BearerError (expired included). */
+  return async function verifyAccessToken(token: string): Promise<VerifiedToken> {
     if (typeof token !== 'string' || !token || token.length > MAX_TOKEN_LENGTH) throw invalid('the access token is malformed');
-    const { payload, audience, proxyId, exp } = await verify(token);
-    if (exp * 1000 <= Date.now()) {
+    const entry = await verify(token);
+    if (entry.exp * 1000 <= Date.now()) {
       verified.delete(token);
       throw invalid('the access token expired');
     }
+    return entry;
+  };
+}
+
+export function createBearerAuthenticator(
+  ctx: AppContext,
+  publicKeys: Map<string, KeyObject>,
+  state: RevocationState,
+): AuthenticateBearer {
+  const verify = createAccessTokenVerifier(ctx.config.publicUrl, publicKeys);
+
+  return async function authenticateBearer(token: string): Promise<Principal> {
+    const { payload, audience, proxyId } = await verify(token);
     const clientId = payload.client_id!;
     if (state.isClientDisabled(clientId)) throw invalid('the app this token was issued to is disabled');
     const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
@@ -157,6 +180,7 @@ export function createBearerAuthenticator(
       };
     }
 
+    if (typeof payload.jti === 'string' && state.isTokenRevoked(payload.jti)) throw invalid('the access token was revoked');
     const client = await state.client(clientId);
     if (!client || client.disabled || client.kind !== 'confidential' || !client.access) throw invalid('the access token was revoked');
     if (!scopes.includes(LLM_PROXY_SCOPE)) throw new BearerError(403, 'insufficient_scope', `the access token lacks the ${LLM_PROXY_SCOPE} scope`);

@@ -38,6 +38,7 @@ export interface OAuthClientTable {
 }
 
 export interface OAuthRevokedGrantTable {
+  /** A grant's id, or the `jti` of a revoked client-credentials access token (it has no grant). */
   grant_id: string;
   revoked_at: number;
   /** When every token the grant issued has expired; the row is pruned after that. */
