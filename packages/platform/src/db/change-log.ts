@@ -118,7 +118,8 @@ export async function startChangeFeed(db: Kysely<Database>, options: ChangeFeedO
     reportGivenUp();
     return rows.length;
   };
-  // Polls run one after another (a test's poll never interleaves with the timer's).
+  // Polls run one after another (a test's poll never interleaves with the timer's); a failed
+  // poll rejects to its caller, and only the ordering chain ignores it.
   let chain: Promise<unknown> = Promise.resolve();
   const poll = (): Promise<void> => {
     const next = chain.then(async () => {
