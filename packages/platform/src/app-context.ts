@@ -1,7 +1,9 @@
-// What every feature plugin is given: settings, storage, the secrets box and the change feed.
+// What every feature plugin is given: settings, storage, the secrets box, the change feed and the
+// background-job runner.
 
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { BackgroundJobs } from './background-jobs.js';
 import type { Config } from './config.js';
 import type { ChangeFeed } from './db/change-log.js';
 import type { Storage } from './db/database.js';
@@ -17,5 +19,7 @@ export interface AppContext {
   /** HMAC key for CSRF tokens; shared by all instances. */
   cookieKey: Buffer;
   changes: ChangeFeed;
+  /** Where timers live: started here, logged and retried on failure, stopped on shutdown. */
+  jobs: BackgroundJobs;
   log: Logger;
 }

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AppContext } from './app-context.js';
 import { bootstrap, type BootstrapResult } from './accounts/bootstrap.js';
+import { scheduleAccountsHousekeeping } from './accounts/housekeeping.js';
 import type { Config } from './config.js';
 import { openContext } from './open-context.js';
 import { buildServer } from './server.js';
@@ -20,13 +21,14 @@ export async function startPlatform(config: Config, log?: Logger): Promise<Platf
   const ctx = await openContext(config, log);
   const bootstrapResult = await bootstrap(ctx.db, config, ctx.storage.dialect);
   const app = await buildServer(ctx);
+  scheduleAccountsHousekeeping(ctx);
   return {
     app,
     ctx,
     bootstrap: bootstrapResult,
     async close() {
       await app.close();
-      ctx.changes.stop();
+      await ctx.jobs.stop();
       await ctx.storage.close();
     },
   };

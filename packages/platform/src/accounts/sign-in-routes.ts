@@ -7,9 +7,9 @@ import { html } from '../web/html.js';
 import { layout, sendPage } from '../web/layout.js';
 import { cookieOptions, sessionCookieName } from './cookies.js';
 import { CSRF_FIELD, issueCsrfToken, verifyCsrfToken } from './csrf.js';
-import { ACCOUNT_POLICY, IP_POLICY, accountKey, clearFailures, deleteStaleThrottleRows, ipKey, lockedFor, recordFailure } from './login-throttle.js';
+import { ACCOUNT_POLICY, IP_POLICY, accountKey, clearFailures, ipKey, lockedFor, recordFailure } from './login-throttle.js';
 import { dummyPasswordHash, verifyPassword } from './passwords.js';
-import { createSession, deleteExpiredSessions, deleteSession, findSessionUser } from './sessions.js';
+import { createSession, deleteSession, findSessionUser } from './sessions.js';
 import { findUserByEmail, normalizeEmail } from './users.js';
 
 export const SIGN_IN_PATH = '/sign-in';
@@ -49,18 +49,7 @@ export interface SignInOptions {
   formActionOrigins?: (returnTo: string) => Promise<string[]>;
 }
 
-const HOUSEKEEPING_INTERVAL_MS = 10 * 60_000;
-
 export async function signInRoutes(app: FastifyInstance, ctx: AppContext, options: SignInOptions = {}): Promise<void> {
-  // Expired sessions and spent lockout counters are deleted, so neither table only grows.
-  const housekeeping = setInterval(() => {
-    Promise.all([deleteExpiredSessions(ctx.db), deleteStaleThrottleRows(ctx.db)]).catch((error) =>
-      ctx.log.warn({ err: error }, 'could not delete expired sessions or lockout counters'),
-    );
-  }, HOUSEKEEPING_INTERVAL_MS);
-  housekeeping.unref();
-  app.addHook('onClose', async () => clearInterval(housekeeping));
-
   const targetsOf = (returnTo: string) => options.formActionOrigins?.(returnTo).catch(() => []) ?? Promise.resolve([]);
   const renderSignIn = async (
     request: FastifyRequest,

@@ -37,6 +37,11 @@ class RegistrationRateLimited extends Error {
   }
 }
 const PRUNE_INTERVAL_MS = 10 * 60_000;
+/**
+ * The safety net under the change feed: every instance re-reads revoked grants and disabled
+ * clients this often, so a revocation whose event was lost still takes effect within it.
+ */
+export const REVOCATION_RECONCILE_INTERVAL_MS = 5000;
 /** Grant revocations are kept until every access token they issued has expired (plus slack). */
 const revocationKeepMs = (ctx: AppContext) => (ctx.config.accessTokenTtlSeconds + 300) * 1000;
 
@@ -58,12 +63,11 @@ export async function registerAuthorizationServer(app: FastifyInstance, ctx: App
   });
   provider.on('server_error', (_koa: unknown, error: unknown) => ctx.log.error({ err: error }, 'oauth server error'));
 
-  const prune = setInterval(() => {
+  ctx.jobs.every('revocation reconcile', REVOCATION_RECONCILE_INTERVAL_MS, () => revocations.reconcile());
+  ctx.jobs.every('OAuth prune', PRUNE_INTERVAL_MS, async () => {
     revocations.prune();
-    pruneExpired(ctx.db).catch((error) => ctx.log.warn({ err: error }, 'could not prune OAuth rows'));
-  }, PRUNE_INTERVAL_MS);
-  prune.unref();
-  app.addHook('onClose', async () => clearInterval(prune));
+    await pruneExpired(ctx.db);
+  });
 
   // oidc-provider reads its own bodies: this scope parses none, and hands the raw request over.
   await app.register(async (scope) => {

@@ -1,6 +1,7 @@
 // The router's side of OAuth: a bearer token becomes a Principal, checked locally (signature, alg,
 // issuer, audience, expiry, scope) against the shared public key, and against in-memory lists of
-// revoked grants and disabled clients that the change feed keeps current on every instance.
+// revoked grants and disabled clients that the change feed keeps current on every instance, and
+// that a periodic re-read from the database (reconcile) corrects if an event was ever missed.
 
 import type { KeyObject } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
@@ -23,7 +24,7 @@ export interface VerifiedToken {
   exp: number;
 }
 
-/** Revoked grants and client state, in memory, fed by ctx.changes ('grant', 'client'). */
+/** Revoked grants and client state, in memory, fed by ctx.changes ('grant', 'client') and reconcile(). */
 export class RevocationState {
   private readonly revokedGrants = new Map<string, number>();
   private readonly clients = new Map<string, Promise<ClientRecord | undefined>>();
@@ -35,18 +36,39 @@ export class RevocationState {
   ) {}
 
   async load(): Promise<void> {
-    const now = Date.now();
-    const rows = await this.ctx.db.selectFrom('oauth_revoked_grants').select(['grant_id', 'keep_until']).where('keep_until', '>', now).execute();
-    for (const row of rows) this.revokedGrants.set(row.grant_id, row.keep_until);
-    for (const id of await listDisabledClientIds(this.ctx.db)) this.disabledClients.add(id);
+    await this.reconcile();
     this.ctx.changes.on('grant', (grantId) => {
       if (!this.revokedGrants.has(grantId)) this.revokedGrants.set(grantId, Date.now() + this.keepMs);
     });
     this.ctx.changes.on('client', (clientId) => {
       this.clients.delete(clientId);
       // Re-read at once so a disabled client is refused without waiting for its next request.
-      void this.client(clientId);
+      this.client(clientId).catch((error) => this.ctx.log.warn({ err: error, clientId }, 'could not re-read a changed client; the next reconcile retries'));
     });
+  }
+
+  /**
+   * Makes memory agree with the database: every revoked grant still kept there is revoked here
+   * (revocations are never undone), and the disabled-client list is the database's.
+   */
+  async reconcile(): Promise<void> {
+    const now = Date.now();
+    const rows = await this.ctx.db.selectFrom('oauth_revoked_grants').select(['grant_id', 'keep_until']).where('keep_until', '>', now).execute();
+    for (const row of rows) if (!this.revokedGrants.has(row.grant_id)) this.revokedGrants.set(row.grant_id, row.keep_until);
+    const disabled = new Set(await listDisabledClientIds(this.ctx.db));
+    for (const id of disabled) {
+      if (this.disabledClients.has(id)) continue;
+      this.disabledClients.add(id);
+      this.clients.delete(id);
+    }
+    // Enabled again: re-read rather than trust this list, which an event may have overtaken.
+    const enabled = [...this.disabledClients].filter((id) => !disabled.has(id));
+    await Promise.all(
+      enabled.map((id) => {
+        this.clients.delete(id);
+        return this.client(id);
+      }),
+    );
   }
 
   isGrantRevoked(grantId: string): boolean {
