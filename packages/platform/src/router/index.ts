@@ -22,7 +22,7 @@ import { ModelListCache } from './models/model-list-cache.js';
 import { handleChatCompletions } from './openai/chat-completions.js';
 import { chatCompletionsRequestSchema, embeddingsRequestSchema } from './openai/schemas.js';
 import type { RouterContext } from './router-context.js';
-import { openAIErrorBody, RouterError, toRouterError, usageOutcome } from './router-error.js';
+import { loggableError, openAIErrorBody, RouterError, toRouterError, usageOutcome } from './router-error.js';
 import { UpstreamClient } from './upstream/upstream-client.js';
 import { MODEL_ROUTER_PATH } from '../oauth/paths.js';
 
@@ -120,7 +120,7 @@ export async function registerModelRouter(
       const validation = (error as { validation?: Parameters<typeof validationError>[0] }).validation;
       const meter = request.routerMeter;
       const routerError = validation ? validationError(validation) : toRouterError(error, meter?.providerKey);
-      if (routerError.code === 'internal_error') request.log.error({ err: error }, 'model router error');
+      if (routerError.code === 'internal_error') request.log.error({ err: loggableError(error, meter?.providerKey) }, 'model router error');
       if (meter?.principal && !meter.finished) meter.finish(routerError.status, usageOutcome(routerError), routerError.message);
       if (reply.sent || reply.raw.headersSent) return;
       // 499 is nginx's "client closed": nobody is listening, but Fastify must still finish the reply.

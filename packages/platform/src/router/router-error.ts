@@ -67,6 +67,13 @@ export function toRouterError(error: unknown, providerKey?: string): RouterError
   return mapped;
 }
 
+/** An unexpected error as it is logged: its message and stack may quote a provider, so the key goes. */
+export function loggableError(error: unknown, providerKey?: string): { type: string; message: string; stack?: string } {
+  const scrub = (text: string) => scrubProviderKey(text, providerKey);
+  if (!(error instanceof Error)) return { type: typeof error, message: scrub(String(error)) };
+  return { type: error.name, message: scrub(error.message), ...(error.stack ? { stack: scrub(error.stack) } : {}) };
+}
+
 /** How a call that failed this way is metered. */
 export function usageOutcome(error: RouterError): UsageOutcome {
   if (error.status === 499) return 'client_aborted';

@@ -4,7 +4,7 @@
 // it was passed through as is). Metered exactly once in every case.
 
 import type { RouterContext } from '../router-context.js';
-import { toRouterError, usageOutcome, type RouterError } from '../router-error.js';
+import { loggableError, toRouterError, usageOutcome, type RouterError } from '../router-error.js';
 import type { RouterCall } from './router-call.js';
 import { ClientGoneError, type SseWriter } from './sse-writer.js';
 
@@ -41,7 +41,7 @@ export async function finishStream(
       return;
     }
     const routerError = toRouterError(error, meter.providerKey);
-    if (routerError.status >= 500 && routerError.code === 'internal_error') router.app.log.error({ err: error }, 'router stream failed');
+    if (routerError.status >= 500 && routerError.code === 'internal_error') router.app.log.error({ err: loggableError(error, meter.providerKey) }, 'router stream failed');
     const outcome = usageOutcome(routerError);
     // After the 200 nothing is refused any more: a stream that breaks broke upstream of the caller.
     meter.finish(200, outcome === 'rejected' ? 'upstream_error' : outcome, routerError.message);
