@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { UsableProviderKey } from '../../keys/resolve-provider-key.js';
 import type { ProviderAdapter } from '../../providers/provider-adapter.js';
 import { targetOf } from '../upstream/provider-call.js';
+import { scrubProviderKey } from '../upstream/provider-text.js';
 import type { UpstreamClient } from '../upstream/upstream-client.js';
 
 export class ModelListCache {
@@ -43,7 +44,8 @@ export class ModelListCache {
       return adapter.models.parseResponse(JSON.parse(text));
     } catch (error) {
       this.byKey.delete(key.id);
-      this.log.warn({ provider: adapter.id, keyId: key.id, err: { message: error instanceof Error ? error.message : String(error) } }, 'could not list provider models');
+      const message = scrubProviderKey(error instanceof Error ? error.message : String(error), key.apiKey);
+      this.log.warn({ provider: adapter.id, keyId: key.id, err: { message } }, 'could not list provider models');
       return fallback;
     }
   }
