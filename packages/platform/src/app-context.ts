@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import type { ChangeFeed } from './db/change-log.js';
 import type { Storage } from './db/database.js';
 import type { Database } from './db/schema.js';
+import type { HostLookup } from './keys/internal-address.js';
 import type { SealedBox } from './secrets/sealed-box.js';
 
 export interface AppContext {
@@ -18,4 +19,6 @@ export interface AppContext {
   cookieKey: Buffer;
   changes: ChangeFeed;
   log: Logger;
+  /** DNS for provider base URLs (the system resolver; tests inject one). */
+  lookupHost: HostLookup;
 }
