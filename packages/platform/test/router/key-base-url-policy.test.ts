@@ -206,7 +206,11 @@ describe('when the allow-list changes', () => {
     const keyIds = [];
     for (let i = 0; i < 3; i += 1) keyIds.push(await h.addKey('openai', { baseUrl: `${allowed.baseUrl}/v1`, scope: 'personal', userId: m.id, actor: m.actor }));
     // The list shrinks on another instance: saved, but this one's sweep not yet run.
-    await ctx.db.updateTable('organization_settings').set({ key_base_url_allow: '[]' }).where('organization_id', '=', h.orgId).execute();
+    await ctx.db
+      .insertInto('organization_settings')
+      .values({ organization_id: h.orgId, key_base_url_allow: '[]', updated_at: Date.now() })
+      .onConflict((oc) => oc.column('organization_id').doUpdateSet({ key_base_url_allow: '[]' }))
+      .execute();
     const sweeps = await Promise.all([1, 2, 3, 4].map(() => disableMemberKeysOutsidePolicy(ctx.db, ctx.changes, { defaultHosts: ctx.config.keyBaseUrlAllow })));
     expect(sweeps.flat().map((key) => key.id).sort()).toEqual([...keyIds].sort());
   });
