@@ -7,7 +7,7 @@
 
 import type { Kysely } from 'kysely';
 import type { ChangeFeed } from '../db/change-log.js';
-import type { Database, OwnerScope } from '../db/schema.js';
+import type { Database, OwnerScope, ProviderKeyTable } from '../db/schema.js';
 import { KeywardError } from '../errors.js';
 import { getProviderAdapter } from '../providers/registry.js';
 import type { SealedBox } from '../secrets/sealed-box.js';
@@ -139,27 +139,33 @@ export class ProviderKeyCache {
       : [];
     const keys: UsableProviderKey[] = [];
     for (const row of rows) {
-      const adapter = getProviderAdapter(row.provider);
-      if (!adapter) continue;
-      const baseUrl = (row.base_url || adapter.defaultBaseUrl).replace(/\/+$/, '');
-      keys.push({
-        id: row.id,
-        organizationId: row.organization_id,
-        provider: row.provider,
-        scope: row.scope,
-        teamId: row.team_id,
-        userId: row.user_id,
-        isPrimary: Number(row.is_primary) === 1,
-        createdAt: Number(row.created_at),
-        baseUrl,
-        options: row.options_json ? (JSON.parse(row.options_json) as Record<string, string>) : undefined,
-        apiKey: openProviderKeySecret(this.box, row),
-        baseUrlPolicy: row.base_url_policy,
-        publicAddressesOnly: row.base_url_policy === 'member' && !listedHost(baseUrl, allowList),
-      });
+      const key = usableProviderKey(this.box, row, allowList);
+      if (key) keys.push(key);
     }
     return { keys, loadedAt: Date.now() };
   }
+}
+
+/** A stored key, opened, as the router calls with it; undefined for a provider Keyward no longer knows. */
+export function usableProviderKey(box: SealedBox, row: ProviderKeyTable, allowList: readonly string[]): UsableProviderKey | undefined {
+  const adapter = getProviderAdapter(row.provider);
+  if (!adapter) return undefined;
+  const baseUrl = (row.base_url || adapter.defaultBaseUrl).replace(/\/+$/, '');
+  return {
+    id: row.id,
+    organizationId: row.organization_id,
+    provider: row.provider,
+    scope: row.scope,
+    teamId: row.team_id,
+    userId: row.user_id,
+    isPrimary: Number(row.is_primary) === 1,
+    createdAt: Number(row.created_at),
+    baseUrl,
+    options: row.options_json ? (JSON.parse(row.options_json) as Record<string, string>) : undefined,
+    apiKey: openProviderKeySecret(box, row),
+    baseUrlPolicy: row.base_url_policy,
+    publicAddressesOnly: row.base_url_policy === 'member' && !listedHost(baseUrl, allowList),
+  };
 }
 
 function listedHost(baseUrl: string, allowList: readonly string[]): boolean {
