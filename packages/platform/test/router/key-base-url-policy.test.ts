@@ -9,8 +9,13 @@ import { APIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { disableMemberKeysOutsidePolicy, readBaseUrlAllowList, updateBaseUrlAllowList } from '../../src/keys/base-url-allow-list.js';
 import { BaseUrlNotAllowedError, type KeyActor } from '../../src/keys/base-url-policy.js';
+import { testProviderKey } from '../../src/keys/test-provider-key.js';
+import { UpstreamClient } from '../../src/router/upstream/upstream-client.js';
 import { tableLookup } from '../support/table-lookup.js';
-import { testEngine } from '../support/test-platform.js';
+import { addMembership, requirePrimaryOrganization } from '../../src/accounts/organizations.js';
+import { createUser } from '../../src/accounts/users.js';
+import { addProviderKey, memberKeyPolicy } from '../../src/keys/provider-keys.js';
+import { createTestDatabase, startTestPlatform, testEngine } from '../support/test-platform.js';
 import { DEFAULT_MOCK_TEXT, type MockUpstream } from '../upstreams/mock-upstream.js';
 import { startOpenAIUpstream } from '../upstreams/openai-upstream.js';
 import { startRouterHarness, type RouterHarness } from './support/router-harness.js';
@@ -60,6 +65,16 @@ afterAll(async () => {
   redirector?.closeAllConnections();
   await new Promise<void>((resolve) => redirector?.close(() => resolve()));
 });
+
+const testKey = async (keyId: string) => {
+  const ctx = h.tp.platform.ctx;
+  const upstream = new UpstreamClient({ connectMs: 2000, idleMs: 5000 }, ctx.lookupHost);
+  try {
+    return await testProviderKey({ db: ctx.db, box: ctx.box, upstream, defaultAllowList: ctx.config.keyBaseUrlAllow }, { organizationId: h.orgId, keyId });
+  } finally {
+    await upstream.close();
+  }
+};
 
 const keysOf = (userId: string) => h.tp.platform.ctx.db.selectFrom('provider_keys').selectAll().where('user_id', '=', userId).execute();
 
@@ -129,7 +144,7 @@ describe('a member key on a host allowed by KEYWARD_KEY_BASE_URL_ALLOW', () => {
 describe('where the connection is made', () => {
   it('a rebinding name (public when added, loopback at call time) is refused at call time, with no connection made', async () => {
     const m = await member('m-rebind@example.com');
-    await h.addKey('openai', { baseUrl: null, scope: 'personal', userId: m.id, actor: m.actor });
+    const keyId = await h.addKey('openai', { baseUrl: null, scope: 'personal', userId: m.id, actor: m.actor });
     const callsBefore = lookup.calls.filter((name) => name === 'api.openai.com').length;
     const error = await openaiError(h.openai(m.token).chat.completions.create(chat()));
     expect(error.status).toBe(502);
@@ -140,6 +155,11 @@ describe('where the connection is made', () => {
     // The model list asks through the same check: no models from there, and no error either.
     const models = await h.openai(m.token).models.list();
     expect(models.data.filter((model) => model.id.startsWith('openai:'))).toEqual([]);
+    // And so does the console's Test.
+    expect(await testKey(keyId)).toEqual({
+      ok: false,
+      message: "Refused: this key's base URL leads to an internal network address, which keys added by members may not reach. No connection was made.",
+    });
   });
 
   it('a redirect from the provider is not followed', async () => {
@@ -155,6 +175,15 @@ describe('where the connection is made', () => {
     );
     expect(adminError.status).toBe(502);
     expect(h.upstreams.openai.requests.length).toBe(before);
+  });
+});
+
+describe("the console's Test (lists models with the key)", () => {
+  it('says in words whether the key works', async () => {
+    // Groq keys on the OpenAI mock: OpenAI keys here are personal ones, and an org key would stand behind them.
+    expect(await testKey(await h.addKey('groq'))).toEqual({ ok: true, message: 'The key works: Groq lists 4 models.' });
+    expect(await testKey(await h.addKey('groq', { apiKey: 'sk-invalid' }))).toEqual({ ok: false, message: 'Groq refused the key (HTTP 401).' });
+    expect(await testKey('no-such-key')).toEqual({ ok: false, message: 'This key does not exist.' });
   });
 });
 
@@ -213,5 +242,37 @@ describe('when the allow-list changes', () => {
       .execute();
     const sweeps = await Promise.all([1, 2, 3, 4].map(() => disableMemberKeysOutsidePolicy(ctx.db, ctx.changes, { defaultHosts: ctx.config.keyBaseUrlAllow })));
     expect(sweeps.flat().map((key) => key.id).sort()).toEqual([...keyIds].sort());
+  });
+});
+
+describe('at start', () => {
+  it('member keys that KEYWARD_KEY_BASE_URL_ALLOW no longer allows are disabled, with the reason', async () => {
+    const database = await createTestDatabase();
+    try {
+      const first = await startTestPlatform({ KEYWARD_KEY_BASE_URL_ALLOW: 'gpu-box:11434' }, database);
+      const ctx = first.platform.ctx;
+      const org = await requirePrimaryOrganization(ctx.db);
+      const user = await createUser(ctx.db, { email: 'restart-member@example.com', password: 'a long enough test password' });
+      await addMembership(ctx.db, org.id, user.id, 'member');
+      const actor: KeyActor = { userId: user.id, role: 'member' };
+      const input = { organizationId: org.id, provider: 'ollama', apiKey: '', scope: 'personal' as const, userId: user.id, actor };
+      const listed = await addProviderKey(ctx.db, ctx.box, { ...input, baseUrl: 'http://gpu-box:11434/v1' }, memberKeyPolicy(ctx));
+      const official = await addProviderKey(ctx.db, ctx.box, { ...input, provider: 'anthropic', apiKey: 'sk-ant-restart-0000000000000' }, memberKeyPolicy(ctx));
+      await first.stop();
+
+      const second = await startTestPlatform({ KEYWARD_KEY_BASE_URL_ALLOW: '' }, database);
+      try {
+        const rows = await second.platform.ctx.db.selectFrom('provider_keys').selectAll().where('user_id', '=', user.id).execute();
+        const byId = new Map(rows.map((row) => [row.id, row]));
+        expect(byId.get(listed.id)?.disabled_at).not.toBeNull();
+        expect(byId.get(listed.id)?.disabled_reason).toContain('"gpu-box:11434" is neither');
+        expect(byId.get(official.id)?.disabled_at).toBeNull();
+        expect(second.logs.some((line) => line.includes(listed.id) && line.includes('no longer allowed'))).toBe(true);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await database.drop();
+    }
   });
 });
