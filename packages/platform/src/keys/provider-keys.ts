@@ -97,7 +97,13 @@ export async function addProviderKey(
   if (baseUrlPolicy === 'member') {
     if (!policy) throw new Error('addProviderKey: a member key needs the member policy context');
     const allowList = await readBaseUrlAllowList(db, input.organizationId, policy.defaultAllowList);
-    await assertBaseUrlAllowed({ provider: adapter.id, baseUrl: effectiveBaseUrl(adapter.id, baseUrl), policy: baseUrlPolicy, allowList: allowList.hosts, lookup: policy.lookup });
+    await assertBaseUrlAllowed({
+      provider: adapter.id,
+      baseUrl: effectiveBaseUrl(adapter.id, baseUrl),
+      policy: baseUrlPolicy,
+      allowList: allowList.hosts,
+      lookup: policy.lookup,
+    });
   }
   const id = randomUUID();
   const now = Date.now();
