@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import type { ChangeFeed } from './db/change-log.js';
 import type { Storage } from './db/database.js';
 import type { Database } from './db/schema.js';
+import type { HostLookup } from './keys/internal-address.js';
 import type { SealedBox } from './secrets/sealed-box.js';
 
 export interface AppContext {
@@ -22,4 +23,6 @@ export interface AppContext {
   /** Where timers live: started here, logged and retried on failure, stopped on shutdown. */
   jobs: BackgroundJobs;
   log: Logger;
+  /** DNS for provider base URLs (the system resolver; tests inject one). */
+  lookupHost: HostLookup;
 }

@@ -2,6 +2,8 @@
 // configuration table is this file in prose; keep them together.
 
 import { resolve } from 'node:path';
+import { KeywardError } from './errors.js';
+import { parseAllowedHosts } from './keys/allowed-hosts.js';
 
 export interface Config {
   /** TCP port to listen on. */
@@ -41,6 +43,8 @@ export interface Config {
   sessionTtlSeconds: number;
   /** Shutdown waits this long for in-flight requests (streams included) before closing them. */
   shutdownGraceMs: number;
+  /** Hosts (`host` or `host:port`) members' keys may use besides official endpoints; an admin's saved list overrides it. */
+  keyBaseUrlAllow: string[];
 }
 
 export class ConfigError extends Error {
@@ -81,6 +85,15 @@ function url(name: string, raw: string): string {
   return parsed.href.replace(/\/+$/, '');
 }
 
+function hostList(env: Env, name: string): string[] {
+  try {
+    return parseAllowedHosts(env[name] ?? '');
+  } catch (error) {
+    if (error instanceof KeywardError) throw new ConfigError(`${name}: ${error.message}`);
+    throw error;
+  }
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, 'PORT', 9000, 0, 65535);
   const databaseUrl = env.DATABASE_URL || undefined;
@@ -119,5 +132,7 @@ export function loadConfig(env: Env = process.env): Config {
     registrationRateLimit: integer(env, 'KEYWARD_REGISTRATION_RATE_LIMIT', 300, 0, 1_000_000),
     sessionTtlSeconds: integer(env, 'KEYWARD_SESSION_TTL_SECONDS', 7 * 86_400, 300, 90 * 86_400),
     shutdownGraceMs: integer(env, 'KEYWARD_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    // Empty: members' keys reach official endpoints only, until an operator names more.
+    keyBaseUrlAllow: hostList(env, 'KEYWARD_KEY_BASE_URL_ALLOW'),
   };
 }

@@ -77,6 +77,17 @@ export interface ProviderKeyTable {
   /** Bumped on every change so caches can tell stale entries apart. */
   updated_at: number;
   disabled_at: number | null;
+  /** `member`: added by a member, held to the base-URL policy (keys/base-url-policy.ts). */
+  base_url_policy: 'any' | 'member';
+  /** Why the key was disabled, in words for its owner (e.g. its host left the allow-list). */
+  disabled_reason: string | null;
+}
+
+export interface OrganizationSettingsTable {
+  organization_id: string;
+  /** JSON array of `host` / `host:port` members' keys may use; null: KEYWARD_KEY_BASE_URL_ALLOW. */
+  key_base_url_allow: string | null;
+  updated_at: number;
 }
 
 export interface LlmProxyTable {
@@ -101,7 +112,7 @@ export interface InstanceSecretTable {
 /** A monotonically numbered log of changes other instances must hear about (cache invalidation). */
 export interface ChangeLogTable {
   seq: Generated<number>;
-  /** What changed: `grant`, `client`, `provider_key`, `llm_proxy`, `membership`, `user`. */
+  /** What changed: `grant`, `client`, `provider_key`, `llm_proxy`, `membership`, `user`, `key_base_url_allow`. */
   topic: string;
   subject_id: string;
   created_at: number;
@@ -116,6 +127,7 @@ export interface Database {
   sessions: SessionTable;
   login_throttle: LoginThrottleTable;
   provider_keys: ProviderKeyTable;
+  organization_settings: OrganizationSettingsTable;
   llm_proxies: LlmProxyTable;
   instance_secrets: InstanceSecretTable;
   change_log: ChangeLogTable;

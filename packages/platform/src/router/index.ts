@@ -94,9 +94,9 @@ export async function registerModelRouter(
   ctx: AppContext,
   deps: { authenticateBearer: AuthenticateBearer },
 ): Promise<ModelRouterHandle> {
-  const upstream = new UpstreamClient({ connectMs: ctx.config.upstreamConnectTimeoutMs, idleMs: ctx.config.upstreamTimeoutMs });
+  const upstream = new UpstreamClient({ connectMs: ctx.config.upstreamConnectTimeoutMs, idleMs: ctx.config.upstreamTimeoutMs }, ctx.lookupHost);
   const usage = createUsageSink(ctx.db, ctx.log);
-  const keys = new ProviderKeyCache(ctx.db, ctx.box, ctx.changes);
+  const keys = new ProviderKeyCache(ctx.db, ctx.box, ctx.changes, undefined, ctx.config.keyBaseUrlAllow);
   const modelLists = new ModelListCache(upstream, ctx.log);
   ctx.changes.on('provider_key', () => modelLists.invalidate());
   const router: RouterContext = {

@@ -38,7 +38,7 @@ export class ModelListCache {
     if (!adapter.models) return fallback;
     try {
       const request = adapter.models.buildRequest(targetOf(key));
-      const response = await this.upstream.send(request, AbortSignal.timeout(this.timeoutMs));
+      const response = await this.upstream.send(request, AbortSignal.timeout(this.timeoutMs), key);
       const text = await response.body.text();
       if (response.status < 200 || response.status >= 300) throw new Error(`HTTP ${response.status}`);
       return adapter.models.parseResponse(JSON.parse(text));

@@ -78,7 +78,7 @@ export async function sendToProvider(
 ): Promise<UpstreamResponse> {
   let response: UpstreamResponse;
   try {
-    response = await client.send(request, call.signal);
+    response = await client.send(request, call.signal, key);
   } catch (error) {
     throw upstreamFailureError(call.adapter, classifyUpstreamError(error, call.signal, 'headers'));
   }
@@ -90,7 +90,8 @@ export async function sendToProvider(
     const failure = classifyUpstreamError(error, call.signal, 'body');
     if (failure.kind === 'aborted') throw upstreamFailureError(call.adapter, failure);
   }
-  throw upstreamStatusError(call.adapter, response.status, text, response.headers, key.apiKey);
+  // A member's key may point anywhere it was allowed to: its provider's words never reach the caller, only the mapped status and code.
+  throw upstreamStatusError(call.adapter, response.status, key.baseUrlPolicy === 'member' ? '' : text, response.headers, key.apiKey);
 }
 
 export async function readJsonBody(call: ProviderCall, response: UpstreamResponse): Promise<unknown> {

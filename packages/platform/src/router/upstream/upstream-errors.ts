@@ -91,6 +91,15 @@ export function upstreamFailureError(adapter: ProviderAdapter, failure: Upstream
   if (failure.kind === 'timeout') {
     return new UpstreamRouterError(504, 'timeout_error', `${adapter.displayName}: ${failure.message}.`, 'upstream_timeout', true);
   }
+  if (failure.kind === 'refused') {
+    return new UpstreamRouterError(
+      502,
+      'upstream_error',
+      `${adapter.displayName}: this key's base URL leads to an internal network address, which keys added by members may not reach; no connection was made. An admin can allow that host (KEYWARD_KEY_BASE_URL_ALLOW, or the allowed hosts in the console) or replace the key.`,
+      'base_url_refused',
+      true,
+    );
+  }
   if (failure.kind === 'aborted') return new UpstreamRouterError(499, 'invalid_request_error', 'The client closed the request.', 'client_closed', false);
   return new UpstreamRouterError(502, 'upstream_error', `${adapter.displayName}: ${failure.message}`, 'upstream_unreachable', true);
 }
