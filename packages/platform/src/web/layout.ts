@@ -29,19 +29,23 @@ export interface PageOptions {
   formActionOrigins?: string[];
 }
 
-/** Sends an HTML page that cannot be framed, cached or made to run script. */
-export function sendPage(reply: FastifyReply, page: string, options: PageOptions = {}): FastifyReply {
+/** The headers every Keyward page carries: it cannot be framed, cached or made to run script. */
+export function pageHeaders(options: PageOptions = {}): Record<string, string> {
   const formAction = ["'self'", ...(options.formActionOrigins ?? [])].join(' ');
+  return {
+    'content-type': 'text/html; charset=utf-8',
+    'content-security-policy': `default-src 'none'; style-src 'self'; img-src 'self' data:; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
+    'x-frame-options': 'DENY',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'same-origin',
+    'cache-control': 'no-store',
+  };
+}
+
+/** Sends an HTML page with pageHeaders. */
+export function sendPage(reply: FastifyReply, page: string, options: PageOptions = {}): FastifyReply {
   return reply
     .code(options.status ?? 200)
-    .header('content-type', 'text/html; charset=utf-8')
-    .header(
-      'content-security-policy',
-      `default-src 'none'; style-src 'self'; img-src 'self' data:; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
-    )
-    .header('x-frame-options', 'DENY')
-    .header('x-content-type-options', 'nosniff')
-    .header('referrer-policy', 'same-origin')
-    .header('cache-control', 'no-store')
+    .headers(pageHeaders(options))
     .send(page);
 }

@@ -62,4 +62,5 @@ th, td { text-align: left; padding: 10px 8px; border-top: 1px solid var(--line);
 th { color: var(--faint); font-weight: 560; border-top: 0; }
 .who { color: var(--faint); font-size: 14px; margin-top: 16px; }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 13px; }
+#user_code, .user-code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 20px; letter-spacing: .12em; text-transform: uppercase; }
 `;
