@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app-context.js';
 import { html } from '../web/html.js';
+import { CONSOLE_PATH } from '../web/console/paths.js';
 import { layout, sendPage } from '../web/layout.js';
 import { cookieOptions, sessionCookieName } from './cookies.js';
 import { CSRF_FIELD, issueCsrfToken, verifyCsrfToken } from './csrf.js';
@@ -16,10 +17,10 @@ export const SIGN_IN_PATH = '/sign-in';
 export const SIGN_OUT_PATH = '/sign-out';
 export const ACCOUNT_PATH = '/account';
 
-/** Only same-site paths: an open redirect here would turn sign-in into a phishing tool. */
+/** Only same-site paths: an open redirect here would turn sign-in into a phishing tool. Without one, everyone lands on the console. */
 export function safeReturnTo(value: unknown): string {
-  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.includes('\\')) return ACCOUNT_PATH;
-  if (/[\u0000-\u001f]/.test(value) || value.length > 2000) return ACCOUNT_PATH;
+  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.includes('\\')) return CONSOLE_PATH;
+  if (/[\u0000-\u001f]/.test(value) || value.length > 2000) return CONSOLE_PATH;
   return value;
 }
 
@@ -86,7 +87,7 @@ ${page.error ? html`<div class="notice error" role="alert">${page.error}</div>` 
     return sendPage(reply, layout({ title: 'Sign in', body }), { status: page.status ?? 200, formActionOrigins });
   };
 
-  app.get('/', async (request, reply) => reply.redirect((await currentUser(ctx, request)) ? ACCOUNT_PATH : SIGN_IN_PATH, 303));
+  app.get('/', async (request, reply) => reply.redirect((await currentUser(ctx, request)) ? CONSOLE_PATH : SIGN_IN_PATH, 303));
 
   app.get<{ Querystring: { return_to?: string } }>(SIGN_IN_PATH, async (request, reply) => {
     const returnTo = safeReturnTo(request.query.return_to);

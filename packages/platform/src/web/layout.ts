@@ -4,7 +4,8 @@ import type { FastifyReply } from 'fastify';
 import { html, type RawHtml } from './html.js';
 import { STYLESHEET_PATH } from './styles.js';
 
-export function layout(options: { title: string; body: RawHtml; wide?: boolean }): string {
+export function layout(options: { title: string; body: RawHtml; wide?: boolean; nav?: RawHtml }): string {
+  if (options.nav) return consoleShell(options as { title: string; body: RawHtml; nav: RawHtml });
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -17,6 +18,29 @@ export function layout(options: { title: string; body: RawHtml; wide?: boolean }
 <body>
 <a class="brand" href="/"><span class="brand-mark" aria-hidden="true">K</span>Keyward</a>
 <main class="card${options.wide ? ' wide' : ''}">
+${options.body}
+</main>
+</body>
+</html>`.value;
+}
+
+/** The console's shell: the same brand and card, a navigation bar above, a wider card. */
+function consoleShell(options: { title: string; body: RawHtml; nav: RawHtml }): string {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="same-origin">
+<title>${options.title} · Keyward</title>
+<link rel="stylesheet" href="${STYLESHEET_PATH}">
+</head>
+<body class="console">
+<header class="topbar">
+<a class="brand" href="/console"><span class="brand-mark" aria-hidden="true">K</span>Keyward</a>
+${options.nav}
+</header>
+<main class="card console-card">
 ${options.body}
 </main>
 </body>
