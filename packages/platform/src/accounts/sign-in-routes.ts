@@ -149,19 +149,5 @@ ${page.error ? html`<div class="notice error" role="alert">${page.error}</div>` 
     reply.clearCookie(sessionCookieName(ctx.config), cookieOptions(ctx.config));
     return reply.redirect(SIGN_IN_PATH, 303);
   });
-
-  app.get(ACCOUNT_PATH, async (request, reply) => {
-    const user = await currentUser(ctx, request);
-    if (!user) return reply.redirect(signInUrl(ACCOUNT_PATH), 303);
-    const csrf = issueCsrfToken(ctx, request, reply);
-    const body = html`
-<h1>Your account</h1>
-<p class="lead">Signed in as <strong>${user.email}</strong>.</p>
-<p><a class="button secondary" href="/account/apps">Connected apps</a></p>
-<form method="post" action="${SIGN_OUT_PATH}">
-  <input type="hidden" name="${CSRF_FIELD}" value="${csrf}">
-  <button class="secondary" type="submit">Sign out</button>
-</form>`;
-    return sendPage(reply, layout({ title: 'Your account', body }));
-  });
+  // The account page itself is a console page (web/console/account-page.ts).
 }

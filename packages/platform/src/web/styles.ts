@@ -91,4 +91,22 @@ input[type=url] { width: 100%; font: inherit; padding: 10px 12px; border: 1px so
 .secret { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 13px; background: var(--wash); border: 1px solid var(--line);
   border-radius: 6px; padding: 6px 8px; word-break: break-all; display: block; color: var(--ink); }
 .table-wrap { overflow-x: auto; }
+form.filters { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 8px 12px; align-items: end; margin-bottom: 20px; }
+form.filters label { margin-top: 0; }
+.filter-actions { display: flex; gap: 12px; align-items: center; }
+input[type=date] { width: 100%; font: inherit; padding: 9px 10px; border: 1px solid #d1d5db; border-radius: 8px; background: #fff; color: var(--ink); }
+dl.totals { display: flex; flex-wrap: wrap; gap: 12px; margin: 0 0 20px; }
+dl.totals > div { flex: 1; min-width: 120px; border: 1px solid var(--line); border-radius: 10px; padding: 10px 14px; }
+dl.totals dt { color: var(--faint); font-size: 13px; }
+dl.totals dd { margin: 2px 0 0; font-size: 22px; font-weight: 650; }
+figure.chart { margin: 0 0 20px; }
+figure.chart svg { width: 100%; height: auto; display: block; }
+figure.chart figcaption { color: var(--faint); font-size: 13px; }
+figure.chart .axis, figure.chart .grid { stroke: var(--line); stroke-width: 1; }
+figure.chart .tick { fill: var(--faint); font-size: 11px; }
+figure.chart .bar-calls { fill: var(--brand); }
+figure.chart .bar-tokens { fill: #0f766e; }
+.rankings { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 24px; }
+table.usage td { white-space: nowrap; }
+table.usage td .fine { margin: 2px 0 0; white-space: normal; }
 `;

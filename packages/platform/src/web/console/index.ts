@@ -2,8 +2,14 @@
 
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../app-context.js';
+import { accountPage } from './account-page.js';
 import { installConsoleGuard } from './guard.js';
+import { overviewPage } from './overview-page.js';
+import { usagePages } from './usage-page.js';
 
 export async function consolePages(app: FastifyInstance, ctx: AppContext): Promise<void> {
   installConsoleGuard(app, ctx);
+  await overviewPage(app, ctx);
+  await usagePages(app, ctx);
+  await accountPage(app, ctx);
 }
