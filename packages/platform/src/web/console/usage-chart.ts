@@ -5,7 +5,7 @@ import { DAY_MS, type UsageDay } from '../../usage/usage-queries.js';
 import { html } from '../html.js';
 
 const WIDTH = 720;
-const HEIGHT = 160;
+const HEIGHT = 120;
 const LEFT = 56;
 const BOTTOM = 22;
 const TOP = 8;
