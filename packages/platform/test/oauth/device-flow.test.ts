@@ -251,6 +251,14 @@ describe('device flow: the /device page', () => {
     const response = await jar.fetch(`${tp.url}/device`, { method: 'POST', headers: form, body: new URLSearchParams({ user_code: 'BCDF-GHJK', confirm: 'yes' }) });
     expect(response.status).toBe(303);
     expect(response.headers.get('location')).toBe('/device');
+    // A session cookie that names no session (expired, or made up) is the same.
+    const stale = await fetch(`${tp.url}/device`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { ...form, cookie: `${jar.header(`${tp.url}/device`)}; keyward_oauth_session=made-up` },
+      body: new URLSearchParams({ xsrf: 'x', user_code: 'BCDF-GHJK', confirm: 'yes' }),
+    });
+    expect(stale.status).toBe(303);
   });
 });
 
