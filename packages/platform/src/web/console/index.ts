@@ -9,7 +9,7 @@ import { usagePages } from './usage-page.js';
 
 export async function consolePages(app: FastifyInstance, ctx: AppContext): Promise<void> {
   installConsoleGuard(app, ctx);
-  await overviewPage(app, ctx);
-  await usagePages(app, ctx);
-  await accountPage(app, ctx);
+  await app.register(overviewPage, ctx);
+  await app.register(usagePages, ctx);
+  await app.register(accountPage, ctx);
 }
