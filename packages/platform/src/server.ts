@@ -10,6 +10,7 @@ import { healthRoutes } from './health-routes.js';
 import { registerAuthorizationServer } from './oauth/index.js';
 import { signInFormTargets } from './oauth/sign-in-targets.js';
 import { registerModelRouter } from './router/index.js';
+import { consolePages } from './web/console/index.js';
 import { STYLESHEET, STYLESHEET_PATH } from './web/styles.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -47,6 +48,8 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(async (pages) => {
     await pages.register(formbody, { bodyLimit: 64 * 1024 });
     await signInRoutes(pages, ctx, { formActionOrigins: signInFormTargets(provider) });
+    // The console's guard (session, role, form token) covers its own scope only.
+    await pages.register(async (console) => consolePages(console, ctx));
   });
 
   return app;

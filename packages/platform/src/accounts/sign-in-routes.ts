@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app-context.js';
 import { html } from '../web/html.js';
+import { CONSOLE_PATH } from '../web/console/paths.js';
 import { layout, sendPage } from '../web/layout.js';
 import { cookieOptions, sessionCookieName } from './cookies.js';
 import { CSRF_FIELD, issueCsrfToken, verifyCsrfToken } from './csrf.js';
@@ -16,10 +17,10 @@ export const SIGN_IN_PATH = '/sign-in';
 export const SIGN_OUT_PATH = '/sign-out';
 export const ACCOUNT_PATH = '/account';
 
-/** Only same-site paths: an open redirect here would turn sign-in into a phishing tool. */
+/** Only same-site paths: an open redirect here would turn sign-in into a phishing tool. Without one, everyone lands on the console. */
 export function safeReturnTo(value: unknown): string {
-  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.includes('\\')) return ACCOUNT_PATH;
-  if (/[\u0000-\u001f]/.test(value) || value.length > 2000) return ACCOUNT_PATH;
+  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.includes('\\')) return CONSOLE_PATH;
+  if (/[\u0000-\u001f]/.test(value) || value.length > 2000) return CONSOLE_PATH;
   return value;
 }
 
@@ -75,7 +76,7 @@ ${page.error ? html`<div class="notice error" role="alert">${page.error}</div>` 
     return sendPage(reply, layout({ title: 'Sign in', body }), { status: page.status ?? 200, formActionOrigins });
   };
 
-  app.get('/', async (request, reply) => reply.redirect((await currentUser(ctx, request)) ? ACCOUNT_PATH : SIGN_IN_PATH, 303));
+  app.get('/', async (request, reply) => reply.redirect((await currentUser(ctx, request)) ? CONSOLE_PATH : SIGN_IN_PATH, 303));
 
   app.get<{ Querystring: { return_to?: string } }>(SIGN_IN_PATH, async (request, reply) => {
     const returnTo = safeReturnTo(request.query.return_to);
@@ -137,19 +138,5 @@ ${page.error ? html`<div class="notice error" role="alert">${page.error}</div>` 
     reply.clearCookie(sessionCookieName(ctx.config), cookieOptions(ctx.config));
     return reply.redirect(SIGN_IN_PATH, 303);
   });
-
-  app.get(ACCOUNT_PATH, async (request, reply) => {
-    const user = await currentUser(ctx, request);
-    if (!user) return reply.redirect(signInUrl(ACCOUNT_PATH), 303);
-    const csrf = issueCsrfToken(ctx, request, reply);
-    const body = html`
-<h1>Your account</h1>
-<p class="lead">Signed in as <strong>${user.email}</strong>.</p>
-<p><a class="button secondary" href="/account/apps">Connected apps</a></p>
-<form method="post" action="${SIGN_OUT_PATH}">
-  <input type="hidden" name="${CSRF_FIELD}" value="${csrf}">
-  <button class="secondary" type="submit">Sign out</button>
-</form>`;
-    return sendPage(reply, layout({ title: 'Your account', body }));
-  });
+  // The account page itself is a console page (web/console/account-page.ts).
 }

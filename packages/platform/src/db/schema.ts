@@ -118,6 +118,23 @@ export interface ChangeLogTable {
   created_at: number;
 }
 
+/** One admin or security event; never holds a secret. */
+export interface AuditLogTable {
+  id: string;
+  organization_id: string | null;
+  created_at: number;
+  actor_user_id: string | null;
+  /** The actor's email, or `cli` for the admin CLI on the server's machine. */
+  actor_label: string;
+  source_ip: string | null;
+  /** e.g. `key.added`, `user.disabled`, `client.secret_rotated`. */
+  action: string;
+  target_kind: string;
+  target_id: string | null;
+  target_label: string | null;
+  detail: string | null;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   users: UserTable;
@@ -131,4 +148,5 @@ export interface Database {
   llm_proxies: LlmProxyTable;
   instance_secrets: InstanceSecretTable;
   change_log: ChangeLogTable;
+  audit_log: AuditLogTable;
 }

@@ -34,6 +34,8 @@ declare module 'oidc-provider' {
     grantId?: string;
     lastSubmission?: Record<string, any>;
     returnTo: string;
+    /** Set when the interaction is the device flow's (RFC 8628): the device code's id. */
+    deviceCode?: string;
     exp: number;
   }
 

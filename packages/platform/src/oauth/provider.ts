@@ -18,6 +18,7 @@ import {
   saveRegisteredClient,
 } from './clients.js';
 import { revokeGrant } from './grant-revocation.js';
+import { deviceFlowFeature, devicePolling } from './device-flow.js';
 import { validateRegistration } from './registration-policy.js';
 import {
   INTERACTION_PATH,
@@ -156,6 +157,7 @@ export function createProvider(ctx: AppContext, keys: SigningKeys, cookieKeys: s
       Grant: config.refreshTokenTtlSeconds,
       IdToken: config.accessTokenTtlSeconds,
       Interaction: INTERACTION_TTL_SECONDS,
+      DeviceCode: config.deviceCodeTtlSeconds,
       Session: config.sessionTtlSeconds,
     },
     // Tokens belong to the grant, not to oidc-provider's browser session (Keyward has its own).
@@ -205,6 +207,8 @@ export function createProvider(ctx: AppContext, keys: SigningKeys, cookieKeys: s
       userinfo: { enabled: false },
       rpInitiatedLogout: { enabled: false },
       clientCredentials: { enabled: true },
+      // RFC 8628 for CLIs and agents without a redirect; the /device pages are Keyward's (device-flow.ts).
+      deviceFlow: deviceFlowFeature(),
       // On by default in oidc-provider; its route sits with the others (it was advertised at /request,
       // which nothing served).
       pushedAuthorizationRequests: { enabled: true },
@@ -260,6 +264,8 @@ export function createProvider(ctx: AppContext, keys: SigningKeys, cookieKeys: s
   provider.Client.prototype.compareClientSecret = async function (this: any, presented: string) {
     return clientSecretMatches(this.clientSecret, presented);
   };
+
+  provider.use(devicePolling(ctx.db, config));
 
   // Error codes as the RFCs name them where oidc-provider answers a generic invalid_request:
   // RFC 7591 §3.2.2 for a body that is not client metadata, RFC 6749 §5.2 for a grant type the

@@ -25,6 +25,12 @@ const alreadyConsumed = (model: string): Error => {
   return new errors.InvalidGrant('grant source already consumed');
 };
 
+/**
+ * oidc-provider checks expiry itself; an expired device code is kept this long past it so a CLI
+ * still polling hears `expired_token` (RFC 8628 §3.5) and the /device page says "expired".
+ */
+const EXPIRED_DEVICE_CODE_KEPT_SECONDS = 10 * 60;
+
 type ClientRowLoader = (clientId: string) => Promise<AdapterPayload | undefined>;
 type ClientRowSaver = (clientId: string, metadata: AdapterPayload) => Promise<void>;
 
@@ -46,7 +52,7 @@ export function createAdapterFactory(
         user_code: payload.userCode ?? null,
         account_id: this.model === 'Grant' ? (payload.accountId ?? null) : null,
         client_id: typeof payload.clientId === 'string' ? payload.clientId : null,
-        expires_at: expiresIn ? Date.now() + expiresIn * 1000 : null,
+        expires_at: expiresIn ? Date.now() + (expiresIn + (this.model === 'DeviceCode' ? EXPIRED_DEVICE_CODE_KEPT_SECONDS : 0)) * 1000 : null,
         consumed_at: null,
       };
       await db

@@ -14,7 +14,7 @@ export interface OAuthPayloadTable {
   client_id: string | null;
   expires_at: number | null;
   consumed_at: number | null;
-  /** Grant rows: the last time a token was issued from it (not every router call). */
+  /** Grant rows: the last time a token was issued from it (not every router call). DeviceCode rows: the last poll. */
   last_used_at: number | null;
 }
 
