@@ -7,7 +7,18 @@ import { html } from '../web/html.js';
 import { layout, sendPage } from '../web/layout.js';
 import { cookieOptions, sessionCookieName } from './cookies.js';
 import { CSRF_FIELD, issueCsrfToken, verifyCsrfToken } from './csrf.js';
-import { ACCOUNT_POLICY, IP_POLICY, accountKey, clearFailures, deleteStaleThrottleRows, ipKey, lockedFor, recordFailure } from './login-throttle.js';
+import {
+  ACCOUNT_FROM_IP_POLICY,
+  ACCOUNT_POLICY,
+  IP_POLICY,
+  accountFromIpKey,
+  accountKey,
+  clearFailures,
+  deleteStaleThrottleRows,
+  ipKey,
+  lockedFor,
+  recordFailure,
+} from './login-throttle.js';
 import { dummyPasswordHash, verifyPassword } from './passwords.js';
 import { createSession, deleteExpiredSessions, deleteSession, findSessionUser } from './sessions.js';
 import { findUserByEmail, normalizeEmail } from './users.js';
@@ -39,7 +50,11 @@ interface SignInForm {
   [CSRF_FIELD]?: unknown;
 }
 
-function minutes(ms: number): string {
+function waitText(ms: number): string {
+  if (ms < 60_000) {
+    const s = Math.ceil(ms / 1000);
+    return s === 1 ? '1 second' : `${s} seconds`;
+  }
   const m = Math.ceil(ms / 60_000);
   return m === 1 ? '1 minute' : `${m} minutes`;
 }
@@ -110,26 +125,31 @@ ${page.error ? html`<div class="notice error" role="alert">${page.error}</div>` 
     if (!email || !password) {
       return renderSignIn(request, reply, { returnTo, email, status: 400, error: 'Enter your email and password.' });
     }
-    const keys = [accountKey(normalizeEmail(email)), ipKey(request.ip)];
-    const wait = Math.max(...(await Promise.all(keys.map((key) => lockedFor(ctx.db, key)))));
+    const account = normalizeEmail(email);
+    const throttles = [
+      { key: accountFromIpKey(account, request.ip), policy: ACCOUNT_FROM_IP_POLICY },
+      { key: ipKey(request.ip), policy: IP_POLICY },
+      { key: accountKey(account), policy: ACCOUNT_POLICY },
+    ];
+    const wait = Math.max(...(await Promise.all(throttles.map(({ key }) => lockedFor(ctx.db, key)))));
     if (wait > 0) {
       reply.header('retry-after', Math.ceil(wait / 1000));
       return renderSignIn(request, reply, {
         returnTo,
         email,
         status: 429,
-        error: `Too many failed sign-in attempts. Try again in ${minutes(wait)}.`,
+        error: `Too many failed sign-in attempts. Try again in ${waitText(wait)}.`,
       });
     }
     const user = await findUserByEmail(ctx.db, email);
     const valid = await verifyPassword(user?.password_hash ?? (await dummyPasswordHash()), password);
     if (!user || !valid || user.disabled_at !== null) {
-      await recordFailure(ctx.db, keys[0]!, ACCOUNT_POLICY);
-      await recordFailure(ctx.db, keys[1]!, IP_POLICY);
+      await Promise.all(throttles.map(({ key, policy }) => recordFailure(ctx.db, key, policy)));
       request.log.info({ event: 'sign_in_failed' }, 'sign-in failed');
       return renderSignIn(request, reply, { returnTo, email, status: 401, error: 'That email and password do not match.' });
     }
-    await clearFailures(ctx.db, keys[0]!);
+    // Only this IP's count for the account: the account-wide one must decay, not be reset by the victim.
+    await clearFailures(ctx.db, throttles[0]!.key);
     const session = await createSession(ctx.db, user.id, ctx.config.sessionTtlSeconds);
     reply.setCookie(sessionCookieName(ctx.config), session, cookieOptions(ctx.config, ctx.config.sessionTtlSeconds));
     request.log.info({ event: 'signed_in', userId: user.id }, 'signed in');
