@@ -3,6 +3,8 @@
 // the upstream for a fault, and aborting some calls. Every call has a client-side deadline; one
 // that reaches it never ended. Answers the parent with one outcome per call.
 
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Pool } from 'undici';
 import type { Fault } from './faulty-upstream.js';
 
 export interface CallersJob {
@@ -13,6 +15,8 @@ export interface CallersJob {
   concurrency: number;
   deadlineMs: number;
   faults: { fault: Fault; weight: number }[];
+  /** Each caller waits up to this long between two calls, as real callers do. */
+  thinkMs: number;
 }
 
 export interface CallOutcome {
@@ -59,6 +63,10 @@ function streamErrorCause(text: string): string | null {
 let sequence = 0;
 const runId = Date.now().toString(36);
 
+// One undici pool per instance: far less work per call than fetch, so the callers' own event
+// loop does not become the bottleneck that makes calls look slow.
+let pools: Pool[] = [];
+
 async function call(job: CallersJob): Promise<CallOutcome> {
   const instance = Math.floor(Math.random() * job.origins.length);
   const wire = Math.random() < 0.2 ? 'anthropic' : 'openai';
@@ -66,7 +74,7 @@ async function call(job: CallersJob): Promise<CallOutcome> {
   const { fault } = pick(job.faults);
   const requestId = `soak-${runId}-${++sequence}`;
   const abortAfter = Math.random() < 0.1 ? Math.random() * 1500 : undefined;
-  const base = `${job.origins[instance]}/v1/model-router/${job.proxyId}`;
+  const base = `/v1/model-router/${job.proxyId}`;
   const model = `openai:soak-${fault}`;
   const messages = [{ role: 'user', content: 'Say the pangram.' }];
   const [url, headers, body] =
@@ -97,15 +105,16 @@ async function call(job: CallersJob): Promise<CallOutcome> {
   });
   let status: number | null = null;
   try {
-    const response = await fetch(url, {
+    const response = await pools[instance]!.request({
       method: 'POST',
+      path: url,
       headers: { 'content-type': 'application/json', 'x-request-id': requestId, ...headers },
       body: JSON.stringify(body),
       signal: controller.signal,
     });
-    status = response.status;
-    const text = await response.text();
-    if (response.status !== 200) {
+    status = response.statusCode;
+    const text = await response.body.text();
+    if (status !== 200) {
       let cause: string | null = null;
       try {
         cause = errorCause(JSON.parse(text));
@@ -126,7 +135,10 @@ async function call(job: CallersJob): Promise<CallOutcome> {
   }
 }
 
-async function run(job: CallersJob): Promise<CallOutcome[]> {
+async function run(job: CallersJob): Promise<{ outcomes: CallOutcome[]; loopDelayMaxMs: number }> {
+  pools = job.origins.map((origin) => new Pool(origin, { connections: job.concurrency }));
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
   const outcomes: CallOutcome[] = [];
   const stopAt = Date.now() + job.durationMs;
   await Promise.all(
@@ -134,17 +146,18 @@ async function run(job: CallersJob): Promise<CallOutcome[]> {
       while (Date.now() < stopAt) {
         const o = await call(job);
         outcomes.push(o);
-        // A refused connection comes back at once: do not spin on an instance that is down.
-        if (o.kind === 'connection-error') await new Promise((resolve) => setTimeout(resolve, 250));
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * job.thinkMs));
       }
     }),
   );
-  return outcomes;
+  loopDelay.disable();
+  await Promise.all(pools.map((pool) => pool.destroy()));
+  return { outcomes, loopDelayMaxMs: Math.round(loopDelay.max / 1e6) };
 }
 
 process.once('message', (job: CallersJob) => {
   run(job).then(
-    (outcomes) => process.send?.({ outcomes }, undefined, {}, () => process.exit(0)),
+    (result) => process.send?.(result, undefined, {}, () => process.exit(0)),
     (error: unknown) => process.send?.({ error: error instanceof Error ? error.message : String(error) }, undefined, {}, () => process.exit(1)),
   );
 });

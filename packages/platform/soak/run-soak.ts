@@ -34,10 +34,14 @@ const MAIN = join(here, '../src/main.ts');
 
 /** The whole run, setup to report: a stuck piece must not hang `npm run soak`. */
 const HARD_LIMIT_MS = 175_000;
-const LOAD_MS = Number(process.env.SOAK_LOAD_MS ?? 75_000);
+const LOAD_MS = Number(process.env.SOAK_LOAD_MS ?? 60_000);
 const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 200);
-/** Every call's client-side deadline: far beyond anything Keyward should take (upstream timeout 2 s). */
-const CALL_DEADLINE_MS = 20_000;
+/**
+ * Every call's client-side deadline: far beyond anything Keyward should take (upstream timeout
+ * 2 s), and beyond the queueing a busy shared 2-core machine adds before a request is even read.
+ */
+const CALL_DEADLINE_MS = 45_000;
+const THINK_MS = 1000;
 const UPSTREAM_TIMEOUT_MS = 2000;
 const REVOCATION_PROBE_LIMIT_MS = 20_000;
 const ADMIN = { email: 'soak@example.com', password: 'a long soak password 4711' };
@@ -57,7 +61,7 @@ const FAULTS: CallersJob['faults'] = [
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const t0 = Date.now();
-const stamp = () => `${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s`;
+const stamp = (at = Date.now()) => `${((at - t0) / 1000).toFixed(1).padStart(5)} s`;
 const say = (line: string) => console.log(`[soak ${stamp()}] ${line}`);
 
 function forkScript(name: string): { child: ChildProcess; firstMessage: Promise<any> } {
@@ -134,12 +138,13 @@ class Instance {
 
 interface RevocationProbe {
   label: string;
-  delaysMs: (number | null)[];
+  /** Per instance probed: ms from the revocation request to the first refusal, null if none came. */
+  delays: { instance: string; ms: number | null }[];
 }
 
 /** Gets a user's token, checks both instances take it, revokes its grant, and times each instance's refusal. */
-async function probeRevocation(label: string, instances: Instance[], proxyId: string): Promise<RevocationProbe> {
-  const issuer = instances[0]!;
+async function probeRevocation(label: string, instances: Instance[], proxyId: string, issuer: Instance): Promise<RevocationProbe> {
+  // Only instances that are up: one may be restarting.
   const tokens = await userTokens({ url: issuer.url, admin: ADMIN } as unknown as TestPlatform, { clientName: `soak probe ${label}` });
   const ask = (instance: Instance) =>
     fetch(`${instance.url}/v1/model-router/${proxyId}/chat/completions`, {
@@ -165,16 +170,16 @@ async function probeRevocation(label: string, instances: Instance[], proxyId: st
     body: new URLSearchParams({ client_id: tokens.client.client_id, token: tokens.refresh_token!, token_type_hint: 'refresh_token' }),
   });
   if (revoke.status !== 200) throw new Error(`probe ${label}: revocation answered ${revoke.status}`);
-  const delaysMs = await Promise.all(
+  const delays = await Promise.all(
     instances.map(async (instance) => {
       while (Date.now() - revokedAt < REVOCATION_PROBE_LIMIT_MS) {
-        if ((await ask(instance)) === 401) return Date.now() - revokedAt;
+        if ((await ask(instance)) === 401) return { instance: instance.name, ms: Date.now() - revokedAt };
         await sleep(50);
       }
-      return null;
+      return { instance: instance.name, ms: null };
     }),
   );
-  return { label, delaysMs };
+  return { label, delays };
 }
 
 function countBy<T>(items: T[], key: (item: T) => string): [string, number][] {
@@ -253,7 +258,7 @@ async function main(): Promise<number> {
     // The load, in its own process, while this one breaks things on a schedule.
     const callers = forkScript('callers.ts');
     children.push(callers.child);
-    const job: CallersJob = { origins: instances.map((i) => i.url), proxyId: proxy.id, token, durationMs: LOAD_MS, concurrency: CONCURRENCY, deadlineMs: CALL_DEADLINE_MS, faults: FAULTS };
+    const job: CallersJob = { origins: instances.map((i) => i.url), proxyId: proxy.id, token, durationMs: LOAD_MS, concurrency: CONCURRENCY, deadlineMs: CALL_DEADLINE_MS, faults: FAULTS, thinkMs: THINK_MS };
     callers.child.send(job);
     const loadStart = Date.now();
     say(`load: ${CONCURRENCY} callers for ${LOAD_MS / 1000} s on A and B; faults ${FAULTS.map((f) => `${f.fault} ${f.weight}%`).join(', ')}`);
@@ -261,13 +266,14 @@ async function main(): Promise<number> {
     const events: string[] = [];
     const kills: { instance: number; at: number; backAt: number }[] = [];
     const probes: RevocationProbe[] = [];
-    const probe = async (label: string) => {
+    const describe = (p: RevocationProbe) => p.delays.map((d) => `${d.instance} ${d.ms === null ? 'NEVER' : `${d.ms} ms`}`).join(', ') || 'did not run';
+    const probe = async (label: string, targets = instances, issuer = a) => {
       try {
-        const result = await probeRevocation(label, instances, proxy.id);
+        const result = await probeRevocation(label, targets, proxy.id, issuer);
         probes.push(result);
-        say(`revocation probe "${label}": refused after ${result.delaysMs.map((d, i) => `${instances[i]!.name} ${d === null ? 'NEVER' : `${d} ms`}`).join(', ')}`);
+        say(`revocation probe "${label}": refused after ${describe(result)}`);
       } catch (error) {
-        probes.push({ label, delaysMs: [] });
+        probes.push({ label, delays: [] });
         say(`revocation probe "${label}" could not run: ${error instanceof Error ? error.message : String(error)}`);
       }
     };
@@ -286,17 +292,22 @@ async function main(): Promise<number> {
       const kill = { instance: 0, at: Date.now(), backAt: Infinity };
       kills.push(kill);
       await a.stop('SIGKILL');
-      say('instance A killed (SIGKILL)');
-      events.push(`A SIGKILLed at ${stamp()}, back up in ${await a.start()} ms`);
-      kill.backAt = Date.now();
-      say(events.at(-1)!);
-      await probe('after SIGKILL');
-      await at(0.5 * LOAD_MS);
+      say('instance A killed (SIGKILL); restarting it');
+      const aBack = a.start().then((ms) => {
+        kill.backAt = Date.now();
+        events.push(`A SIGKILLed at ${stamp(kill.at)}, back up in ${ms} ms`);
+        say(events.at(-1)!);
+      });
+      aBack.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled".
+      await at(0.3 * LOAD_MS);
+      await probe('while A restarts', [b], b);
+      await at(0.45 * LOAD_MS);
       const pgStarted = Date.now();
       postgres.restart();
       events.push(`PostgreSQL restarted at ${stamp()} (down ${Date.now() - pgStarted} ms)`);
       say(events.at(-1)!);
-      await at(0.6 * LOAD_MS);
+      await aBack;
+      await at(0.55 * LOAD_MS);
       await probe('after PostgreSQL restart');
       await at(0.65 * LOAD_MS);
       await b.stop('SIGTERM');
@@ -304,7 +315,7 @@ async function main(): Promise<number> {
       say(events.at(-1)!);
       await probe('after SIGTERM restart');
     }
-    const answer = (await callers.firstMessage) as { outcomes?: CallOutcome[]; error?: string };
+    const answer = (await callers.firstMessage) as { outcomes?: CallOutcome[]; loopDelayMaxMs?: number; error?: string };
     await schedule;
     if (!answer.outcomes) throw new Error(`callers failed: ${answer.error}`);
     const outcomes = answer.outcomes;
@@ -357,6 +368,10 @@ async function main(): Promise<number> {
     console.log(`  aborted by the caller  ${aborted.length}`);
     console.log(`  connection refused/cut ${outcomes.filter((o) => o.kind === 'connection-error').length} (instance down or killed)`);
     console.log(`  never ended            ${neverEnded.length}   (must be 0; client deadline ${CALL_DEADLINE_MS / 1000} s)`);
+    console.log(`  callers' longest event-loop stall ${answer.loopDelayMaxMs} ms (a stalled client makes calls look slow)`);
+    const durations = answered.map((o) => o.endedAt - o.startedAt).sort((x, y) => x - y);
+    const pct = (p: number) => durations[Math.min(durations.length - 1, Math.floor(p * durations.length))] ?? 0;
+    console.log(`  answered in (client)   p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms, max ${durations.at(-1) ?? 0} ms`);
     console.log(`\nstatus                   ${countBy(answered, (o) => String(o.status)).map(([s, n]) => `${s} × ${n}`).join(', ')}`);
     console.log(`5xx by cause             ${fiveXx.length ? countBy(fiveXx, (o) => `${o.status} ${o.cause ?? 'closing'}`).map(([c, n]) => `${c} × ${n}`).join(', ') : 'none'}`);
     console.log(`stream errors (after 200) ${streamErrors.length ? countBy(streamErrors, (o) => o.cause ?? '?').map(([c, n]) => `${c} × ${n}`).join(', ') : 'none'}`);
@@ -367,9 +382,9 @@ async function main(): Promise<number> {
     );
     console.log(`  lost otherwise         ${lostOtherwise.length}   (SIGTERM and PostgreSQL restarts must lose none)`);
     console.log(`  aborted calls metered  ${aborted.filter((o) => recorded.has(o.requestId)).length} of ${aborted.length} (an abort before the request arrived leaves nothing to meter)`);
-    const delays = probes.flatMap((p) => p.delaysMs);
+    const delays = probes.flatMap((p) => p.delays.map((d) => d.ms));
     const worst = delays.some((d) => d === null) ? null : Math.max(...(delays as number[]));
-    console.log(`\nrevocation               ${probes.map((p) => `${p.label}: ${p.delaysMs.length ? p.delaysMs.map((d, i) => `${instances[i]!.name} ${d ?? 'never'}${d === null ? '' : ' ms'}`).join(' / ') : 'did not run'}`).join('; ')}`);
+    console.log(`\nrevocation               ${probes.map((p) => `${p.label}: ${describe(p)}`).join('; ')}`);
     console.log(`  longest delay seen     ${delays.length === 0 ? 'no probe ran' : worst === null ? `NOT REFUSED within ${REVOCATION_PROBE_LIMIT_MS / 1000} s on some instance` : `${worst} ms`} (contract: 5000 ms)`);
     const died = instances.flatMap((i) => i.unexpectedExits.map((e) => `${i.name} ${e}`));
     console.log(`\ninstances died on their own ${died.length ? died.join('; ') : 0}`);
