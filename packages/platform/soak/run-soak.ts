@@ -25,7 +25,7 @@ import { openContext } from '../src/open-context.js';
 import { findDefaultLlmProxy } from '../src/router/llm-proxies.js';
 import { USAGE_FLUSH_INTERVAL_MS } from '../src/usage/usage-sink.js';
 import { userTokens } from '../test/support/oauth-client.js';
-import type { TestPlatform } from '../test/support/test-platform.js';
+import { freePort, type TestPlatform } from '../test/support/test-platform.js';
 import type { CallersJob, CallOutcome } from './callers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -361,7 +361,7 @@ async function main(): Promise<number> {
     });
 
     const cpu = cpus();
-    console.log(`\n## Keyward soak — ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, Node ${process.version}, PostgreSQL (throwaway), ${elapsed.toFixed(1)} s of load\n`);
+    console.log(`\n## Keyward soak — ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, Node ${process.version}, PostgreSQL (throwaway), ${LOAD_MS / 1000} s of load, ${elapsed.toFixed(1)} s until every call had ended\n`);
     for (const event of events) console.log(`- ${event}`);
     console.log(`\nrequests                 ${outcomes.length} (${(outcomes.length / (LOAD_MS / 1000)).toFixed(0)}/s; ${outcomes.filter((o) => o.stream).length} streaming, ${outcomes.filter((o) => o.wire === 'anthropic').length} on the Anthropic wire)`);
     console.log(`  answered               ${answered.length}`);
@@ -388,7 +388,7 @@ async function main(): Promise<number> {
     console.log(`  longest delay seen     ${delays.length === 0 ? 'no probe ran' : worst === null ? `NOT REFUSED within ${REVOCATION_PROBE_LIMIT_MS / 1000} s on some instance` : `${worst} ms`} (contract: 5000 ms)`);
     const died = instances.flatMap((i) => i.unexpectedExits.map((e) => `${i.name} ${e}`));
     console.log(`\ninstances died on their own ${died.length ? died.join('; ') : 0}`);
-    console.log(`error log lines          ${errorLines.length}${errorMessages.length ? '' : ''}`);
+    console.log(`error log lines          ${errorLines.length}`);
     for (const [message, n] of errorMessages.slice(0, 8)) console.log(`  ${n} × ${message}`);
 
     const failed = fiveHundreds.length > 0 || neverEnded.length > 0 || died.length > 0;
@@ -405,18 +405,6 @@ async function main(): Promise<number> {
     if (!keepWork) await rm(work, { recursive: true, force: true });
     clearTimeout(hardLimit);
   }
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 main().then(
