@@ -19,7 +19,8 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
     trustProxy: ctx.config.trustProxy,
-    requestIdHeader: 'x-request-id',
+    // Off, because Fastify would take the header as is and never ask genReqId; genReqId reads it.
+    requestIdHeader: false,
     // A caller's request id is kept only if it is short and plain; otherwise we make one.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

@@ -8,7 +8,7 @@ import { CONSOLE_PATH } from '../web/console/paths.js';
 import { layout, sendPage } from '../web/layout.js';
 import { cookieOptions, sessionCookieName } from './cookies.js';
 import { CSRF_FIELD, issueCsrfToken, verifyCsrfToken } from './csrf.js';
-import { ACCOUNT_POLICY, IP_POLICY, accountKey, clearFailures, ipKey, lockedFor, recordFailure } from './login-throttle.js';
+import { passwordAttempt, waitText } from './login-throttle.js';
 import { dummyPasswordHash, verifyPassword } from './passwords.js';
 import { createSession, deleteSession, findSessionUser } from './sessions.js';
 import { findUserByEmail, normalizeEmail } from './users.js';
@@ -38,11 +38,6 @@ interface SignInForm {
   password?: unknown;
   return_to?: unknown;
   [CSRF_FIELD]?: unknown;
-}
-
-function minutes(ms: number): string {
-  const m = Math.ceil(ms / 60_000);
-  return m === 1 ? '1 minute' : `${m} minutes`;
 }
 
 export interface SignInOptions {
@@ -100,26 +95,25 @@ ${page.error ? html`<div class="notice error" role="alert">${page.error}</div>` 
     if (!email || !password) {
       return renderSignIn(request, reply, { returnTo, email, status: 400, error: 'Enter your email and password.' });
     }
-    const keys = [accountKey(normalizeEmail(email)), ipKey(request.ip)];
-    const wait = Math.max(...(await Promise.all(keys.map((key) => lockedFor(ctx.db, key)))));
+    const attempt = passwordAttempt(ctx.db, normalizeEmail(email), request.ip);
+    const wait = await attempt.waitMs();
     if (wait > 0) {
       reply.header('retry-after', Math.ceil(wait / 1000));
       return renderSignIn(request, reply, {
         returnTo,
         email,
         status: 429,
-        error: `Too many failed sign-in attempts. Try again in ${minutes(wait)}.`,
+        error: `Too many failed sign-in attempts. Try again in ${waitText(wait)}.`,
       });
     }
     const user = await findUserByEmail(ctx.db, email);
     const valid = await verifyPassword(user?.password_hash ?? (await dummyPasswordHash()), password);
     if (!user || !valid || user.disabled_at !== null) {
-      await recordFailure(ctx.db, keys[0]!, ACCOUNT_POLICY);
-      await recordFailure(ctx.db, keys[1]!, IP_POLICY);
+      await attempt.failed();
       request.log.info({ event: 'sign_in_failed' }, 'sign-in failed');
       return renderSignIn(request, reply, { returnTo, email, status: 401, error: 'That email and password do not match.' });
     }
-    await clearFailures(ctx.db, keys[0]!);
+    await attempt.succeeded();
     const session = await createSession(ctx.db, user.id, ctx.config.sessionTtlSeconds);
     reply.setCookie(sessionCookieName(ctx.config), session, cookieOptions(ctx.config, ctx.config.sessionTtlSeconds));
     request.log.info({ event: 'signed_in', userId: user.id }, 'signed in');

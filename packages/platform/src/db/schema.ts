@@ -50,9 +50,10 @@ export interface SessionTable {
 }
 
 export interface LoginThrottleTable {
-  /** `account:<email>` or `ip:<address>`. */
+  /** `account:<email>`, `ip:<address>` or `account-ip:<address>|<email>`. */
   key: string;
   failures: number;
+  /** When the last failure was counted (the count starts over after a quiet window). */
   window_started_at: number;
   locked_until: number | null;
 }

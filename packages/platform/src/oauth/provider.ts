@@ -4,7 +4,7 @@
 import { decodeJwt } from 'jose';
 import Provider, { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { AppContext } from '../app-context.js';
-import { sessionCookieName } from '../accounts/cookies.js';
+import { secureCookies, sessionCookieName } from '../accounts/cookies.js';
 import { findSessionUser } from '../accounts/sessions.js';
 import { findUserById } from '../accounts/users.js';
 import { html } from '../web/html.js';
@@ -254,6 +254,9 @@ export function createProvider(ctx: AppContext, keys: SigningKeys, cookieKeys: s
     },
   });
   provider.proxy = config.trustProxy;
+  // koa derives Secure cookies from the hop's protocol (plain http behind a TLS proxy unless
+  // X-Forwarded-Proto is trusted); the protocol that counts is PUBLIC_URL's.
+  if (secureCookies(config)) Object.defineProperty(provider.request, 'protocol', { get: () => 'https' });
 
   // Exact redirect-URI matching, plus the loopback port exception for every client (RFC 8252).
   const redirectUriAllowed = provider.Client.prototype.redirectUriAllowed as (this: any, value: string) => boolean;

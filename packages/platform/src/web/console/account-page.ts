@@ -2,7 +2,7 @@
 // password change (current password, then a new one under the same rules as the CLI's).
 
 import type { FastifyInstance } from 'fastify';
-import { accountKey, ACCOUNT_POLICY, clearFailures, lockedFor, recordFailure } from '../../accounts/login-throttle.js';
+import { passwordAttempt, waitText } from '../../accounts/login-throttle.js';
 import { cookieOptions, sessionCookieName } from '../../accounts/cookies.js';
 import { PASSWORD_MIN_LENGTH } from '../../accounts/passwords.js';
 import { createSession } from '../../accounts/sessions.js';
@@ -57,18 +57,18 @@ ${fieldError('new_password', errors.new_password)}
     if (!current) return render(request, reply, { errors: { current_password: 'Enter your current password.' }, status: 400 });
     if (!next) return render(request, reply, { errors: { new_password: 'Enter a new password.' }, status: 400 });
     // Guessing the current password here counts against the same lockout as the sign-in page.
-    const key = accountKey(normalizeEmail(actor.label));
-    const wait = await lockedFor(ctx.db, key);
+    const attempt = passwordAttempt(ctx.db, normalizeEmail(actor.label), request.ip);
+    const wait = await attempt.waitMs();
     if (wait > 0) {
       reply.header('retry-after', Math.ceil(wait / 1000));
-      return render(request, reply, { errors: { current_password: `Too many wrong passwords. Try again in ${Math.ceil(wait / 60_000)} minutes.` }, status: 429 });
+      return render(request, reply, { errors: { current_password: `Too many wrong passwords. Try again in ${waitText(wait)}.` }, status: 429 });
     }
     try {
       await changeOwnPassword(ctx.db, actor.userId!, current, next);
     } catch (error) {
       if (!(error instanceof KeywardError)) throw error;
       if (error.code === 'wrong_password') {
-        await recordFailure(ctx.db, key, ACCOUNT_POLICY);
+        await attempt.failed();
         return render(request, reply, { errors: { current_password: error.message }, status: 400 });
       }
       if (error.code === 'weak_password') {
@@ -77,7 +77,7 @@ ${fieldError('new_password', errors.new_password)}
       }
       throw error;
     }
-    await clearFailures(ctx.db, key);
+    await attempt.succeeded();
     await recordAudit(ctx.db, actor, { action: 'password_changed', targetKind: 'user', targetId: actor.userId, targetLabel: actor.label });
     // Every session ended with the old password; this browser gets a new one.
     const session = await createSession(ctx.db, actor.userId!, ctx.config.sessionTtlSeconds);
