@@ -19,3 +19,6 @@ export interface AppContext {
   changes: ChangeFeed;
   log: Logger;
 }
+
+/** What a domain service needs: storage, the secrets box, and the feed it publishes its changes on. */
+export type ServiceContext = Pick<AppContext, 'db' | 'changes' | 'box'>;

@@ -4,7 +4,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app-context.js';
 import { html } from '../web/html.js';
-import { CONSOLE_PATH } from '../web/console/paths.js';
 import { layout, sendPage } from '../web/layout.js';
 import { cookieOptions, sessionCookieName } from './cookies.js';
 import { CSRF_FIELD, issueCsrfToken, verifyCsrfToken } from './csrf.js';
@@ -16,6 +15,8 @@ import { findUserByEmail, normalizeEmail } from './users.js';
 export const SIGN_IN_PATH = '/sign-in';
 export const SIGN_OUT_PATH = '/sign-out';
 export const ACCOUNT_PATH = '/account';
+/** Where everyone lands after signing in. */
+export const CONSOLE_PATH = '/console';
 
 /** Only same-site paths: an open redirect here would turn sign-in into a phishing tool. Without one, everyone lands on the console. */
 export function safeReturnTo(value: unknown): string {

@@ -8,7 +8,7 @@ import pino from 'pino';
 import { loadConfig, type Config } from '../../src/config.js';
 import { loggerOptions } from '../../src/logger.js';
 import { startPlatform, type Platform } from '../../src/platform.js';
-import { findDefaultLlmProxy } from '../../src/router/llm-proxies.js';
+import { findDefaultLlmProxy } from '../../src/proxies/llm-proxies.js';
 import { createTestDatabase } from './test-database.js';
 
 export { createTestDatabase };

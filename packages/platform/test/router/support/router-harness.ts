@@ -8,7 +8,7 @@ import { addTeamMember, createTeam } from '../../../src/accounts/teams.js';
 import { createUser } from '../../../src/accounts/users.js';
 import type { OwnerScope } from '../../../src/db/schema.js';
 import { addProviderKey } from '../../../src/keys/provider-keys.js';
-import { createLlmProxy } from '../../../src/router/llm-proxies.js';
+import { createLlmProxy } from '../../../src/proxies/llm-proxies.js';
 import { clientCredentialsToken, createConfidentialClient, userTokens } from '../../support/oauth-client.js';
 import { startTestPlatform, type TestPlatform } from '../../support/test-platform.js';
 import { startAnthropicUpstream } from '../../upstreams/anthropic-upstream.js';
