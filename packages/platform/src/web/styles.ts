@@ -90,4 +90,5 @@ input[type=url] { width: 100%; font: inherit; padding: 10px 12px; border: 1px so
 .secret { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 13px; background: var(--wash); border: 1px solid var(--line);
   border-radius: 6px; padding: 6px 8px; word-break: break-all; display: block; color: var(--ink); }
 .table-wrap { overflow-x: auto; }
+td code { white-space: nowrap; }
 `;

@@ -85,7 +85,7 @@ async function renderKeys(
     : 'Bring your own key: your personal keys are used before the organization’s for your calls.'}</p>
 ${done || options.notice ? html`<div class="notice ok" role="status">${options.notice ?? done}</div>` : ''}
 ${options.outcome ? html`<div class="notice ${options.outcome.ok ? 'ok' : 'error'}" role="status">${options.outcome.message}</div>` : ''}
-<section aria-labelledby="add-key">
+<section>
 <h2 id="add-key">Add a key</h2>
 ${errors.form ? html`<div class="notice error" role="alert">${errors.form}</div>` : ''}
 <form class="stack" method="post" action="${PATH}" novalidate>
@@ -117,7 +117,7 @@ ${errors.form ? html`<div class="notice error" role="alert">${errors.form}</div>
   <button class="primary block" type="submit">Add key</button>
 </form>
 </section>
-<section aria-labelledby="your-keys">
+<section>
 <h2 id="your-keys">${admin ? 'Keys of the organization' : 'Your personal keys'}</h2>
 ${rows.length === 0
     ? html`<p class="empty">No keys yet. Add one above: paste an API key from your provider’s dashboard, then press Test.</p>`
@@ -128,7 +128,7 @@ ${rows.length === 0
 </section>
 ${admin
     ? ''
-    : html`<section aria-labelledby="shared-keys">
+    : html`<section>
 <h2 id="shared-keys">Organization and team keys you may use</h2>
 ${view.usable.length === 0
         ? html`<p class="empty">No organization or team key is available to you. Add a personal key above, or ask an administrator.</p>`

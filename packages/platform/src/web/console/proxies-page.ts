@@ -55,7 +55,7 @@ async function renderList(ctx: AppContext, request: FastifyRequest, reply: Fasti
 <p class="lead">An app calls the Model Router at <code>${ctx.config.publicUrl}/v1/model-router/{proxy id}</code>; the proxy id is what it needs as <code>LLM_PROXY_ID</code>.</p>
 ${done ? html`<div class="notice ok" role="status">${done}</div>` : ''}
 ${admin
-    ? html`<section aria-labelledby="create-proxy"><h2 id="create-proxy">Create a proxy</h2>
+    ? html`<section><h2 id="create-proxy">Create a proxy</h2>
 ${errors.form ? html`<div class="notice error" role="alert">${errors.form}</div>` : ''}
 <form class="stack" method="post" action="${PATH}" novalidate>${csrfField(csrf)}
 <label for="name">Name</label><input id="name" name="name" type="text" value="${values.name ?? ''}" maxlength="200">${fieldError('name', errors.name)}
@@ -67,7 +67,7 @@ ${errors.form ? html`<div class="notice error" role="alert">${errors.form}</div>
       )}</select>${fieldError('team', errors.team)}
 <button class="primary block" type="submit">Create proxy</button></form></section>`
     : ''}
-<section aria-labelledby="proxy-list"><h2 id="proxy-list">${admin ? 'Proxies of the organization' : 'Proxies you may use'}</h2>
+<section><h2 id="proxy-list">${admin ? 'Proxies of the organization' : 'Proxies you may use'}</h2>
 ${rows.length === 0
     ? html`<p class="empty">${admin ? 'No proxies yet. Create one above.' : 'No proxy is open to you yet. Ask an administrator.'}</p>`
     : html`<div class="table-wrap"><table><thead><tr><th>Name</th><th>Id (LLM_PROXY_ID)</th><th>Who may use it</th>${admin ? html`<th>Actions</th>` : ''}</tr></thead><tbody>${rows.map(
@@ -107,11 +107,11 @@ ${shown
 <label>Client id</label><code class="secret" data-field="client_id">${shown.client_id}</code>
 <label>Client secret</label><code class="secret" data-field="client_secret">${shown.client_secret}</code></div>`
     : ''}
-<section aria-labelledby="rename"><h2 id="rename">Rename</h2>
+<section><h2 id="rename">Rename</h2>
 <form class="stack" method="post" action="${base}/rename">${csrfField(csrf)}
-<label for="rename-name">Name</label><input id="rename-name" name="name" type="text" value="${form?.values.rename ?? proxy.name}" maxlength="200">${fieldError('rename-name', errors.rename)}
+<label for="rename-name">New title</label><input id="rename-name" name="name" type="text" value="${form?.values.rename ?? proxy.name}" maxlength="200">${fieldError('rename-name', errors.rename)}
 <button class="secondary" type="submit">Rename</button></form></section>
-<section aria-labelledby="clients"><h2 id="clients">OAuth clients</h2>
+<section><h2 id="clients">OAuth clients</h2>
 <p>Confidential clients get tokens with <code>client_credentials</code> (no user) and may use this proxy with the organization’s keys.</p>
 <form class="stack" method="post" action="${base}/clients">${csrfField(csrf)}
 <label for="client-name">Name</label><input id="client-name" name="name" type="text" maxlength="200" value="${form?.values.client ?? ''}">${fieldError('client-name', errors.client)}
@@ -131,7 +131,7 @@ ${clients.length === 0
             )}</div>`}</td></tr>`,
       )}</tbody></table></div>`}
 </section>
-<section aria-labelledby="apps"><h2 id="apps">Apps connected through this proxy</h2>
+<section><h2 id="apps">Apps connected through this proxy</h2>
 ${apps.length === 0
     ? html`<p class="empty">No app has been connected through this proxy yet. An app needs this proxy’s id and Keyward’s address.</p>`
     : html`<div class="table-wrap"><table><thead><tr><th>App</th><th>Redirect hosts</th><th>Users</th><th>Last use</th></tr></thead><tbody>${apps.map(
@@ -140,7 +140,7 @@ ${apps.length === 0
 </section>
 ${proxy.is_default
     ? ''
-    : html`<section aria-labelledby="danger"><h2 id="danger">Delete</h2><p>Apps using this proxy stop working.</p>${actionButton(csrf, `${base}/delete`, 'Delete', { danger: true })}</section>`}`;
+    : html`<section><h2 id="danger">Delete</h2><p>Apps using this proxy stop working.</p>${actionButton(csrf, `${base}/delete`, 'Delete', { danger: true })}</section>`}`;
   return renderConsolePage(ctx, request, reply, actor, { title: proxy.name, section: 'proxies', body, status: form ? 400 : 200 });
 }
 

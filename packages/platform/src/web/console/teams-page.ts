@@ -26,14 +26,14 @@ async function render(ctx: AppContext, request: FastifyRequest, reply: FastifyRe
 <p class="lead">A team’s keys and proxies serve its members only.</p>
 ${done ? html`<div class="notice ok" role="status">${done}</div>` : ''}
 ${errors.form ? html`<div class="notice error" role="alert">${errors.form}</div>` : ''}
-<section aria-labelledby="create-team"><h2 id="create-team">Create a team</h2>
+<section><h2 id="create-team">Create a team</h2>
 <form class="stack" method="post" action="${PATH}" novalidate>${csrfField(csrf)}
 <label for="name">Name</label><input id="name" name="name" type="text" maxlength="200" value="${form?.values.name ?? ''}">${fieldError('name', errors.name)}
 <button class="primary block" type="submit">Create team</button></form></section>
 ${rows.length === 0
     ? html`<p class="empty">No teams yet. Create one above, then add members to it.</p>`
     : rows.map(
-        (team) => html`<section aria-labelledby="team-${team.id}" data-team-id="${team.id}"><h2 id="team-${team.id}">${team.name}</h2>
+        (team) => html`<section data-team-id="${team.id}"><h2 id="team-${team.id}">${team.name}</h2>
 ${team.members.length === 0
           ? html`<p class="empty">No members yet: add someone below.</p>`
           : html`<table><thead><tr><th>Member</th><th>Actions</th></tr></thead><tbody>${team.members.map(

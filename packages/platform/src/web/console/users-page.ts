@@ -33,13 +33,13 @@ async function render(ctx: AppContext, request: FastifyRequest, reply: FastifyRe
 <p class="lead">Members use the proxies and keys open to them and manage their own keys; administrators govern the organization.</p>
 ${done ? html`<div class="notice ok" role="status">${done}</div>` : ''}
 ${errors.form ? html`<div class="notice error" role="alert">${errors.form}</div>` : ''}
-<section aria-labelledby="create-user"><h2 id="create-user">Create a user</h2>
+<section><h2 id="create-user">Create a user</h2>
 <form class="stack" method="post" action="${PATH}" novalidate>${csrfField(csrf)}
 <label for="email">Email</label><input id="email" name="email" type="email" autocomplete="off" value="${values.email ?? ''}">${fieldError('email', errors.email)}
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="new-password">${fieldError('password', errors.password)}
 <label for="role">Role</label><select id="role" name="role">${roles.map((r) => html`<option value="${r}"${values.role === r ? ' selected' : ''}>${r}</option>`)}</select>${fieldError('role', errors.role)}
 <button class="primary block" type="submit">Create user</button></form></section>
-<section aria-labelledby="people"><h2 id="people">People</h2>
+<section><h2 id="people">People</h2>
 ${rows.length === 0
     ? html`<p class="empty">Nobody here yet. Create a user above.</p>`
     : html`<div class="table-wrap"><table><thead><tr><th>Email</th><th>Role</th><th>Status</th><th>Created</th><th>Actions</th></tr></thead><tbody>${rows.map((u) => {
