@@ -3,11 +3,13 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app-context.js';
+import { recordAudit } from '../audit/audit-log.js';
 import { html } from '../web/html.js';
 import { layout, sendPage } from '../web/layout.js';
 import { cookieOptions, sessionCookieName } from './cookies.js';
 import { CSRF_FIELD, issueCsrfToken, verifyCsrfToken } from './csrf.js';
 import { ACCOUNT_POLICY, IP_POLICY, accountKey, clearFailures, deleteStaleThrottleRows, ipKey, lockedFor, recordFailure } from './login-throttle.js';
+import { findPrimaryOrganization } from './organizations.js';
 import { dummyPasswordHash, verifyPassword } from './passwords.js';
 import { createSession, deleteExpiredSessions, deleteSession, findSessionUser } from './sessions.js';
 import { findUserByEmail, normalizeEmail } from './users.js';
@@ -128,6 +130,17 @@ ${page.error ? html`<div class="notice error" role="alert">${page.error}</div>` 
     if (!user || !valid || user.disabled_at !== null) {
       await recordFailure(ctx.db, keys[0]!, ACCOUNT_POLICY);
       await recordFailure(ctx.db, keys[1]!, IP_POLICY);
+      // A lockout is a security event an administrator should see (only an existing account's).
+      if (user && (await lockedFor(ctx.db, keys[0]!)) > 0) {
+        const org = await findPrimaryOrganization(ctx.db);
+        await recordAudit(ctx.db, { userId: null, label: 'sign-in', organizationId: org?.id ?? null, ip: request.ip }, {
+          action: 'user.locked_out',
+          targetKind: 'user',
+          targetId: user.id,
+          targetLabel: user.email,
+          detail: `${ACCOUNT_POLICY.maxFailures} failed sign-ins`,
+        });
+      }
       request.log.info({ event: 'sign_in_failed' }, 'sign-in failed');
       return renderSignIn(request, reply, { returnTo, email, status: 401, error: 'That email and password do not match.' });
     }
