@@ -89,6 +89,8 @@ export interface LlmProxyTable {
   is_default: number;
   created_at: number;
   updated_at: number;
+  /** JSON array of `provider` or `provider:model` entries the proxy allows; null = any. */
+  allowed_models_json: string | null;
 }
 
 export interface InstanceSecretTable {

@@ -8,6 +8,7 @@ import { recordAudit } from '../audit/audit-log.js';
 import type { Database, OwnerScope } from '../db/schema.js';
 import { KeywardError, notFound } from '../errors.js';
 import { createLlmProxy, findLlmProxy, listLlmProxies, type LlmProxy } from './llm-proxies.js';
+import { parseAllowList } from './model-allow-list.js';
 
 export interface ProxyRequest {
   name: string;
@@ -73,6 +74,21 @@ export async function deleteProxy(ctx: ServiceContext, actor: Actor, proxyId: st
   await ctx.db.deleteFrom('llm_proxies').where('id', '=', proxy.id).execute();
   await ctx.changes.publish('llm_proxy', proxy.id);
   await recordAudit(ctx.db, actor, { action: 'proxy.deleted', targetKind: 'llm_proxy', targetId: proxy.id, targetLabel: proxy.name });
+}
+
+/** Sets which providers and models the proxy allows (empty text: any); the router enforces it. */
+export async function setProxyAllowList(ctx: ServiceContext, actor: Actor, proxyId: string, text: string): Promise<string[]> {
+  requireAdmin(actor);
+  const proxy = await requireProxy(ctx.db, actor, proxyId);
+  const entries = parseAllowList(text);
+  await ctx.db
+    .updateTable('llm_proxies')
+    .set({ allowed_models_json: entries.length ? JSON.stringify(entries) : null, updated_at: Date.now() })
+    .where('id', '=', proxy.id)
+    .execute();
+  await ctx.changes.publish('llm_proxy', proxy.id);
+  await recordAudit(ctx.db, actor, { action: 'proxy.allow_list_set', targetKind: 'llm_proxy', targetId: proxy.id, targetLabel: proxy.name, detail: entries.join(', ') || 'any' });
+  return entries;
 }
 
 /** Whether a member may call this proxy: the rule the router applies, for showing. */

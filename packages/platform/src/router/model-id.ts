@@ -3,6 +3,7 @@
 // ("ollama:llama3.1:8b", "openrouter:meta-llama/llama-3-70b").
 
 import { usableProviders } from '../keys/resolve-provider-key.js';
+import { allowedModels, proxyAllows } from '../proxies/model-allow-list.js';
 import type { ProviderAdapter } from '../providers/provider-adapter.js';
 import { getProviderAdapter } from '../providers/registry.js';
 import type { RouterCaller } from './access/authorize-proxy.js';
@@ -25,7 +26,13 @@ export function splitModelId(id: string): { provider: string; model: string } | 
 export async function resolveModelId(router: RouterContext, caller: RouterCaller, id: string, param = 'model'): Promise<QualifiedModel> {
   const split = splitModelId(id);
   const adapter = split ? getProviderAdapter(split.provider) : undefined;
-  if (split && adapter) return { adapter, provider: adapter.id, model: split.model };
+  if (split && adapter) {
+    const allowList = allowedModels(caller.proxy);
+    if (!proxyAllows(allowList, adapter.id, split.model)) {
+      throw RouterError.forbidden(`This LLM proxy does not allow "${id}". Allowed here: ${allowList!.join(', ')}.`);
+    }
+    return { adapter, provider: adapter.id, model: split.model };
+  }
   const providers = await usableProviders(router.keys, caller.organizationId, caller.keyCaller);
   const choices = providers.length
     ? `Providers you can use here: ${providers.join(', ')} (e.g. "${providers[0]}:<model>").`

@@ -80,7 +80,7 @@ nav.console-nav button { padding: 6px 12px; font-size: 14px; }
 .row-actions { display: flex; flex-wrap: wrap; gap: 6px; }
 .row-actions button, .row-actions .button { padding: 5px 10px; font-size: 13px; }
 select { width: 100%; font: inherit; padding: 10px 12px; border: 1px solid #d1d5db; border-radius: 8px; background: #fff; color: var(--ink); }
-input[type=url] { width: 100%; font: inherit; padding: 10px 12px; border: 1px solid #d1d5db; border-radius: 8px; background: #fff; color: var(--ink); }
+input[type=url], textarea { width: 100%; font: inherit; padding: 10px 12px; border: 1px solid #d1d5db; border-radius: 8px; background: #fff; color: var(--ink); }
 .field-error { color: var(--danger); font-size: 13px; margin: 6px 0 0; }
 .empty { border: 1px dashed #d1d5db; border-radius: 10px; padding: 20px; color: var(--muted); }
 .pager { display: flex; gap: 12px; align-items: center; margin-top: 16px; font-size: 14px; }

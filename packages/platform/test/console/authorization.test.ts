@@ -52,6 +52,7 @@ const ADMIN_ACTIONS: Array<[string, Record<string, string>]> = [
   ['/console/keys/:orgKey/rotate', { api_key: 'sk-replaced-0123456789abcdef' }],
   ['/console/proxies', { name: 'Member proxy', scope: 'org' }],
   ['/console/proxies/:proxy/rename', { name: 'Renamed by member' }],
+  ['/console/proxies/:proxy/models', { allowed_models: 'openai' }],
   ['/console/proxies/:proxy/delete', {}],
   ['/console/proxies/:proxy/clients', { name: 'Member client' }],
   ['/console/proxies/:proxy/clients/:client/rotate', {}],

@@ -141,6 +141,32 @@ describe('proxies and clients', () => {
   });
 });
 
+describe('a proxy’s allowed models', () => {
+  it('the router refuses other models with a clear 403 and lists only the allowed ones', async () => {
+    const created = await post(admin, '/console/proxies', { name: 'Only model-a', scope: 'org', team: '' });
+    const proxyPath = created.location!.split('?')[0]!;
+    const proxyId = proxyPath.split('/').pop()!;
+    const unknown = await post(admin, `${proxyPath}/models`, { allowed_models: 'openai:model-a\nnope:thing' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.text).toContain('id="allowed-models-error"');
+    expect(unknown.text).toContain('unknown provider');
+    expect((await post(admin, `${proxyPath}/models`, { allowed_models: 'openai:model-a' })).status).toBe(303);
+    const client = await post(admin, `${proxyPath}/clients`, { name: 'Allow-list check' });
+    const token = (await clientCredentialsToken(tp, { client_id: dataField(client.text, 'client_id')!, client_secret: dataField(client.text, 'client_secret')! })).access_token;
+    const refusedCall = await fetch(`${tp.url}/v1/model-router/${proxyId}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'anthropic:claude-3-5-haiku', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(refusedCall.status).toBe(403);
+    expect(((await refusedCall.json()) as { error: { message: string } }).error.message).toBe(
+      'This LLM proxy does not allow "anthropic:claude-3-5-haiku". Allowed here: openai:model-a.',
+    );
+    const models = await fetch(`${tp.url}/v1/model-router/${proxyId}/models`, { headers: { authorization: `Bearer ${token}` } });
+    expect(((await models.json()) as { data: Array<{ id: string }> }).data.map((m) => m.id)).toEqual(['openai:model-a']);
+  });
+});
+
 describe('members', () => {
   let member: CookieJar;
   it('an admin creates a member; a weak password is refused next to its field', async () => {

@@ -5,6 +5,7 @@ import { foundation } from './0001-foundation.js';
 import { oauth } from './0002-oauth.js';
 import { usage } from './0003-usage.js';
 import { auditLog } from './0010-audit-log.js';
+import { proxyAllowedModels } from './0011-proxy-allowed-models.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -13,7 +14,7 @@ export interface KeywardMigration {
   up(db: Kysely<any>, dialect: Dialect): Promise<void>;
 }
 
-const migrations: KeywardMigration[] = [foundation, oauth, usage, auditLog];
+const migrations: KeywardMigration[] = [foundation, oauth, usage, auditLog, proxyAllowedModels];
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {

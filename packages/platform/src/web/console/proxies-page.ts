@@ -10,7 +10,8 @@ import { KeywardError } from '../../errors.js';
 import { appsOfOrganization, clientsOfProxy, createClientAs, disableClientAs, rotateClientSecretAs } from '../../oauth/client-management.js';
 import { proxyResource } from '../../oauth/paths.js';
 import type { LlmProxy } from '../../proxies/llm-proxies.js';
-import { createProxy, deleteProxy, proxiesFor, proxyFor, renameProxy } from '../../proxies/proxy-management.js';
+import { allowedModels } from '../../proxies/model-allow-list.js';
+import { createProxy, deleteProxy, proxiesFor, proxyFor, renameProxy, setProxyAllowList } from '../../proxies/proxy-management.js';
 import { html, type RawHtml } from '../html.js';
 import { actionButton, actorOf, csrfField, fieldError, formFields, formatTime, paginate, pageNumber, renderConsolePage } from './console-page.js';
 import { CONSOLE_PATHS } from './paths.js';
@@ -23,6 +24,7 @@ const DONE: Record<string, string> = {
   renamed: 'Proxy renamed.',
   deleted: 'Proxy deleted.',
   disabled: 'Client disabled: its tokens stop working within seconds.',
+  models: 'Allowed models saved; the router applies them within seconds.',
 };
 
 const FIELD_OF: Record<string, string> = {
@@ -111,6 +113,13 @@ ${shown
 <form class="stack" method="post" action="${base}/rename">${csrfField(csrf)}
 <label for="rename-name">New title</label><input id="rename-name" name="name" type="text" value="${form?.values.rename ?? proxy.name}" maxlength="200">${fieldError('rename-name', errors.rename)}
 <button class="secondary" type="submit">Rename</button></form></section>
+<section><h2 id="models">Allowed models</h2>
+<form class="stack" method="post" action="${base}/models">${csrfField(csrf)}
+<label for="allowed-models">Allowed models</label>
+<textarea id="allowed-models" name="allowed_models" rows="3" aria-describedby="allowed-models-hint">${form?.values.models ?? (allowedModels(proxy) ?? []).join('\n')}</textarea>
+<p class="fine" id="allowed-models-hint">One per line: a provider (<code>openai</code>) or one model (<code>openai:gpt-4o-mini</code>). Empty: any model the caller has a key for. Other models get a 403 from the router.</p>
+${fieldError('allowed-models', errors.models)}
+<button class="secondary" type="submit">Save allowed models</button></form></section>
 <section><h2 id="clients">OAuth clients</h2>
 <p>Confidential clients get tokens with <code>client_credentials</code> (no user) and may use this proxy with the organization’s keys.</p>
 <form class="stack" method="post" action="${base}/clients">${csrfField(csrf)}
@@ -172,6 +181,17 @@ export async function proxiesPage(app: FastifyInstance, ctx: AppContext): Promis
       return renderProxy(ctx, request, reply, undefined, { values: { rename: form.name ?? '' }, errors: { rename: error.message } });
     }
     return reply.redirect(`${proxyPath(request.params.id)}?done=renamed`, 303);
+  });
+
+  app.post<{ Params: { id: string } }>(`${PATH}/:id/models`, { config: admin }, async (request, reply) => {
+    const form = formFields(request.body);
+    try {
+      await setProxyAllowList(ctx, actorOf(request), request.params.id, form.allowed_models ?? '');
+    } catch (error) {
+      if (!(error instanceof KeywardError) || error.code !== 'invalid_allow_list') throw error;
+      return renderProxy(ctx, request, reply, undefined, { values: { models: form.allowed_models ?? '' }, errors: { models: error.message } });
+    }
+    return reply.redirect(`${proxyPath(request.params.id)}?done=models`, 303);
   });
 
   app.post<{ Params: { id: string } }>(`${PATH}/:id/delete`, { config: admin }, async (request, reply) => {
