@@ -2,6 +2,7 @@
 // a password. Disabling ends the person's sessions at once and, through the `user` change, their
 // tokens at every router (the router re-reads a user it hears about and refuses a disabled one).
 
+import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { forbidden, requireAdmin, type Actor } from '../access/actor.js';
 import type { ServiceContext } from '../app-context.js';
@@ -16,10 +17,11 @@ export function checkRole(value: string): MembershipRole {
   return value;
 }
 
-export async function createUserAs(ctx: ServiceContext, actor: Actor, input: { email: string; password: string; role: MembershipRole }): Promise<User & { role: MembershipRole }> {
+/** Without a password the person can sign in only after choosing one through an invitation link. */
+export async function createUserAs(ctx: ServiceContext, actor: Actor, input: { email: string; password?: string | undefined; role: MembershipRole }): Promise<User & { role: MembershipRole }> {
   requireAdmin(actor);
   const role = checkRole(input.role);
-  const user = await createUser(ctx.db, { email: input.email, password: input.password });
+  const user = await createUser(ctx.db, { email: input.email, password: input.password ?? randomBytes(32).toString('base64url') });
   await addMembership(ctx.db, actor.organizationId, user.id, role);
   await ctx.changes.publish('membership', user.id);
   await recordAudit(ctx.db, actor, { action: 'user.created', targetKind: 'user', targetId: user.id, targetLabel: user.email, detail: `role ${role}` });

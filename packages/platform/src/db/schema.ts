@@ -126,6 +126,18 @@ export interface AuditLogTable {
   detail: string | null;
 }
 
+export type PasswordLinkPurpose = 'invite' | 'reset';
+
+/** A one-time link to choose a password; the token itself is never stored. */
+export interface PasswordLinkTable {
+  token_hash: string;
+  user_id: string;
+  purpose: PasswordLinkPurpose;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   users: UserTable;
@@ -139,4 +151,5 @@ export interface Database {
   instance_secrets: InstanceSecretTable;
   change_log: ChangeLogTable;
   audit_log: AuditLogTable;
+  password_links: PasswordLinkTable;
 }

@@ -61,6 +61,7 @@ const ADMIN_ACTIONS: Array<[string, Record<string, string>]> = [
   ['/console/users/:member/role', { role: 'admin' }],
   ['/console/users/:member/disable', {}],
   ['/console/users/:member/enable', {}],
+  ['/console/users/:member/link', {}],
   ['/console/teams', { name: 'Member team' }],
   ['/console/teams/:team/members', { user: ':member' }],
   ['/console/teams/:team/remove', { user: ':member' }],

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientCredentialsToken, userTokens } from '../support/oauth-client.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
-import { formToken, page, postForm, signIn, type CookieJar } from './console-session.js';
+import { CookieJar, formToken, page, postForm, signIn } from './console-session.js';
 
 const ORG_KEY = 'sk-org-secret-abcdefghijklmnop-WXYZ';
 const MEMBER = { email: 'casey@example.com', password: 'casey has a long password' };
@@ -211,6 +211,40 @@ describe('members', () => {
     const refused = await post(admin, `/console/users/${adminId}/role`, { role: 'member' });
     expect(refused.status).toBe(409);
     expect(refused.text).toContain('last administrator');
+  });
+});
+
+describe('one-time password links', () => {
+  it('a user created without a password gets an invitation link that works once', async () => {
+    const created = await post(admin, '/console/users', { email: 'invited@example.com', password: '', role: 'member' });
+    expect(created.status).toBe(200);
+    const link = /data-field="link">([^<]+)</.exec(created.text)![1]!;
+    expect(link).toMatch(new RegExp(`^${tp.url}/password/[\\w-]{43}$`));
+    expect(await tp.platform.ctx.db.selectFrom('password_links').select('token_hash').execute()).not.toContainEqual({ token_hash: link.split('/').pop() });
+    const jar = new CookieJar();
+    const form = await page(jar, link);
+    expect(form.status).toBe(200);
+    expect(form.text).toContain('invited@example.com');
+    const csrf = /name="csrf" value="([^"]+)"/.exec(form.text)![1]!;
+    const weak = await postForm(jar, link, { csrf, password: 'short' });
+    expect(weak.status).toBe(400);
+    expect(weak.text).toContain('id="password-error"');
+    const set = await postForm(jar, link, { csrf, password: 'invited person chose this' });
+    expect(set.status).toBe(303);
+    expect(set.location).toMatch(/^\/sign-in/);
+    await signIn(tp, 'invited@example.com', 'invited person chose this');
+    expect((await page(jar, link)).status).toBe(410);
+    expect((await postForm(jar, link, { csrf, password: 'someone else tries again' })).status).toBe(410);
+  });
+
+  it('a password link for an existing person replaces their older link', async () => {
+    const users = (await page(admin, `${tp.url}/console/users`)).text;
+    const userId = /data-user-id="([^"]+)"><td>invited@example.com/.exec(users)![1]!;
+    const first = /data-field="link">([^<]+)</.exec((await post(admin, `/console/users/${userId}/link`, {})).text)![1]!;
+    const second = /data-field="link">([^<]+)</.exec((await post(admin, `/console/users/${userId}/link`, {})).text)![1]!;
+    expect((await page(admin, first)).status).toBe(410);
+    expect((await page(admin, second)).status).toBe(200);
+    expect((await page(admin, `${tp.url}/console/audit`)).text).toContain('user.reset_link_issued');
   });
 });
 

@@ -1,6 +1,7 @@
 // /console/users (administrators): create people with a role, change a role, disable and enable.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { issuePasswordLink } from '../../accounts/password-links.js';
 import { createUserAs, listMembers, setUserDisabled, setUserRole } from '../../accounts/user-management.js';
 import type { AppContext } from '../../app-context.js';
 import type { MembershipRole } from '../../db/schema.js';
@@ -20,7 +21,20 @@ const DONE: Record<string, string> = {
 
 const FIELD_OF: Record<string, string> = { invalid_email: 'email', duplicate_email: 'email', weak_password: 'password', invalid_role: 'role' };
 
-async function render(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, form?: { values: Record<string, string>; errors: Record<string, string>; status: number }) {
+interface ShownLink {
+  email: string;
+  url: string;
+  expiresAt: number;
+  invite: boolean;
+}
+
+async function render(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  form?: { values: Record<string, string>; errors: Record<string, string>; status: number },
+  link?: ShownLink,
+) {
   const actor = actorOf(request);
   const members = await listMembers(ctx.db, actor);
   const { rows, pager } = paginate(members, pageNumber(request.query), PATH);
@@ -33,10 +47,16 @@ async function render(ctx: AppContext, request: FastifyRequest, reply: FastifyRe
 <p class="lead">Members use the proxies and keys open to them and manage their own keys; administrators govern the organization.</p>
 ${done ? html`<div class="notice ok" role="status">${done}</div>` : ''}
 ${errors.form ? html`<div class="notice error" role="alert">${errors.form}</div>` : ''}
+${link
+    ? html`<div class="notice warn" role="status"><strong>${link.invite ? `Invitation for ${link.email}.` : `Password link for ${link.email}.`}</strong>
+Copy this link and give it to them: it is shown only now, works once, and expires ${formatTime(link.expiresAt)}.
+<code class="secret" data-field="link">${link.url}</code></div>`
+    : ''}
 <section><h2 id="create-user">Create a user</h2>
 <form class="stack" method="post" action="${PATH}" novalidate>${csrfField(csrf)}
 <label for="email">Email</label><input id="email" name="email" type="email" autocomplete="off" value="${values.email ?? ''}">${fieldError('email', errors.email)}
-<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="new-password">${fieldError('password', errors.password)}
+<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="new-password" aria-describedby="password-hint">
+<p class="fine" id="password-hint">Leave it empty to get a one-time invitation link instead, with which they choose their own.</p>${fieldError('password', errors.password)}
 <label for="role">Role</label><select id="role" name="role">${roles.map((r) => html`<option value="${r}"${values.role === r ? ' selected' : ''}>${r}</option>`)}</select>${fieldError('role', errors.role)}
 <button class="primary block" type="submit">Create user</button></form></section>
 <section><h2 id="people">People</h2>
@@ -47,7 +67,7 @@ ${rows.length === 0
         const other: MembershipRole = u.role === 'admin' ? 'member' : 'admin';
         return html`<tr data-user-id="${u.id}"><td>${u.email}</td><td>${u.role}</td>
 <td>${u.disabled_at ? html`<span class="badge off">disabled</span>` : html`<span class="badge on">active</span>`}</td><td>${formatTime(u.created_at)}</td>
-<td><div class="row-actions">${actionButton(csrf, `${base}/role`, other === 'admin' ? 'Make admin' : 'Make member', { fields: { role: other } })}${u.id === actor.userId
+<td><div class="row-actions">${u.disabled_at ? '' : actionButton(csrf, `${base}/link`, 'Password link')}${actionButton(csrf, `${base}/role`, other === 'admin' ? 'Make admin' : 'Make member', { fields: { role: other } })}${u.id === actor.userId
           ? ''
           : u.disabled_at
             ? actionButton(csrf, `${base}/enable`, 'Enable')
@@ -64,13 +84,25 @@ export async function usersPage(app: FastifyInstance, ctx: AppContext): Promise<
   app.post(PATH, { config }, async (request, reply) => {
     const form = formFields(request.body);
     try {
-      await createUserAs(ctx, actorOf(request), { email: form.email ?? '', password: form.password ?? '', role: (form.role ?? 'member') as MembershipRole });
+      const actor = actorOf(request);
+      const user = await createUserAs(ctx, actor, { email: form.email ?? '', password: form.password || undefined, role: (form.role ?? 'member') as MembershipRole });
+      if (!form.password) {
+        const link = await issuePasswordLink({ ...ctx, publicUrl: ctx.config.publicUrl }, actor, user.id, 'invite');
+        return render(ctx, request, reply, undefined, { email: user.email, invite: true, ...link });
+      }
     } catch (error) {
       if (!(error instanceof KeywardError) || error.status === 403) throw error;
       const { password: _never, ...values } = form;
       return render(ctx, request, reply, { values, errors: { [FIELD_OF[error.code] ?? 'form']: error.message }, status: error.status === 409 ? 409 : 400 });
     }
     return reply.redirect(`${PATH}?done=created`, 303);
+  });
+
+  // The link is shown in this one answer only.
+  app.post<{ Params: { id: string } }>(`${PATH}/:id/link`, { config }, async (request, reply) => {
+    const link = await issuePasswordLink({ ...ctx, publicUrl: ctx.config.publicUrl }, actorOf(request), request.params.id, 'reset');
+    const user = await ctx.db.selectFrom('users').select('email').where('id', '=', request.params.id).executeTakeFirstOrThrow();
+    return render(ctx, request, reply, undefined, { email: user.email, invite: false, ...link });
   });
 
   const action = (name: string, run: (actor: ReturnType<typeof actorOf>, id: string, form: Record<string, string>) => Promise<string>) =>
