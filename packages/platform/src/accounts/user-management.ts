@@ -64,6 +64,11 @@ export async function setUserRole(ctx: ServiceContext, actor: Actor, userId: str
     throw new KeywardError('last_admin', 'This is the last administrator: make someone else an administrator first.', 409);
   }
   await addMembership(ctx.db, actor.organizationId, userId, newRole);
+  // Checked again after the write: two administrators demoting each other at once leave one.
+  if (member.role === 'admin' && (await otherActiveAdmins(ctx.db, actor.organizationId, '')) === 0) {
+    await addMembership(ctx.db, actor.organizationId, userId, member.role);
+    throw new KeywardError('last_admin', 'This is the last administrator: make someone else an administrator first.', 409);
+  }
   await ctx.changes.publish('membership', userId);
   await recordAudit(ctx.db, actor, { action: 'user.role_changed', targetKind: 'user', targetId: userId, targetLabel: member.email, detail: `${member.role} → ${newRole}` });
 }
@@ -76,6 +81,10 @@ export async function setUserDisabled(ctx: ServiceContext, actor: Actor, userId:
     throw new KeywardError('last_admin', 'This is the last administrator: make someone else an administrator first.', 409);
   }
   await ctx.db.updateTable('users').set({ disabled_at: disabled ? Date.now() : null }).where('id', '=', userId).execute();
+  if (disabled && member.role === 'admin' && (await otherActiveAdmins(ctx.db, actor.organizationId, '')) === 0) {
+    await ctx.db.updateTable('users').set({ disabled_at: member.disabled_at }).where('id', '=', userId).execute();
+    throw new KeywardError('last_admin', 'This is the last administrator: make someone else an administrator first.', 409);
+  }
   if (disabled) await ctx.db.deleteFrom('sessions').where('user_id', '=', userId).execute();
   await ctx.changes.publish('user', userId);
   await recordAudit(ctx.db, actor, { action: disabled ? 'user.disabled' : 'user.enabled', targetKind: 'user', targetId: userId, targetLabel: member.email });

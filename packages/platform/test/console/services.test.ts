@@ -118,6 +118,21 @@ describe('proxies, clients, users, teams, audit', () => {
     expect(changes.map((c) => c.topic)).toContain('membership');
   });
 
+  it('two administrators demoting each other at once leave one administrator', async () => {
+    const carol = await createUserAs(ctx, admin, { email: 'carol@example.com', password: 'carol long password', role: 'admin' });
+    const dave = await createUserAs(ctx, admin, { email: 'dave@example.com', password: 'dave long password', role: 'admin' });
+    // Everyone else steps down first, so carol and dave are the only administrators.
+    const others = await ctx.db.selectFrom('memberships').select('user_id').where('role', '=', 'admin').where('user_id', 'not in', [carol.id, dave.id]).execute();
+    for (const o of others) await setUserRole(ctx, admin, o.user_id, 'member');
+    const carolActor = (await userActor(ctx.db, carol, null))!;
+    const daveActor = (await userActor(ctx.db, dave, null))!;
+    const results = await Promise.allSettled([setUserRole(ctx, carolActor, dave.id, 'member'), setUserRole(ctx, daveActor, carol.id, 'member')]);
+    expect(results.filter((r) => r.status === 'fulfilled').length).toBeLessThanOrEqual(1);
+    const admins = await ctx.db.selectFrom('memberships').select('user_id').where('role', '=', 'admin').execute();
+    expect(admins.length).toBeGreaterThanOrEqual(1);
+    for (const o of others) await setUserRole(ctx, admin, o.user_id, 'admin');
+  });
+
   it('disabling a user ends their sessions and publishes the change', async () => {
     await ctx.db.insertInto('sessions').values({ id_hash: 'x', user_id: bob.userId!, created_at: Date.now(), expires_at: Date.now() + 60_000 }).execute();
     await setUserDisabled(ctx, admin, bob.userId!, true);
