@@ -214,6 +214,27 @@ describe('members', () => {
   });
 });
 
+describe('apps', () => {
+  it('an admin sees a connected app and blocks it: its token stops working and it cannot connect again', async () => {
+    const tokens = await userTokens(tp, { clientName: 'Notes app' });
+    expect(await routerStatus(tokens.access_token)).toBe(200);
+    const apps = await page(admin, `${tp.url}/console/apps`);
+    const row = new RegExp(`<tr data-client-id="${tokens.client.client_id}"><td>Notes app[\\s\\S]*?</tr>`).exec(apps.text)![0];
+    expect(row).toContain('self-registered');
+    expect(row).toContain('localhost:5174');
+    expect(row).toMatch(/<td>1<\/td>/);
+    expect((await post(admin, `/console/apps/${tokens.client.client_id}/block`, {})).status).toBe(303);
+    await eventually(async () => (await routerStatus(tokens.access_token)) === 401);
+    const again = await fetch(
+      `${tp.url}/api/auth/oauth2/authorize?${new URLSearchParams({ client_id: tokens.client.client_id, response_type: 'code', redirect_uri: 'http://localhost:5174/oauth/callback', scope: 'llm:proxy', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' })}`,
+      { redirect: 'manual' },
+    );
+    expect(again.status).toBe(400);
+    expect(await again.text()).toContain('This app is blocked');
+    expect((await page(admin, `${tp.url}/console/audit`)).text).toContain('app.blocked');
+  });
+});
+
 describe('one-time password links', () => {
   it('a user created without a password gets an invitation link that works once', async () => {
     const created = await post(admin, '/console/users', { email: 'invited@example.com', password: '', role: 'member' });
