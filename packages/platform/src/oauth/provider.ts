@@ -46,7 +46,8 @@ function renderError(ctx: KoaContextWithOIDC, out: { error: string; error_descri
     ? html`
 <h1>This app is blocked</h1>
 <div class="notice error" role="alert">An administrator of your organization has blocked this app, so it cannot connect to your account.</div>
-<p>If you need it, ask an administrator of your organization.</p>`
+<p>If you need it, ask an administrator of your organization.</p>
+<p class="fine">Error code: ${out.error}</p>`
     : html`
 <h1>This sign-in link does not work</h1>
 <div class="notice error" role="alert"><strong>${out.error}</strong>${out.error_description ? html`: ${out.error_description}` : ''}</div>
