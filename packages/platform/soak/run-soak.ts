@@ -22,7 +22,7 @@ import { loadConfig } from '../src/config.js';
 import { addProviderKey } from '../src/keys/provider-keys.js';
 import { createConfidentialClient } from '../src/oauth/clients.js';
 import { openContext } from '../src/open-context.js';
-import { findDefaultLlmProxy } from '../src/router/llm-proxies.js';
+import { findDefaultLlmProxy } from '../src/proxies/llm-proxies.js';
 import { USAGE_FLUSH_INTERVAL_MS } from '../src/usage/usage-sink.js';
 import { CookieJar, userTokens, type TokenSet } from '../test/support/oauth-client.js';
 import { freePort, type TestPlatform } from '../test/support/test-platform.js';

@@ -26,3 +26,6 @@ export interface AppContext {
   /** DNS for provider base URLs (the system resolver; tests inject one). */
   lookupHost: HostLookup;
 }
+
+/** What a domain service needs: storage, the secrets box, and the feed it publishes its changes on. */
+export type ServiceContext = Pick<AppContext, 'db' | 'changes' | 'box' | 'config' | 'lookupHost'>;

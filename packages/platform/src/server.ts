@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { passwordLinkRoutes } from './accounts/password-link-routes.js';
 import { signInRoutes } from './accounts/sign-in-routes.js';
 import type { AppContext } from './app-context.js';
 import { healthRoutes } from './health-routes.js';
@@ -49,6 +50,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(async (pages) => {
     await pages.register(formbody, { bodyLimit: 64 * 1024 });
     await signInRoutes(pages, ctx, { formActionOrigins: signInFormTargets(provider) });
+    await passwordLinkRoutes(pages, ctx);
     // The console's guard (session, role, form token) covers its own scope only.
     await pages.register(async (console) => consolePages(console, ctx));
   });

@@ -3,12 +3,13 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app-context.js';
+import { recordAudit } from '../audit/audit-log.js';
 import { html } from '../web/html.js';
-import { CONSOLE_PATH } from '../web/console/paths.js';
 import { layout, sendPage } from '../web/layout.js';
 import { cookieOptions, sessionCookieName } from './cookies.js';
 import { CSRF_FIELD, issueCsrfToken, verifyCsrfToken } from './csrf.js';
 import { passwordAttempt, waitText } from './login-throttle.js';
+import { findPrimaryOrganization } from './organizations.js';
 import { dummyPasswordHash, verifyPassword } from './passwords.js';
 import { createSession, deleteSession, findSessionUser } from './sessions.js';
 import { findUserByEmail, normalizeEmail } from './users.js';
@@ -16,6 +17,8 @@ import { findUserByEmail, normalizeEmail } from './users.js';
 export const SIGN_IN_PATH = '/sign-in';
 export const SIGN_OUT_PATH = '/sign-out';
 export const ACCOUNT_PATH = '/account';
+/** Where everyone lands after signing in. */
+export const CONSOLE_PATH = '/console';
 
 /** Only same-site paths: an open redirect here would turn sign-in into a phishing tool. Without one, everyone lands on the console. */
 export function safeReturnTo(value: unknown): string {
@@ -110,6 +113,18 @@ ${page.error ? html`<div class="notice error" role="alert">${page.error}</div>` 
     const valid = await verifyPassword(user?.password_hash ?? (await dummyPasswordHash()), password);
     if (!user || !valid || user.disabled_at !== null) {
       await attempt.failed();
+      // A lockout is a security event an administrator should see (only an existing account's).
+      const lockedForMs = user ? await attempt.waitMs() : 0;
+      if (user && lockedForMs > 0) {
+        const org = await findPrimaryOrganization(ctx.db);
+        await recordAudit(ctx.db, { userId: null, label: 'sign-in', organizationId: org?.id ?? null, ip: request.ip }, {
+          action: 'user.locked_out',
+          targetKind: 'user',
+          targetId: user.id,
+          targetLabel: user.email,
+          detail: `repeated failed sign-ins: refused for ${waitText(lockedForMs)}`,
+        });
+      }
       request.log.info({ event: 'sign_in_failed' }, 'sign-in failed');
       return renderSignIn(request, reply, { returnTo, email, status: 401, error: 'That email and password do not match.' });
     }

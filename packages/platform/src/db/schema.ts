@@ -101,6 +101,8 @@ export interface LlmProxyTable {
   is_default: number;
   created_at: number;
   updated_at: number;
+  /** JSON array of `provider` or `provider:model` entries the proxy allows; null = any. */
+  allowed_models_json: string | null;
 }
 
 export interface InstanceSecretTable {
@@ -136,6 +138,18 @@ export interface AuditLogTable {
   detail: string | null;
 }
 
+export type PasswordLinkPurpose = 'invite' | 'reset';
+
+/** A one-time link to choose a password; the token itself is never stored. */
+export interface PasswordLinkTable {
+  token_hash: string;
+  user_id: string;
+  purpose: PasswordLinkPurpose;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   users: UserTable;
@@ -150,4 +164,5 @@ export interface Database {
   instance_secrets: InstanceSecretTable;
   change_log: ChangeLogTable;
   audit_log: AuditLogTable;
+  password_links: PasswordLinkTable;
 }

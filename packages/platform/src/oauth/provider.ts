@@ -44,8 +44,14 @@ export const OIDC_COOKIE_NAMES = {
   resume: 'keyward_oauth_resume',
 };
 
-function renderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }) {
-  const body = html`
+function renderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }, blocked = false) {
+  const body = blocked
+    ? html`
+<h1>This app is blocked</h1>
+<div class="notice error" role="alert">An administrator of your organization has blocked this app, so it cannot connect to your account.</div>
+<p>If you need it, ask an administrator of your organization.</p>
+<p class="fine">Error code: ${out.error}</p>`
+    : html`
 <h1>This sign-in link does not work</h1>
 <div class="notice error" role="alert"><strong>${out.error}</strong>${out.error_description ? html`: ${out.error_description}` : ''}</div>
 <p>The app that sent you here made a request Keyward cannot accept. Go back to the app and try again, or tell its developer.</p>`;
@@ -194,7 +200,16 @@ export function createProvider(ctx: AppContext, keys: SigningKeys, cookieKeys: s
       policy,
       url: (_ctx: KoaContextWithOIDC, interaction: { uid: string }) => interactionPath(interaction.uid),
     },
-    renderError,
+    // A blocked app (a disabled client) gets a page that says so, not a generic invalid_client.
+    renderError: async (context: KoaContextWithOIDC, out: { error: string; error_description?: string }) => {
+      const clientId = context.query?.client_id;
+      const blocked =
+        out.error === 'invalid_client' &&
+        typeof clientId === 'string' &&
+        clientId.length <= 200 &&
+        (await ctx.db.selectFrom('oauth_clients').select('client_id').where('client_id', '=', clientId).where('disabled_at', 'is not', null).executeTakeFirst()) !== undefined;
+      renderError(context, out, blocked);
+    },
     // CORS for browser-only apps: public clients from their redirect origins; nobody on /authorize
     // (not a CORS endpoint at all).
     clientBasedCORS: (_ctx: KoaContextWithOIDC, origin: string, client: any) => {

@@ -66,14 +66,14 @@ code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 1
 body.console { padding: 0 16px 48px; }
 .topbar { width: 100%; max-width: 1100px; display: flex; flex-wrap: wrap; align-items: center; gap: 16px 24px; padding: 16px 0; }
 .topbar .brand { margin: 0; }
-nav.console-nav { flex: 1; display: flex; flex-wrap: wrap; align-items: center; gap: 4px; }
+nav.console-nav { flex: 1; display: flex; flex-wrap: nowrap; align-items: center; gap: 4px; }
 nav.console-nav ul { list-style: none; display: flex; flex-wrap: wrap; gap: 4px; padding: 0; margin: 0; }
 nav.console-nav a { display: block; padding: 6px 10px; border-radius: 8px; color: var(--muted); text-decoration: none; font-size: 14px; font-weight: 560; }
 nav.console-nav a:hover { background: #e5e7eb; color: var(--ink); }
 nav.console-nav a[aria-current=page] { background: var(--paper); color: var(--brand); border: 1px solid var(--line); }
 nav.console-nav form { margin: 0 0 0 auto; }
-nav.console-nav .who { margin: 0 8px 0 auto; font-size: 13px; }
-nav.console-nav button { padding: 6px 12px; font-size: 14px; }
+nav.console-nav .who { margin: 0 8px 0 auto; font-size: 13px; white-space: nowrap; }
+nav.console-nav button { padding: 6px 12px; font-size: 14px; white-space: nowrap; }
 .console-card { max-width: 1100px; }
 .console-card section + section { margin-top: 32px; }
 .console-card form.inline { display: inline; margin: 0; }
@@ -81,7 +81,7 @@ nav.console-nav button { padding: 6px 12px; font-size: 14px; }
 .row-actions { display: flex; flex-wrap: wrap; gap: 6px; }
 .row-actions button, .row-actions .button { padding: 5px 10px; font-size: 13px; }
 select { width: 100%; font: inherit; padding: 10px 12px; border: 1px solid #d1d5db; border-radius: 8px; background: #fff; color: var(--ink); }
-input[type=url] { width: 100%; font: inherit; padding: 10px 12px; border: 1px solid #d1d5db; border-radius: 8px; background: #fff; color: var(--ink); }
+input[type=url], textarea { width: 100%; font: inherit; padding: 10px 12px; border: 1px solid #d1d5db; border-radius: 8px; background: #fff; color: var(--ink); }
 .field-error { color: var(--danger); font-size: 13px; margin: 6px 0 0; }
 .empty { border: 1px dashed #d1d5db; border-radius: 10px; padding: 20px; color: var(--muted); }
 .pager { display: flex; gap: 12px; align-items: center; margin-top: 16px; font-size: 14px; }
@@ -109,4 +109,5 @@ figure.chart .bar-tokens { fill: #0f766e; }
 .rankings { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 24px; }
 table.usage td { white-space: nowrap; }
 table.usage td .fine { margin: 2px 0 0; white-space: normal; }
+td code { white-space: nowrap; }
 `;

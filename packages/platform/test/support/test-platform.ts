@@ -9,7 +9,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import type { HostLookup } from '../../src/keys/internal-address.js';
 import { loggerOptions } from '../../src/logger.js';
 import { startPlatform, type Platform } from '../../src/platform.js';
-import { findDefaultLlmProxy } from '../../src/router/llm-proxies.js';
+import { findDefaultLlmProxy } from '../../src/proxies/llm-proxies.js';
 import { createTestDatabase } from './test-database.js';
 
 export { createTestDatabase };

@@ -1,6 +1,8 @@
 // The console's pages, one source for their paths and the navigation that lists them.
 
-export const CONSOLE_PATH = '/console';
+import { ACCOUNT_PATH, CONSOLE_PATH } from '../../accounts/sign-in-routes.js';
+
+export { CONSOLE_PATH };
 
 export const CONSOLE_PATHS = {
   overview: CONSOLE_PATH,
@@ -11,7 +13,7 @@ export const CONSOLE_PATHS = {
   users: `${CONSOLE_PATH}/users`,
   teams: `${CONSOLE_PATH}/teams`,
   audit: `${CONSOLE_PATH}/audit`,
-  account: '/account',
+  account: ACCOUNT_PATH,
 } as const;
 
 export type ConsoleSection = keyof typeof CONSOLE_PATHS;

@@ -10,7 +10,7 @@ import type { OwnerScope } from '../../../src/db/schema.js';
 import type { KeyActor } from '../../../src/keys/base-url-policy.js';
 import type { HostLookup } from '../../../src/keys/internal-address.js';
 import { addProviderKey, memberKeyPolicy } from '../../../src/keys/provider-keys.js';
-import { createLlmProxy } from '../../../src/router/llm-proxies.js';
+import { createLlmProxy } from '../../../src/proxies/llm-proxies.js';
 import { clientCredentialsToken, createConfidentialClient, userTokens } from '../../support/oauth-client.js';
 import { startTestPlatform, type TestPlatform } from '../../support/test-platform.js';
 import { startAnthropicUpstream } from '../../upstreams/anthropic-upstream.js';
