@@ -4,7 +4,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
 
-export type ChangeTopic = 'grant' | 'client' | 'provider_key' | 'llm_proxy' | 'membership' | 'user';
+export type ChangeTopic = 'grant' | 'client' | 'provider_key' | 'llm_proxy' | 'membership' | 'user' | 'model_price' | 'spending_limit';
 
 export async function recordChange(db: Kysely<Database>, topic: ChangeTopic, subjectId: string): Promise<void> {
   await db.insertInto('change_log').values({ topic, subject_id: subjectId, created_at: Date.now() }).execute();

@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app-context.js';
 import { ProviderKeyCache } from '../keys/resolve-provider-key.js';
 import type { AuthenticateBearer } from '../oauth/principal.js';
+import { PriceBook } from '../usage/model-prices.js';
 import { createUsageSink, type UsageSink } from '../usage/usage-sink.js';
 import { RouterDirectory } from './access/router-directory.js';
 import { handleAnthropicMessages, anthropicRouterErrorBody } from './anthropic/messages.js';
@@ -105,6 +106,7 @@ export async function registerModelRouter(
 ): Promise<ModelRouterHandle> {
   const upstream = new UpstreamClient({ connectMs: ctx.config.upstreamConnectTimeoutMs, idleMs: ctx.config.upstreamTimeoutMs });
   const usage = createUsageSink(ctx.db, ctx.log);
+  const prices = await PriceBook.load(ctx.db, ctx.changes);
   const keys = new ProviderKeyCache(ctx.db, ctx.box, ctx.changes);
   const modelLists = new ModelListCache(upstream, ctx.log);
   ctx.changes.on('provider_key', () => modelLists.invalidate());
@@ -115,6 +117,7 @@ export async function registerModelRouter(
     keys,
     upstream,
     usage,
+    prices,
     modelLists,
   };
 

@@ -4,6 +4,7 @@ import type { AdminCommand } from '../command.js';
 import { clientCreate, clientDisable, clientRotateSecret } from './clients.js';
 import { keyAdd, keyList } from './keys.js';
 import { migrate } from './migrate.js';
+import { priceList, priceRemove, priceSet } from './price.js';
 import { proxyCreate, proxyList } from './proxies.js';
 import { teamAddMember, teamCreate } from './teams.js';
 import { usageSummary } from './usage.js';
@@ -22,5 +23,8 @@ export const ADMIN_COMMANDS: AdminCommand[] = [
   clientRotateSecret,
   clientDisable,
   usageSummary,
+  priceSet,
+  priceList,
+  priceRemove,
   migrate,
 ];

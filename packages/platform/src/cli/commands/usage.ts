@@ -3,6 +3,7 @@
 import { sql } from 'kysely';
 import '../../oauth/tables.js';
 import '../../usage/usage-record.js';
+import { nanoToUsd } from '../../usage/call-cost.js';
 import { type AdminCommand, str, UsageError } from '../command.js';
 
 const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -37,6 +38,8 @@ export const usageSummary: AdminCommand = {
         (eb) => eb.fn.sum<number>(sql`case when u.outcome = 'ok' then 0 else 1 end`).as('failed'),
         (eb) => eb.fn.coalesce(eb.fn.sum<number>('u.input_tokens'), sql<number>`0`).as('inputTokens'),
         (eb) => eb.fn.coalesce(eb.fn.sum<number>('u.output_tokens'), sql<number>`0`).as('outputTokens'),
+        (eb) => eb.fn.sum<number | null>('u.cost_nano_usd').as('costNanoUsd'),
+        (eb) => eb.fn.coalesce(eb.fn.sum<number>('u.unpriced'), sql<number>`0`).as('unpricedCalls'),
       ])
       .groupBy(['users.email', 'u.client_id', 'c.name', 'u.provider', 'u.model'])
       .orderBy('calls', 'desc')
@@ -44,13 +47,19 @@ export const usageSummary: AdminCommand = {
       .execute();
     return {
       since: new Date(since).toISOString(),
-      rows: rows.map((r) => ({
-        ...r,
-        calls: Number(r.calls),
-        failed: Number(r.failed),
-        inputTokens: Number(r.inputTokens),
-        outputTokens: Number(r.outputTokens),
-      })),
+      rows: rows.map(({ costNanoUsd, ...r }) => {
+        const unpricedCalls = Number(r.unpricedCalls);
+        return {
+          ...r,
+          calls: Number(r.calls),
+          failed: Number(r.failed),
+          inputTokens: Number(r.inputTokens),
+          outputTokens: Number(r.outputTokens),
+          // Sums are integer nano-USD in the database; null only when nothing in the row has a known price.
+          costUsd: costNanoUsd === null ? (unpricedCalls > 0 ? null : 0) : nanoToUsd(Number(costNanoUsd)),
+          unpricedCalls,
+        };
+      }),
     };
   },
   text: (r) => {
@@ -59,7 +68,9 @@ export const usageSummary: AdminCommand = {
     const lines = rows.map(
       (row) =>
         `${String(row.user ?? `client ${String(row.clientId)}`)}  ${String(row.app ?? row.clientId ?? '')}  ${String(row.provider ?? '-')}:${String(row.model ?? '-')}  ` +
-        `${String(row.calls)} calls (${String(row.failed)} failed)  ${String(row.inputTokens)} in / ${String(row.outputTokens)} out`,
+        `${String(row.calls)} calls (${String(row.failed)} failed)  ${String(row.inputTokens)} in / ${String(row.outputTokens)} out  ` +
+        (row.costUsd === null ? 'cost unknown' : `$${String(row.costUsd)}`) +
+        (Number(row.unpricedCalls) > 0 && row.costUsd !== null ? ` + ${String(row.unpricedCalls)} unpriced calls` : ''),
     );
     return [`Model Router usage since ${String(r.since)}:`, ...lines].join('\n');
   },

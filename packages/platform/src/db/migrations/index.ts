@@ -4,6 +4,7 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import { foundation } from './0001-foundation.js';
 import { oauth } from './0002-oauth.js';
 import { usage } from './0003-usage.js';
+import { money } from './0030-money.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -12,7 +13,7 @@ export interface KeywardMigration {
   up(db: Kysely<any>, dialect: Dialect): Promise<void>;
 }
 
-const migrations: KeywardMigration[] = [foundation, oauth, usage];
+const migrations: KeywardMigration[] = [foundation, oauth, usage, money];
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {
