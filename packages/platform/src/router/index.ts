@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app-context.js';
 import { ProviderKeyCache } from '../keys/resolve-provider-key.js';
 import type { AuthenticateBearer } from '../oauth/principal.js';
+import { LimitGuard } from '../limits/limit-guard.js';
 import { PriceBook } from '../usage/model-prices.js';
 import { createUsageSink, type UsageSink } from '../usage/usage-sink.js';
 import { RouterDirectory } from './access/router-directory.js';
@@ -107,6 +108,7 @@ export async function registerModelRouter(
   const upstream = new UpstreamClient({ connectMs: ctx.config.upstreamConnectTimeoutMs, idleMs: ctx.config.upstreamTimeoutMs });
   const usage = createUsageSink(ctx.db, ctx.log);
   const prices = await PriceBook.load(ctx.db, ctx.changes);
+  const limits = await LimitGuard.load(ctx.db, ctx.changes, ctx.log, prices);
   const keys = new ProviderKeyCache(ctx.db, ctx.box, ctx.changes);
   const modelLists = new ModelListCache(upstream, ctx.log);
   ctx.changes.on('provider_key', () => modelLists.invalidate());
@@ -118,6 +120,7 @@ export async function registerModelRouter(
     upstream,
     usage,
     prices,
+    limits,
     modelLists,
   };
 
@@ -172,6 +175,7 @@ export async function registerModelRouter(
 
   app.addHook('onClose', async () => {
     await upstream.close().catch(() => undefined);
+    await limits.close();
     await usage.close();
   });
   return { usage, router };

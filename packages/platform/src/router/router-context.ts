@@ -4,6 +4,7 @@
 import type { AppContext } from '../app-context.js';
 import type { ProviderKeyCache } from '../keys/resolve-provider-key.js';
 import type { AuthenticateBearer } from '../oauth/principal.js';
+import type { LimitGuard } from '../limits/limit-guard.js';
 import type { PriceBook } from '../usage/model-prices.js';
 import type { UsageSink } from '../usage/usage-sink.js';
 import type { RouterDirectory } from './access/router-directory.js';
@@ -18,5 +19,6 @@ export interface RouterContext {
   upstream: UpstreamClient;
   usage: UsageSink;
   prices: PriceBook;
+  limits: LimitGuard;
   modelLists: ModelListCache;
 }

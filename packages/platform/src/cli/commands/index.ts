@@ -3,6 +3,7 @@
 import type { AdminCommand } from '../command.js';
 import { clientCreate, clientDisable, clientRotateSecret } from './clients.js';
 import { keyAdd, keyList } from './keys.js';
+import { limitList, limitRemove, limitSet, limitUnpriced } from './limit.js';
 import { migrate } from './migrate.js';
 import { priceList, priceRemove, priceSet } from './price.js';
 import { proxyCreate, proxyList } from './proxies.js';
@@ -26,5 +27,9 @@ export const ADMIN_COMMANDS: AdminCommand[] = [
   priceSet,
   priceList,
   priceRemove,
+  limitSet,
+  limitList,
+  limitRemove,
+  limitUnpriced,
   migrate,
 ];

@@ -56,5 +56,15 @@ export const money: KeywardMigration = {
       .addColumn('alerted_at', 'bigint')
       .addPrimaryKeyConstraint('limit_periods_pk', ['limit_id', 'period_start'])
       .execute();
+
+    // Requests and tokens per limit and UTC minute, summed from every instance's periodic sync.
+    await db.schema
+      .createTable('rate_windows')
+      .addColumn('limit_id', 'text', (c) => c.notNull())
+      .addColumn('window_start', 'bigint', (c) => c.notNull())
+      .addColumn('requests', 'bigint', (c) => c.notNull().defaultTo(sql`0`))
+      .addColumn('tokens', 'bigint', (c) => c.notNull().defaultTo(sql`0`))
+      .addPrimaryKeyConstraint('rate_windows_pk', ['limit_id', 'window_start'])
+      .execute();
   },
 };
