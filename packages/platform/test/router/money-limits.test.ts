@@ -124,9 +124,9 @@ describe('a spending limit is enforced before the call', () => {
     const { user, openai } = await freshUser();
     await keyward('limit', 'set', '--scope', 'user', '--user', user.email, '--usd', '10', '--period', 'day');
     await propagate();
-    const refused = await ask(openai, { model: 'openai:no-price-known-model' }).catch((e: { status: number; message: string }) => e);
+    const refused = (await ask(openai, { model: 'openai:no-price-known-model' }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(refused).toMatchObject({ status: 402, code: 'budget_exceeded' });
-    expect((refused as Error).message).toMatch(/has no known price/);
+    expect(refused.message).toMatch(/has no known price/);
     await keyward('limit', 'unpriced', '--policy', 'allow');
     await propagate();
     h.upstreams.openai.enqueue({ type: 'text', text: 'ok', usage: { input: 3, output: 3 } });
