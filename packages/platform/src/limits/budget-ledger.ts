@@ -59,9 +59,9 @@ export class BudgetLedger {
 
   /**
    * Reserves between `min` and `want` nano-USD of a limit for one call: from the local slice, leasing
-   * more when it is short. Returns what was reserved, or 0 when not even `min` is left anywhere.
+   * more when it is short. Returns what was reserved, or null when not even `min` is left anywhere.
    */
-  async reserve(limitId: string, periodStart: number, limitNano: number, want: number, min: number): Promise<number> {
+  async reserve(limitId: string, periodStart: number, limitNano: number, want: number, min: number): Promise<number | null> {
     const state = this.state(limitId, periodStart);
     state.lastUsedAt = Date.now();
     for (let round = 0; round < 3 && state.free < want; round++) {
@@ -76,7 +76,7 @@ export class BudgetLedger {
       await state.acquiring;
       if (state.free === before) break;
     }
-    if (state.free < min) return 0;
+    if (state.free < min) return null;
     const taken = Math.min(want, state.free);
     state.free -= taken;
     state.inFlight += 1;

@@ -194,7 +194,7 @@ export class LimitGuard {
       for (const limit of budgets) {
         const start = periodStart(limit.period!, now);
         const amount = await this.ledger.reserve(limit.id, start, limit.nanoUsd!, want, min);
-        if (amount === 0) {
+        if (amount === null) {
           for (const r of reserved) this.ledger.settle(r.limit.id, r.start, r.amount, 0);
           throw new LimitRefusal(
             'budget',

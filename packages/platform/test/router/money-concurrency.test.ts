@@ -42,11 +42,11 @@ describe('leasing budget slices', () => {
     // Each wants a tenth of the limit and needs at least that much.
     const got = await Promise.all(ledgers.map((ledger) => ledger.reserve(limitId, 0, limit, limit / 10, limit / 10)));
     const row = await db.selectFrom('limit_periods').selectAll().where('limit_id', '=', limitId).executeTakeFirstOrThrow();
-    const total = got.reduce((a, n) => a + n, 0);
-    console.log(`20-way lease race (${testEngine()}): ${got.filter((n) => n > 0).length} granted, ${total} of ${limit} nano-USD reserved, ${Number(row.leased_nano_usd)} leased in the database`);
+    const total = got.reduce<number>((a, n) => a + (n ?? 0), 0);
+    console.log(`20-way lease race (${testEngine()}): ${got.filter((n) => n !== null).length} granted, ${total} of ${limit} nano-USD reserved, ${Number(row.leased_nano_usd)} leased in the database`);
     expect(Number(row.leased_nano_usd)).toBeLessThanOrEqual(limit);
     expect(total).toBeLessThanOrEqual(limit);
-    expect(got.filter((n) => n > 0).length).toBe(10);
+    expect(got.filter((n) => n !== null).length).toBe(10);
     for (const ledger of ledgers) await ledger.close();
   }, 60_000);
 });

@@ -120,6 +120,17 @@ describe('a spending limit is enforced before the call', () => {
     expect(lowered).toBeLessThan(50);
   }, 30_000);
 
+  it('a free model (price 0) runs under a spending limit and spends nothing', async () => {
+    const { user, openai } = await freshUser();
+    await keyward('price', 'set', '--provider', 'openai', '--model', 'free-model', '--input-usd-per-mtok', '0', '--output-usd-per-mtok', '0');
+    const { id } = await keyward('limit', 'set', '--scope', 'user', '--user', user.email, '--usd', '0.01', '--period', 'day');
+    await propagate();
+    h.upstreams.openai.enqueue({ type: 'text', text: 'ok', usage: { input: 30, output: 10 } });
+    await expect(ask(openai, { model: 'openai:free-model' })).resolves.toBeTruthy();
+    await propagate();
+    expect(await spentUsd(id)).toBe(0);
+  }, 30_000);
+
   it('an unpriced model is refused under a limit by default, allowed when the org says so', async () => {
     const { user, openai } = await freshUser();
     await keyward('limit', 'set', '--scope', 'user', '--user', user.email, '--usd', '10', '--period', 'day');
