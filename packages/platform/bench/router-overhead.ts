@@ -4,8 +4,9 @@
 //   - this process: Keyward (embedded SQLite in a temp dir), serving only while measuring;
 //   - load-generator.ts: sends the same chat completions to the upstream directly and through
 //     the router, at concurrency 1 and 64, streaming and not (child).
-// Prints the added p50/p99 latency as a markdown table. Bounded: a few thousand requests, well
-// under two minutes. All three processes share the machine's cores (printed with the table).
+// Prints the added p50/p99 latency as a markdown table, once with no limits and once with a spending
+// limit (org) and rate limits (org and client) on every call, and how far apart the two are.
+// Bounded: a few thousand requests per run. All three processes share the machine's cores.
 
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -17,12 +18,13 @@ import { loadConfig } from '../src/config.js';
 import { addProviderKey } from '../src/keys/provider-keys.js';
 import { createConfidentialClient } from '../src/oauth/clients.js';
 import { startPlatform } from '../src/platform.js';
+import { setLimit } from '../src/limits/spending-limits.js';
 import { findDefaultLlmProxy } from '../src/proxies/llm-proxies.js';
 import type { BenchJob, BenchResult, BenchScenario } from './load-generator.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** Bounds the whole run: a stuck child must not hang `npm run bench`. */
-const DEADLINE_MS = 110_000;
+const DEADLINE_MS = 240_000;
 
 const SCENARIOS: BenchScenario[] = [
   { concurrency: 1, stream: false, total: 1000, warmup: 300 },
@@ -91,26 +93,53 @@ async function main() {
         routed: { origin: address, path: `/v1/model-router/${proxy.id}/chat/completions`, headers: { authorization: `Bearer ${token}` }, model: 'openai:gpt-4o-mini' },
         scenarios: SCENARIOS,
       };
+      const runLoad = async (): Promise<BenchResult[]> => {
+        const load = forkScript('load-generator.ts');
+        children.push(load.child);
+        load.child.send(job);
+        const answer = (await load.firstMessage) as { results?: BenchResult[]; error?: string };
+        if (!answer.results) throw new Error(`load generator failed: ${answer.error}`);
+        return answer.results;
+      };
       const started = Date.now();
-      const load = forkScript('load-generator.ts');
-      children.push(load.child);
-      load.child.send(job);
-      const answer = (await load.firstMessage) as { results?: BenchResult[]; error?: string };
-      if (!answer.results) throw new Error(`load generator failed: ${answer.error}`);
+      const off = await runLoad();
+      // Limits that bind every call and never stop one: the cost of checking, reserving and settling.
+      await setLimit(ctx, { organizationId: org.id, scope: 'org', usd: '1000000', period: 'month', requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000_000 });
+      await setLimit(ctx, { organizationId: org.id, scope: 'client', clientId: client.client_id, usd: '1000000', period: 'day', requestsPerMinute: 1_000_000_000 });
+      const on = await runLoad();
 
       const f = (n: number) => n.toFixed(2);
+      const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
+      /** Requests per second through the router: concurrency over mean latency (closed-loop load). */
+      const rps = (r: BenchResult) => (r.scenario.concurrency * 1000) / mean(r.routed);
       const cpu = cpus();
       console.log(
         `\nModel Router added latency — ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, Node ${process.version}, SQLite, log level ${config.logLevel}, ` +
           `load generator, platform and upstream in 3 processes, ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
       );
-      console.log('| concurrency | stream | requests | direct p50 / p99 (ms) | via router p50 / p99 (ms) | added p50 (ms) | added p99 (ms) |');
-      console.log('|---|---|---|---|---|---|---|');
-      for (const { scenario: s, direct: d, routed: r } of answer.results) {
-        console.log(
-          `| ${s.concurrency} | ${s.stream ? 'yes' : 'no'} | ${s.total} | ${f(percentile(d, 50))} / ${f(percentile(d, 99))} | ${f(percentile(r, 50))} / ${f(percentile(r, 99))} | **${f(percentile(r, 50) - percentile(d, 50))}** | **${f(percentile(r, 99) - percentile(d, 99))}** |`,
-        );
+      for (const [title, results] of [
+        ['limits off', off],
+        ['limits on (org spending + rate limits, client spending + rate limit)', on],
+      ] as const) {
+        console.log(`\n${title}\n`);
+        console.log('| concurrency | stream | requests | direct p50 / p99 (ms) | via router p50 / p99 (ms) | added p50 (ms) | added p99 (ms) | router req/s |');
+        console.log('|---|---|---|---|---|---|---|---|');
+        for (const r of results) {
+          const { scenario: s, direct: d, routed: rt } = r;
+          console.log(
+            `| ${s.concurrency} | ${s.stream ? 'yes' : 'no'} | ${s.total} | ${f(percentile(d, 50))} / ${f(percentile(d, 99))} | ${f(percentile(rt, 50))} / ${f(percentile(rt, 99))} | **${f(percentile(rt, 50) - percentile(d, 50))}** | **${f(percentile(rt, 99) - percentile(d, 99))}** | ${rps(r).toFixed(0)} |`,
+          );
+        }
       }
+      console.log('\nlimits on vs off\n');
+      console.log('| concurrency | stream | router p50 off / on (ms) | throughput off / on (req/s) | throughput change |');
+      console.log('|---|---|---|---|---|');
+      off.forEach((a, i) => {
+        const b = on[i]!;
+        console.log(
+          `| ${a.scenario.concurrency} | ${a.scenario.stream ? 'yes' : 'no'} | ${f(percentile(a.routed, 50))} / ${f(percentile(b.routed, 50))} | ${rps(a).toFixed(0)} / ${rps(b).toFixed(0)} | ${(((rps(b) - rps(a)) / rps(a)) * 100).toFixed(1)}% |`,
+        );
+      });
       console.log('\nStreaming latency is measured to the end of the stream (all chunks read). "direct" is the load generator calling the upstream process itself.');
     } finally {
       await platform.close();

@@ -12,7 +12,16 @@ import pino, { type Logger } from 'pino';
 import { createBackgroundJobs, type BackgroundJob, type BackgroundJobs } from '../background-jobs.js';
 import type { Database } from './schema.js';
 
-export type ChangeTopic = 'grant' | 'client' | 'provider_key' | 'llm_proxy' | 'membership' | 'user' | 'key_base_url_allow';
+export type ChangeTopic =
+  | 'grant'
+  | 'client'
+  | 'provider_key'
+  | 'llm_proxy'
+  | 'membership'
+  | 'user'
+  | 'key_base_url_allow'
+  | 'model_price'
+  | 'spending_limit';
 
 export async function recordChange(db: Kysely<Database>, topic: ChangeTopic, subjectId: string): Promise<void> {
   await db.insertInto('change_log').values({ topic, subject_id: subjectId, created_at: Date.now() }).execute();

@@ -7,6 +7,8 @@ export interface OrganizationTable {
   id: string;
   name: string;
   created_at: number;
+  /** 'refuse' | 'allow': may a call with no known price run while a spending limit applies (limits/). */
+  unpriced_calls_under_limit: Generated<string>;
 }
 
 export interface UserTable {

@@ -7,6 +7,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app-context.js';
 import { ProviderKeyCache } from '../keys/resolve-provider-key.js';
 import type { AuthenticateBearer } from '../oauth/principal.js';
+import { LimitGuard } from '../limits/limit-guard.js';
+import { PriceBook } from '../usage/model-prices.js';
 import { createUsageSink, type UsageSink } from '../usage/usage-sink.js';
 import { RouterDirectory } from './access/router-directory.js';
 import { handleAnthropicMessages, anthropicRouterErrorBody } from './anthropic/messages.js';
@@ -96,6 +98,8 @@ export async function registerModelRouter(
 ): Promise<ModelRouterHandle> {
   const upstream = new UpstreamClient({ connectMs: ctx.config.upstreamConnectTimeoutMs, idleMs: ctx.config.upstreamTimeoutMs }, ctx.lookupHost);
   const usage = createUsageSink(ctx.db, ctx.log);
+  const prices = await PriceBook.load(ctx.db, ctx.changes);
+  const limits = await LimitGuard.load(ctx.db, ctx.changes, ctx.log, prices);
   const keys = new ProviderKeyCache(ctx.db, ctx.box, ctx.changes, undefined, ctx.config.keyBaseUrlAllow);
   const modelLists = new ModelListCache(upstream, ctx.log);
   ctx.changes.on('provider_key', () => modelLists.invalidate());
@@ -106,6 +110,8 @@ export async function registerModelRouter(
     keys,
     upstream,
     usage,
+    prices,
+    limits,
     modelLists,
   };
 
@@ -160,6 +166,7 @@ export async function registerModelRouter(
 
   app.addHook('onClose', async () => {
     await upstream.close().catch(() => undefined);
+    await limits.close();
     await usage.close();
   });
   return { usage, router };

@@ -7,6 +7,10 @@ import type { ChatCompletionChunk, Usage } from '../providers/openai-chat.js';
 import type { InboundFormat, UsageOutcome, UsageRecord } from '../usage/usage-record.js';
 import type { UsageSink } from '../usage/usage-sink.js';
 import { scrubProviderKey } from './upstream/provider-text.js';
+import { costNanoUsd } from '../usage/call-cost.js';
+import type { PriceBook } from '../usage/model-prices.js';
+/** Told the finished record (cost included) once, whatever way the call ended: budget settlement. */
+export type MeterSettlement = (record: UsageRecord) => void;
 
 export class UsageMeter {
   private readonly startedAt = performance.now();
@@ -22,9 +26,12 @@ export class UsageMeter {
   private apiKey: string | undefined;
   stream = false;
   usage: Usage | undefined;
+  /** Set when a spending or rate limit reserved for this call; released or settled at finish. */
+  settlement: MeterSettlement | undefined;
 
   constructor(
     private readonly sink: UsageSink,
+    private readonly prices: PriceBook | undefined,
     private readonly requestId: string,
     private readonly endpoint: UsageRecord['endpoint'],
     private readonly inboundFormat: InboundFormat,
@@ -66,7 +73,12 @@ export class UsageMeter {
     this.done = true;
     const p = this.principal;
     const usage = this.usage;
-    this.sink.record({
+    const cacheWrite = usage?.prompt_tokens_details?.cache_write_tokens ?? (usage ? 0 : null);
+    const rates = usage && this.provider && this.model ? (this.prices?.ratesFor(this.provider, this.model) ?? null) : null;
+    const tokens = usage
+      ? { input: usage.prompt_tokens, output: usage.completion_tokens, cachedInput: usage.prompt_tokens_details?.cached_tokens ?? 0, cacheWrite: cacheWrite ?? 0 }
+      : undefined;
+    const record: UsageRecord = {
       id: randomUUID(),
       requestId: this.requestId,
       createdAt: Date.now(),
@@ -85,11 +97,17 @@ export class UsageMeter {
       outputTokens: usage?.completion_tokens ?? null,
       cachedTokens: usage?.prompt_tokens_details?.cached_tokens ?? (usage ? 0 : null),
       reasoningTokens: usage?.completion_tokens_details?.reasoning_tokens ?? (usage ? 0 : null),
+      cacheWriteTokens: cacheWrite,
+      costNanoUsd: tokens && rates ? costNanoUsd(rates, tokens) : null,
+      // Reasoning tokens are inside completion_tokens and billed at the output rate by every priced provider.
+      unpriced: tokens !== undefined && rates === null && tokens.input + tokens.output > 0,
       latencyMs: performance.now() - this.startedAt,
       timeToFirstTokenMs: this.firstTokenAt === undefined ? null : this.firstTokenAt - this.startedAt,
       status,
       outcome,
       errorMessage: errorMessage === null ? null : scrubProviderKey(errorMessage, this.apiKey),
-    });
+    };
+    this.settlement?.(record);
+    this.sink.record(record);
   }
 }

@@ -4,6 +4,8 @@
 import type { AppContext } from '../app-context.js';
 import type { ProviderKeyCache } from '../keys/resolve-provider-key.js';
 import type { AuthenticateBearer } from '../oauth/principal.js';
+import type { LimitGuard } from '../limits/limit-guard.js';
+import type { PriceBook } from '../usage/model-prices.js';
 import type { UsageSink } from '../usage/usage-sink.js';
 import type { RouterDirectory } from './access/router-directory.js';
 import type { ModelListCache } from './models/model-list-cache.js';
@@ -16,5 +18,7 @@ export interface RouterContext {
   keys: ProviderKeyCache;
   upstream: UpstreamClient;
   usage: UsageSink;
+  prices: PriceBook;
+  limits: LimitGuard;
   modelLists: ModelListCache;
 }

@@ -15,6 +15,8 @@ export type OpenAIErrorType =
   | 'permission_error'
   | 'not_found_error'
   | 'rate_limit_error'
+  /** OpenAI's type for an exhausted budget (Keyward: a spending limit, 402). */
+  | 'insufficient_quota'
   | 'upstream_error'
   | 'timeout_error'
   | 'server_error';

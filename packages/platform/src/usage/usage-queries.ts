@@ -4,6 +4,7 @@
 
 import { sql, type Kysely } from 'kysely';
 import { isAdmin, type Actor } from '../access/actor.js';
+import { nanoToUsd } from './call-cost.js';
 import type { Database } from '../db/schema.js';
 import '../oauth/tables.js';
 import type { UsageOutcome } from './usage-record.js';
@@ -54,6 +55,10 @@ export interface UsageTotals {
   failed: number;
   inputTokens: number;
   outputTokens: number;
+  /** Integer nano-USD summed, shown in USD; null when no call in it has a known price. */
+  costUsd: number | null;
+  /** Calls whose model had no known price (their cost is not in costUsd). */
+  unpricedCalls: number;
 }
 
 export interface UsageDay extends UsageTotals {
@@ -102,16 +107,25 @@ const totalsColumns = [
   sql<number | string>`coalesce(sum(case when u.outcome = 'ok' then 0 else 1 end), 0)`.as('failed'),
   sql<number | string>`coalesce(sum(u.input_tokens), 0)`.as('inputTokens'),
   sql<number | string>`coalesce(sum(u.output_tokens), 0)`.as('outputTokens'),
+  sql<number | string | null>`sum(u.cost_nano_usd)`.as('costNanoUsd'),
+  sql<number | string>`coalesce(sum(u.unpriced), 0)`.as('unpricedCalls'),
 ] as const;
 const byCalls = sql`count(*) desc`;
 
 // PostgreSQL returns sums and counts of bigints as strings.
-const totalsOf = (row: { calls: unknown; failed: unknown; inputTokens: unknown; outputTokens: unknown } | undefined): UsageTotals => ({
-  calls: Number(row?.calls ?? 0),
-  failed: Number(row?.failed ?? 0),
-  inputTokens: Number(row?.inputTokens ?? 0),
-  outputTokens: Number(row?.outputTokens ?? 0),
-});
+type TotalsRow = { calls: unknown; failed: unknown; inputTokens: unknown; outputTokens: unknown; costNanoUsd: unknown; unpricedCalls: unknown };
+const totalsOf = (row: TotalsRow | undefined): UsageTotals => {
+  const unpricedCalls = Number(row?.unpricedCalls ?? 0);
+  const cost = row?.costNanoUsd;
+  return {
+    calls: Number(row?.calls ?? 0),
+    failed: Number(row?.failed ?? 0),
+    inputTokens: Number(row?.inputTokens ?? 0),
+    outputTokens: Number(row?.outputTokens ?? 0),
+    costUsd: cost === null || cost === undefined ? (unpricedCalls > 0 ? null : 0) : nanoToUsd(Number(cost)),
+    unpricedCalls,
+  };
+};
 
 /** Calls, failures and tokens in the range. */
 export async function usageTotals(db: Kysely<Database>, actor: Actor, filter: UsageFilter): Promise<UsageTotals> {
@@ -226,7 +240,10 @@ export async function summarizeUsage(db: Kysely<Database>, actor: Actor, filter:
     .orderBy(byCalls)
     .limit(1000)
     .execute();
-  return rows.map(({ calls, failed, inputTokens, outputTokens, ...rest }) => ({ ...rest, ...totalsOf({ calls, failed, inputTokens, outputTokens }) }));
+  return rows.map(({ calls, failed, inputTokens, outputTokens, costNanoUsd, unpricedCalls, ...rest }) => ({
+    ...rest,
+    ...totalsOf({ calls, failed, inputTokens, outputTokens, costNanoUsd, unpricedCalls }),
+  }));
 }
 
 /** Per app, this actor's own calls in the range (the connected-apps page shows each app's recent use). */

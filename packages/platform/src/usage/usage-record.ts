@@ -1,5 +1,5 @@
 // One Model Router call, as metered: who, through which proxy and key, what it cost in tokens,
-// how long it took, and how it ended. Pricing is a later concern; the record is complete now.
+// how long it took, how it ended, and what it cost (integer nano-USD, see call-cost.ts).
 
 import type { Kysely } from 'kysely';
 
@@ -37,6 +37,12 @@ export interface UsageRecord {
   outputTokens: number | null;
   cachedTokens: number | null;
   reasoningTokens: number | null;
+  /** Prompt tokens written to the provider's cache (Anthropic), part of inputTokens, priced apart. */
+  cacheWriteTokens: number | null;
+  /** Nano-USD (1e-9 USD); null when no tokens were reported or no price is known (then `unpriced`). */
+  costNanoUsd: number | null;
+  /** Tokens were used but neither an override nor the catalogue prices this model. */
+  unpriced: boolean;
   latencyMs: number;
   timeToFirstTokenMs: number | null;
   /** The HTTP status the caller got (200 for a stream that failed after its headers). */
@@ -64,6 +70,9 @@ export interface UsageRecordTable {
   output_tokens: number | null;
   cached_tokens: number | null;
   reasoning_tokens: number | null;
+  cache_write_tokens: number | null;
+  cost_nano_usd: number | null;
+  unpriced: number;
   latency_ms: number;
   time_to_first_token_ms: number | null;
   status: number;
@@ -100,6 +109,9 @@ export function toUsageRow(record: UsageRecord): UsageRecordTable {
     output_tokens: record.outputTokens,
     cached_tokens: record.cachedTokens,
     reasoning_tokens: record.reasoningTokens,
+    cache_write_tokens: record.cacheWriteTokens,
+    cost_nano_usd: record.costNanoUsd,
+    unpriced: record.unpriced ? 1 : 0,
     latency_ms: Math.round(record.latencyMs),
     time_to_first_token_ms: record.timeToFirstTokenMs === null ? null : Math.round(record.timeToFirstTokenMs),
     status: record.status,

@@ -142,12 +142,13 @@ function messageFor(reply: Extract<MockReply, { type: 'text' | 'tool_calls' }>, 
   };
 }
 
-/** MockUsage.input counts every prompt token; Anthropic reports cache reads apart from input_tokens. */
+/** MockUsage.input counts every prompt token; Anthropic reports cache reads and writes apart from input_tokens. */
 function anthropicUsage(usage: MockUsage): AnthropicUsage {
   const cached = usage.cached ?? 0;
+  const written = usage.cacheWrite ?? 0;
   const out: AnthropicUsage = {
-    input_tokens: usage.input - cached,
-    cache_creation_input_tokens: 0,
+    input_tokens: usage.input - cached - written,
+    cache_creation_input_tokens: written,
     cache_read_input_tokens: cached,
     output_tokens: usage.output,
   };

@@ -18,6 +18,8 @@ export interface MockUsage {
   input: number;
   output: number;
   cached?: number;
+  /** Prompt tokens written to the cache (Anthropic only); part of `input`. */
+  cacheWrite?: number;
   reasoning?: number;
 }
 

@@ -3,7 +3,9 @@
 import type { AdminCommand } from '../command.js';
 import { clientCreate, clientDisable, clientRotateSecret } from './clients.js';
 import { keyAdd, keyList } from './keys.js';
+import { limitList, limitRemove, limitSet, limitUnpriced } from './limit.js';
 import { migrate } from './migrate.js';
+import { priceList, priceRemove, priceSet } from './price.js';
 import { proxyCreate, proxyList } from './proxies.js';
 import { teamAddMember, teamCreate } from './teams.js';
 import { usageSummary } from './usage.js';
@@ -22,5 +24,12 @@ export const ADMIN_COMMANDS: AdminCommand[] = [
   clientRotateSecret,
   clientDisable,
   usageSummary,
+  priceSet,
+  priceList,
+  priceRemove,
+  limitSet,
+  limitList,
+  limitRemove,
+  limitUnpriced,
   migrate,
 ];

@@ -31,7 +31,9 @@ export const usageSummary: AdminCommand = {
     const lines = rows.map(
       (row) =>
         `${String(row.user ?? `client ${String(row.clientId)}`)}  ${String(row.app ?? row.clientId ?? '')}  ${String(row.provider ?? '-')}:${String(row.model ?? '-')}  ` +
-        `${String(row.calls)} calls (${String(row.failed)} failed)  ${String(row.inputTokens)} in / ${String(row.outputTokens)} out`,
+        `${String(row.calls)} calls (${String(row.failed)} failed)  ${String(row.inputTokens)} in / ${String(row.outputTokens)} out  ` +
+        (row.costUsd === null ? 'cost unknown' : `$${String(row.costUsd)}`) +
+        (Number(row.unpricedCalls) > 0 && row.costUsd !== null ? ` + ${String(row.unpricedCalls)} unpriced calls` : ''),
     );
     return [`Model Router usage since ${String(r.since)}:`, ...lines].join('\n');
   },

@@ -8,6 +8,7 @@ import { keyBaseUrlPolicy } from './0007-key-base-url-policy.js';
 import { auditLog } from './0010-audit-log.js';
 import { proxyAllowedModels } from './0011-proxy-allowed-models.js';
 import { passwordLinks } from './0012-password-links.js';
+import { money } from './0030-money.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -16,7 +17,7 @@ export interface KeywardMigration {
   up(db: Kysely<any>, dialect: Dialect): Promise<void>;
 }
 
-const migrations: KeywardMigration[] = [foundation, oauth, usage, keyBaseUrlPolicy, auditLog, proxyAllowedModels, passwordLinks];
+const migrations: KeywardMigration[] = [foundation, oauth, usage, keyBaseUrlPolicy, auditLog, proxyAllowedModels, passwordLinks, money];
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {

@@ -82,12 +82,12 @@ describe('Anthropic Message → canonical ChatCompletion', () => {
     expect(completion.usage?.completion_tokens_details).toEqual({ reasoning_tokens: 60 });
   });
 
-  it('usage counts cache reads and writes as prompt tokens, cache reads as cached', () => {
+  it('usage counts cache reads and writes as prompt tokens, cache reads as cached, cache writes named apart', () => {
     const completion = fromAnthropicResponse(
       { ...textMessage, usage: { input_tokens: 21, cache_creation_input_tokens: 188086, cache_read_input_tokens: 0, output_tokens: 393 } },
       request,
     );
-    expect(completion.usage).toEqual({ prompt_tokens: 188107, completion_tokens: 393, total_tokens: 188500, prompt_tokens_details: { cached_tokens: 0 } });
+    expect(completion.usage).toEqual({ prompt_tokens: 188107, completion_tokens: 393, total_tokens: 188500, prompt_tokens_details: { cached_tokens: 0, cache_write_tokens: 188086 } });
     const cached = fromAnthropicResponse(
       { ...textMessage, usage: { input_tokens: 21, cache_creation_input_tokens: 0, cache_read_input_tokens: 188086, output_tokens: 393 } },
       request,

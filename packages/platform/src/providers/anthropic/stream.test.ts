@@ -35,7 +35,7 @@ describe('Anthropic SSE → canonical chunks', () => {
     expect(finish.map((chunk) => chunk.choices[0]?.finish_reason)).toEqual(['stop']);
     const last = chunks.at(-1);
     expect(last?.choices).toEqual([]);
-    expect(last?.usage).toEqual({ prompt_tokens: 2052, completion_tokens: 15, total_tokens: 2067, prompt_tokens_details: { cached_tokens: 2000 } });
+    expect(last?.usage).toEqual({ prompt_tokens: 2052, completion_tokens: 15, total_tokens: 2067, prompt_tokens_details: { cached_tokens: 2000, cache_write_tokens: 40 } });
     expect(chunks.filter((chunk) => chunk.usage).length).toBe(1);
   });
 

@@ -1,5 +1,5 @@
 // Anthropic counts cache reads and cache writes apart from `input_tokens`; the canonical
-// prompt_tokens is their sum, so metering prices every prompt token exactly once.
+// prompt_tokens is their sum, and cache writes stay named apart, so metering prices each at its rate.
 
 import { optionalNumber, optionalObject } from '../json-guards.js';
 import type { Usage } from '../openai-chat.js';
@@ -14,7 +14,7 @@ export function toCanonicalUsage(usage: Partial<AnthropicUsage> | undefined): Us
     prompt_tokens: prompt,
     completion_tokens: completion,
     total_tokens: prompt + completion,
-    prompt_tokens_details: { cached_tokens: cacheRead },
+    prompt_tokens_details: cacheCreation > 0 ? { cached_tokens: cacheRead, cache_write_tokens: cacheCreation } : { cached_tokens: cacheRead },
   };
   const thinking = usage?.output_tokens_details?.thinking_tokens;
   if (typeof thinking === 'number') canonical.completion_tokens_details = { reasoning_tokens: thinking };

@@ -5,6 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AnthropicMessagesRequest } from '../../providers/anthropic/wire.js';
 import { resolveKeysForCall } from '../access/account-state.js';
+import { admitCall } from '../access/admit-call.js';
 import { formatSseEvent } from '../../providers/sse.js';
 import {
   anthropicErrorBody,
@@ -74,8 +75,17 @@ async function passthrough(
   const { meter, signal } = call;
   meter.provider = 'anthropic';
   meter.model = model;
-  const native = body as unknown as Record<string, unknown>;
+  let native = body as unknown as Record<string, unknown>;
   const keys = await resolveKeysForCall(router, call.caller, qualified, anthropicAccountState(native));
+  const asked = typeof native.max_tokens === 'number' ? native.max_tokens : undefined;
+  const maxOutput = await admitCall(router, call.caller, meter, {
+    provider: 'anthropic',
+    model,
+    requestBytes: () => Buffer.byteLength(JSON.stringify(native)),
+    maxOutputTokens: asked,
+    producesOutput: true,
+  });
+  if (maxOutput !== undefined) native = { ...native, max_tokens: maxOutput };
   const providerCall: ProviderCall = { adapter, keys, signal, meter, log: router.app.log };
   if (!body.stream) {
     const answer = await withKeyFailover(providerCall, async (key) => {

@@ -5,6 +5,7 @@
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../../providers/openai-chat.js';
 import { MalformedUpstreamResponse, UpstreamStreamError } from '../../providers/provider-adapter.js';
 import { resolveKeysForCall } from '../access/account-state.js';
+import { admitCall } from '../access/admit-call.js';
 import type { RouterCaller } from '../access/authorize-proxy.js';
 import type { UsageMeter } from '../metering.js';
 import { resolveModelId, type QualifiedModel } from '../model-id.js';
@@ -32,10 +33,25 @@ export async function planChat(
   meter.model = qualified.model;
   const request: ChatCompletionRequest = { ...body, model: qualified.model };
   const keys = await resolveKeysForCall(router, caller, qualified, qualified.adapter.chat.accountState?.(request));
+  const asked = request.max_completion_tokens ?? request.max_tokens ?? undefined;
+  const maxOutput = await admitCall(router, caller, meter, {
+    provider: qualified.provider,
+    model: qualified.model,
+    requestBytes: () => requestBytes(request),
+    maxOutputTokens: asked,
+    producesOutput: true,
+  });
+  if (maxOutput !== undefined) {
+    if (request.max_completion_tokens != null) request.max_completion_tokens = maxOutput;
+    else request.max_tokens = maxOutput;
+  }
   // Refuse an untranslatable field before any network call.
   qualified.adapter.chat.buildRequest(request, targetOf(keys[0]!));
   return { qualified, request, call: { adapter: qualified.adapter, keys, signal, meter, log: router.app.log } };
 }
+
+/** What the input estimate is made from: the prompt as sent (messages, tools, schema). */
+const requestBytes = (request: ChatCompletionRequest) => Buffer.byteLength(JSON.stringify(request));
 
 /** The model id the caller sees in answers: provider-qualified, like the one it sent. */
 export const qualify = (plan: ChatPlan, model: string) => (model.startsWith(`${plan.qualified.provider}:`) ? model : `${plan.qualified.provider}:${model}`);

@@ -5,6 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../../providers/openai-chat.js';
 import { resolveKeysForCall } from '../access/account-state.js';
+import { admitCall } from '../access/admit-call.js';
 import type { RouterCall } from '../http/router-call.js';
 import { resolveModelId } from '../model-id.js';
 import type { RouterContext } from '../router-context.js';
@@ -24,6 +25,13 @@ export async function handleEmbeddings(router: RouterContext, call: RouterCall, 
   if (!embeddings) throw RouterError.invalid(`${qualified.adapter.displayName} has no embeddings API behind this router.`, 'model', 'unsupported_endpoint');
   const keys = await resolveKeysForCall(router, call.caller, qualified);
   const upstreamRequest: EmbeddingsRequest = { ...body, model: qualified.model };
+  await admitCall(router, call.caller, call.meter, {
+    provider: qualified.provider,
+    model: qualified.model,
+    requestBytes: () => Buffer.byteLength(JSON.stringify(body.input)),
+    maxOutputTokens: undefined,
+    producesOutput: false,
+  });
   embeddings.buildRequest(upstreamRequest, targetOf(keys[0]!));
   const providerCall: ProviderCall = { adapter: qualified.adapter, keys, signal: call.signal, meter: call.meter, log: router.app.log };
   const result: EmbeddingsResponse = await withKeyFailover(providerCall, async (key) => {

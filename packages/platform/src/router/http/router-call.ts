@@ -53,7 +53,7 @@ function presentedToken(request: FastifyRequest, wire: InboundWire): string | un
 /** onRequest: authenticate, find and authorize the proxy, arm the abort on disconnect. */
 export async function openRouterCall(router: RouterContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const config = routeConfig(request);
-  const meter = new UsageMeter(router.usage, request.id, config.endpoint, config.inboundFormat);
+  const meter = new UsageMeter(router.usage, router.prices, request.id, config.endpoint, config.inboundFormat);
   request.routerMeter = meter;
   const proxyId = (request.params as { proxyId?: string }).proxyId;
   try {

@@ -20,7 +20,7 @@ export function fillDays(days: UsageDay[], range: { from: number; to: number }):
   const first = Math.floor(range.from / DAY_MS) * DAY_MS;
   const last = Math.floor((range.to - 1) / DAY_MS) * DAY_MS;
   for (let day = first; day <= last && out.length < 400; day += DAY_MS) {
-    out.push(byDay.get(day) ?? { day, calls: 0, failed: 0, inputTokens: 0, outputTokens: 0 });
+    out.push(byDay.get(day) ?? { day, calls: 0, failed: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, unpricedCalls: 0 });
   }
   return out;
 }

@@ -36,12 +36,13 @@ export function toStopReason(finish: FinishReason | null | undefined): Anthropic
   return (finish && STOP_REASONS[finish]) || 'end_turn';
 }
 
-/** Anthropic reports cache reads apart from input_tokens; OpenAI counts them inside prompt_tokens. */
+/** Anthropic reports cache reads and writes apart from input_tokens; OpenAI counts them inside prompt_tokens. */
 export function toAnthropicUsage(usage: Usage | null | undefined): AnthropicUsage {
   const cached = usage?.prompt_tokens_details?.cached_tokens ?? 0;
+  const written = usage?.prompt_tokens_details?.cache_write_tokens ?? 0;
   return {
-    input_tokens: Math.max(0, (usage?.prompt_tokens ?? 0) - cached),
-    cache_creation_input_tokens: 0,
+    input_tokens: Math.max(0, (usage?.prompt_tokens ?? 0) - cached - written),
+    cache_creation_input_tokens: written,
     cache_read_input_tokens: cached,
     output_tokens: usage?.completion_tokens ?? 0,
   };

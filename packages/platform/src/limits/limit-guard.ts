@@ -1,0 +1,250 @@
+// Before a call: which limits bind it, whether its rate allows it, and whether every budget that
+// applies can pay its worst case (reserved from the local slice; max output lowered to fit the
+// tightest). After it: the reservation settles to the actual cost. No database round trip per
+// call while slices last; limits and the org's rule for unpriced models live in memory.
+
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { ChangeFeed } from '../db/change-log.js';
+import type { Database } from '../db/schema.js';
+import { costNanoUsd, nanoToUsd, type ModelRates } from '../usage/call-cost.js';
+import type { PriceBook } from '../usage/model-prices.js';
+import { BudgetLedger } from './budget-ledger.js';
+import { periodEnd, periodStart } from './limit-periods.js';
+import { RateCounter } from './rate-counter.js';
+import { loadLimits, type SpendingLimit, type UnpricedCallPolicy } from './spending-limits.js';
+
+/** Worst-case output when the caller sets no max_tokens and a budget applies; max_tokens is then set to what fits. */
+export const DEFAULT_OUTPUT_TOKENS = 16_384;
+/** A call the budget cannot pay this many output tokens for is refused rather than cut to nothing. */
+export const MIN_OUTPUT_TOKENS = 16;
+/** Input tokens estimated from the request's bytes (about 3-4 bytes per token in practice; see docs/money.md). */
+export const BYTES_PER_INPUT_TOKEN = 3;
+
+/** Who is calling, through what: enough to decide which limits apply. */
+export interface CallSubject {
+  organizationId: string;
+  principalKind: 'user' | 'client';
+  userId: string | null;
+  clientId: string | null;
+  proxyId: string;
+  teamIds(): Promise<ReadonlySet<string>>;
+}
+
+export interface CallEstimate {
+  provider: string;
+  model: string;
+  /** Called only when a budget applies: serialising the request is not free. */
+  requestBytes: () => number;
+  /** What the caller asked for; undefined = none given. */
+  maxOutputTokens: number | undefined;
+  /** False for embeddings: only input is paid. */
+  producesOutput: boolean;
+}
+
+/** What the metered call turned out to be. */
+export interface CallOutcome {
+  costNanoUsd: number | null;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  /** The provider may have billed a call that ended without reporting usage (abort, timeout). */
+  mayHaveBilledInput: boolean;
+}
+
+export interface Admission {
+  /** Set when Keyward lowered (or, with a budget and none given, set) the call's output limit. */
+  maxOutputTokens: number | undefined;
+  settle(outcome: CallOutcome): void;
+}
+
+export class LimitRefusal extends Error {
+  constructor(
+    readonly kind: 'budget' | 'rate',
+    message: string,
+    readonly retryAfterSeconds: number | null = null,
+  ) {
+    super(message);
+    this.name = 'LimitRefusal';
+  }
+}
+
+const describe = (limit: SpendingLimit) => {
+  const who = { org: 'organization', team: `team ${limit.teamId}`, user: 'user', app: `app ${limit.clientId} for this user`, client: `client ${limit.clientId}`, proxy: `proxy ${limit.proxyId}` }[limit.scope];
+  return `the ${who} limit (${limit.id})`;
+};
+
+function resetsText(limit: SpendingLimit, now: number): string {
+  if (limit.period === 'total') return 'it is a total and does not reset; an admin can raise it';
+  return `it resets at ${new Date(periodEnd(limit.period!, now)!).toISOString()}`;
+}
+
+export class LimitGuard {
+  private byOrg = new Map<string, SpendingLimit[]>();
+  private unpriced = new Map<string, UnpricedCallPolicy>();
+  private readonly limitsById = new Map<string, SpendingLimit>();
+  readonly ledger: BudgetLedger;
+  readonly rates: RateCounter;
+  private readonly timer: NodeJS.Timeout;
+  private ticks = 0;
+
+  private constructor(
+    private readonly db: Kysely<Database>,
+    private readonly log: Logger,
+    private readonly prices: PriceBook,
+    syncIntervalMs: number,
+  ) {
+    this.ledger = new BudgetLedger(db, log, (id, start) => void this.checkAlert(id, start).catch(() => undefined), { flushIntervalMs: syncIntervalMs });
+    this.rates = new RateCounter(db);
+    this.timer = setInterval(() => {
+      void this.rates.sync().catch((err) => log.warn({ err }, 'rate counts could not be synced; retrying'));
+      if (++this.ticks % 600 === 0) void this.rates.prune().catch(() => undefined);
+    }, syncIntervalMs);
+    this.timer.unref();
+  }
+
+  static async load(db: Kysely<Database>, changes: ChangeFeed, log: Logger, prices: PriceBook, syncIntervalMs = 1000): Promise<LimitGuard> {
+    const guard = new LimitGuard(db, log, prices, syncIntervalMs);
+    await guard.reload();
+    changes.on('spending_limit', () => void guard.reload().catch((err) => log.warn({ err }, 'limits could not be reloaded')));
+    return guard;
+  }
+
+  async reload(): Promise<void> {
+    const { limits, unpricedPolicy } = await loadLimits(this.db);
+    const byOrg = new Map<string, SpendingLimit[]>();
+    this.limitsById.clear();
+    for (const limit of limits) {
+      byOrg.set(limit.organizationId, [...(byOrg.get(limit.organizationId) ?? []), limit]);
+      this.limitsById.set(limit.id, limit);
+    }
+    this.byOrg = byOrg;
+    this.unpriced = unpricedPolicy;
+  }
+
+  private async applicable(subject: CallSubject): Promise<SpendingLimit[]> {
+    const limits = this.byOrg.get(subject.organizationId);
+    if (!limits) return [];
+    const out: SpendingLimit[] = [];
+    let teams: ReadonlySet<string> | undefined;
+    for (const limit of limits) {
+      switch (limit.scope) {
+        case 'org':
+          out.push(limit);
+          break;
+        case 'team':
+          if (subject.userId) {
+            teams ??= await subject.teamIds();
+            if (teams.has(limit.teamId!)) out.push(limit);
+          }
+          break;
+        case 'user':
+          if (subject.principalKind === 'user' && subject.userId === limit.userId) out.push(limit);
+          break;
+        case 'app':
+          if (subject.principalKind === 'user' && subject.userId === limit.userId && subject.clientId === limit.clientId) out.push(limit);
+          break;
+        case 'client':
+          if (subject.principalKind === 'client' && subject.clientId === limit.clientId) out.push(limit);
+          break;
+        case 'proxy':
+          if (subject.proxyId === limit.proxyId) out.push(limit);
+          break;
+      }
+    }
+    return out;
+  }
+
+  /** null: no limit applies (nothing to settle). Throws LimitRefusal when a limit stops the call. */
+  async admit(subject: CallSubject, estimate: CallEstimate, now = Date.now()): Promise<Admission | null> {
+    const limits = await this.applicable(subject);
+    if (limits.length === 0) return null;
+
+    const rated = limits.filter((l) => l.requestsPerMinute !== null || l.tokensPerMinute !== null);
+    for (const limit of rated) {
+      const refused = this.rates.admit(limit.id, limit.requestsPerMinute, limit.tokensPerMinute, now);
+      if (refused) {
+        const what = refused.which === 'requests' ? `${limit.requestsPerMinute} requests per minute` : `${limit.tokensPerMinute} tokens per minute`;
+        throw new LimitRefusal('rate', `Rate limit reached: ${describe(limit)} allows ${what}; the window resets in ${refused.retryAfterSeconds} s.`, refused.retryAfterSeconds);
+      }
+    }
+
+    const budgets = limits.filter((l) => l.nanoUsd !== null && l.period !== null);
+    const inputTokens = budgets.length ? Math.ceil(estimate.requestBytes() / BYTES_PER_INPUT_TOKEN) : 0;
+    let rates: ModelRates | null = null;
+    if (budgets.length) {
+      rates = this.prices.ratesFor(estimate.provider, estimate.model);
+      if (!rates && this.unpriced.get(subject.organizationId) !== 'allow') {
+        throw new LimitRefusal(
+          'budget',
+          `${estimate.provider}:${estimate.model} has no known price and ${describe(budgets[0]!)} applies, so the call is refused; an admin can set its price (keyward price set) or allow unpriced calls.`,
+        );
+      }
+    }
+    const reserved: Array<{ limit: SpendingLimit; start: number; amount: number }> = [];
+    let maxOutputTokens: number | undefined;
+    let inputCost = 0;
+    if (rates) {
+      inputCost = costNanoUsd(rates, { input: inputTokens, output: 0, cachedInput: 0, cacheWrite: 0 });
+      const perOutput = estimate.producesOutput ? costNanoUsd(rates, { input: inputTokens, output: 1_000_000, cachedInput: 0, cacheWrite: 0 }) - inputCost : 0;
+      const askedOutput = estimate.producesOutput ? (estimate.maxOutputTokens ?? DEFAULT_OUTPUT_TOKENS) : 0;
+      const outputCost = (tokens: number) => Math.ceil((tokens * perOutput) / 1_000_000);
+      const want = inputCost + outputCost(askedOutput);
+      const min = inputCost + outputCost(Math.min(askedOutput, MIN_OUTPUT_TOKENS));
+      let allowance = want;
+      for (const limit of budgets) {
+        const start = periodStart(limit.period!, now);
+        const amount = await this.ledger.reserve(limit.id, start, limit.nanoUsd!, want, min);
+        if (amount === null) {
+          for (const r of reserved) this.ledger.settle(r.limit.id, r.start, r.amount, 0);
+          throw new LimitRefusal(
+            'budget',
+            `Spending limit reached: ${describe(limit)} of $${nanoToUsd(limit.nanoUsd!)} per ${limit.period} cannot pay for this call; ${resetsText(limit, now)}.`,
+          );
+        }
+        reserved.push({ limit, start, amount });
+        allowance = Math.min(allowance, amount);
+      }
+      if (estimate.producesOutput && perOutput > 0) {
+        const affordable = Math.min(askedOutput, Math.floor(((allowance - inputCost) * 1_000_000) / perOutput));
+        if (affordable < askedOutput || estimate.maxOutputTokens === undefined) maxOutputTokens = affordable;
+        allowance = Math.min(allowance, inputCost + outputCost(affordable));
+      }
+      // Each limit keeps only what the tightest lets the call spend.
+      for (const r of reserved) {
+        if (r.amount > allowance) this.ledger.unreserve(r.limit.id, r.start, r.amount - allowance);
+        r.amount = Math.min(r.amount, allowance);
+      }
+    }
+
+    let settled = false;
+    return {
+      maxOutputTokens,
+      settle: (outcome) => {
+        if (settled) return;
+        settled = true;
+        const actual = outcome.costNanoUsd ?? (outcome.inputTokens === null && outcome.mayHaveBilledInput ? inputCost : 0);
+        for (const r of reserved) this.ledger.settle(r.limit.id, r.start, r.amount, actual);
+        const tokens = (outcome.inputTokens ?? 0) + (outcome.outputTokens ?? 0);
+        for (const limit of rated) this.rates.addTokens(limit.id, tokens);
+      },
+    };
+  }
+
+  /** Once per limit and period, past its alert threshold: a warning in the log and `alerted_at` set. */
+  private async checkAlert(limitId: string, start: number): Promise<void> {
+    const limit = this.limitsById.get(limitId);
+    if (!limit?.alertPercent || limit.nanoUsd === null) return;
+    const row = await this.db.selectFrom('limit_periods').select(['spent_nano_usd', 'alerted_at']).where('limit_id', '=', limitId).where('period_start', '=', start).executeTakeFirst();
+    if (!row || row.alerted_at !== null || Number(row.spent_nano_usd) * 100 < limit.nanoUsd * limit.alertPercent) return;
+    const result = await this.db.updateTable('limit_periods').set({ alerted_at: Date.now() }).where('limit_id', '=', limitId).where('period_start', '=', start).where('alerted_at', 'is', null).executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 1) {
+      this.log.warn({ limitId, scope: limit.scope, spentUsd: nanoToUsd(Number(row.spent_nano_usd)), limitUsd: nanoToUsd(limit.nanoUsd), alertPercent: limit.alertPercent }, 'spending limit alert threshold reached');
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.ledger.close();
+    await this.rates.sync().catch(() => undefined);
+  }
+}

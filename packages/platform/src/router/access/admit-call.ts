@@ -1,0 +1,43 @@
+// Step 2's last check, once the model and keys are known: the spending and rate limits that bind
+// this caller. Refusals become 402 budget_exceeded / 429 rate_limit_exceeded; an admitted call's
+// reservation is settled by the meter when the call ends, however it ends.
+
+import { LimitRefusal, type CallEstimate } from '../../limits/limit-guard.js';
+import type { RouterCaller } from './authorize-proxy.js';
+import type { UsageMeter } from '../metering.js';
+import type { RouterContext } from '../router-context.js';
+import { RouterError } from '../router-error.js';
+
+/** Returns the output-token limit Keyward chose for the call, when it lowered or set one. */
+export async function admitCall(router: RouterContext, caller: RouterCaller, meter: UsageMeter, estimate: CallEstimate): Promise<number | undefined> {
+  const principal = caller.principal;
+  let admission;
+  try {
+    admission = await router.limits.admit(
+      {
+        organizationId: caller.organizationId,
+        principalKind: principal.kind,
+        userId: principal.kind === 'user' ? principal.userId : null,
+        clientId: principal.clientId,
+        proxyId: caller.proxy.id,
+        teamIds: async () => (principal.kind === 'user' ? (await router.directory.userAccess(principal.userId)).teamIds : new Set()),
+      },
+      estimate,
+    );
+  } catch (error) {
+    if (!(error instanceof LimitRefusal)) throw error;
+    if (error.kind === 'rate') {
+      throw new RouterError(429, 'rate_limit_error', error.message, 'rate_limit_exceeded').withHeader('retry-after', String(error.retryAfterSeconds ?? 60));
+    }
+    throw new RouterError(402, 'insufficient_quota', error.message, 'budget_exceeded');
+  }
+  if (!admission) return undefined;
+  meter.settlement = (record) =>
+    admission.settle({
+      costNanoUsd: record.costNanoUsd,
+      inputTokens: record.inputTokens,
+      outputTokens: record.outputTokens,
+      mayHaveBilledInput: record.keyId !== null && (record.outcome === 'client_aborted' || record.outcome === 'upstream_timeout'),
+    });
+  return admission.maxOutputTokens;
+}
