@@ -45,11 +45,11 @@ afterAll(() => tp?.close());
 
 describe('who sees what', () => {
   it('an administrator sees the organization, including members refused before a proxy, not other organizations', async () => {
-    expect(await usageTotals(tp.platform.ctx.db, admin, range)).toEqual({ calls: 7, failed: 2, inputTokens: 198, outputTokens: 22 });
+    expect(await usageTotals(tp.platform.ctx.db, admin, range)).toEqual({ calls: 7, failed: 2, inputTokens: 198, outputTokens: 22, costUsd: 0, unpricedCalls: 0 });
   });
 
   it('a member sees only their own calls', async () => {
-    expect(await usageTotals(tp.platform.ctx.db, member, range)).toEqual({ calls: 4, failed: 1, inputTokens: 158, outputTokens: 18 });
+    expect(await usageTotals(tp.platform.ctx.db, member, range)).toEqual({ calls: 4, failed: 1, inputTokens: 158, outputTokens: 18, costUsd: 0, unpricedCalls: 0 });
     const { rows } = await listUsage(tp.platform.ctx.db, member, range, { limit: 100, offset: 0 });
     expect(rows.map((r) => r.userId)).toEqual(Array(4).fill(member.userId));
   });
