@@ -8,7 +8,8 @@ import { bootstrap, type BootstrapResult } from './accounts/bootstrap.js';
 import { scheduleAccountsHousekeeping } from './accounts/housekeeping.js';
 import type { Config } from './config.js';
 import { disableMemberKeysOutsidePolicy } from './keys/base-url-allow-list.js';
-import type { HostLookup } from './keys/internal-address.js';
+import type { HostLookup } from './upstream/internal-address.js';
+import { auditDisabledMemberKeys, SYSTEM_AUDIT_ACTOR } from './keys/key-management.js';
 import { openContext } from './open-context.js';
 import { buildServer } from './server.js';
 
@@ -24,6 +25,7 @@ export async function startPlatform(config: Config, log?: Logger, options: { loo
   const bootstrapResult = await bootstrap(ctx.db, config, ctx.storage.dialect);
   // KEYWARD_KEY_BASE_URL_ALLOW may have shrunk since the last start.
   const disabled = await disableMemberKeysOutsidePolicy(ctx.db, ctx.changes, { defaultHosts: config.keyBaseUrlAllow });
+  await auditDisabledMemberKeys(ctx.db, SYSTEM_AUDIT_ACTOR, disabled);
   for (const key of disabled) ctx.log.warn({ keyId: key.id, userId: key.userId, provider: key.provider }, 'member provider key disabled: its base URL is no longer allowed');
   const app = await buildServer(ctx);
   scheduleAccountsHousekeeping(ctx);
@@ -34,6 +36,7 @@ export async function startPlatform(config: Config, log?: Logger, options: { loo
     async close() {
       await app.close();
       await ctx.jobs.stop();
+      await ctx.upstream.close().catch(() => undefined);
       await ctx.storage.close();
     },
   };

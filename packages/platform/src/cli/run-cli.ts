@@ -64,6 +64,7 @@ export async function runCli(argv: string[]): Promise<number> {
     return fail('internal', `unexpected error: ${(error as Error).message}`, 1);
   } finally {
     await ctx.jobs.stop();
+    await ctx.upstream.close().catch(() => undefined);
     await ctx.storage.close();
   }
 }

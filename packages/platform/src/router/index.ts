@@ -23,7 +23,6 @@ import { handleChatCompletions } from './openai/chat-completions.js';
 import { chatCompletionsRequestSchema, embeddingsRequestSchema } from './openai/schemas.js';
 import type { RouterContext } from './router-context.js';
 import { loggableError, openAIErrorBody, RouterError, toRouterError, usageOutcome } from './router-error.js';
-import { UpstreamClient } from './upstream/upstream-client.js';
 import { MODEL_ROUTER_PATH } from '../oauth/paths.js';
 
 /** The router's base path; `{proxyId}` follows it, or nothing for the default proxy. */
@@ -94,7 +93,7 @@ export async function registerModelRouter(
   ctx: AppContext,
   deps: { authenticateBearer: AuthenticateBearer },
 ): Promise<ModelRouterHandle> {
-  const upstream = new UpstreamClient({ connectMs: ctx.config.upstreamConnectTimeoutMs, idleMs: ctx.config.upstreamTimeoutMs }, ctx.lookupHost);
+  const upstream = ctx.upstream;
   const usage = createUsageSink(ctx.db, ctx.log);
   const keys = new ProviderKeyCache(ctx.db, ctx.box, ctx.changes, undefined, ctx.config.keyBaseUrlAllow);
   const modelLists = new ModelListCache(upstream, ctx.log);
@@ -159,7 +158,6 @@ export async function registerModelRouter(
   }, { prefix: MODEL_ROUTER_PATH });
 
   app.addHook('onClose', async () => {
-    await upstream.close().catch(() => undefined);
     await usage.close();
   });
   return { usage, router };
