@@ -31,3 +31,9 @@ export async function openContext(config: Config, log: Logger = pino(loggerOptio
   }
 }
 
+/** Stops what openContext started: background jobs, the upstream pool, the database. */
+export async function closeContext(ctx: AppContext): Promise<void> {
+  await ctx.jobs.stop();
+  await ctx.upstream.close().catch(() => undefined);
+  await ctx.storage.close();
+}
