@@ -30,6 +30,8 @@ export interface DemoOptions {
   databaseUrl?: string | undefined;
   /** Where the platform's JSON logs go (the terminal stays readable). */
   logFile?: string;
+  /** More settings for Keyward (tests: KEYWARD_KEY_BASE_URL_ALLOW for a member's key at the demo model). */
+  env?: Record<string, string>;
 }
 
 export interface RunningDemo {
@@ -37,6 +39,8 @@ export interface RunningDemo {
   appUrl: string;
   proxyId: string;
   model: string;
+  /** The demo model's origin (`{modelUrl}/v1` is its base URL). */
+  modelUrl: string;
   stop(): Promise<void>;
 }
 
@@ -56,6 +60,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
     KEYWARD_ADMIN_EMAIL: DEMO_USER.email,
     KEYWARD_ADMIN_PASSWORD: DEMO_USER.password,
+    ...options.env,
   });
   const platform = await startPlatform(config, pino(loggerOptions('info'), createWriteStream(logFile, { flags: 'a' })));
   let app: ChildProcess | undefined;
@@ -103,6 +108,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       appUrl,
       proxyId: proxy!.id,
       model: modelId,
+      modelUrl: model.url,
       async stop() {
         if (stopped) return;
         stopped = true;

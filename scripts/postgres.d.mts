@@ -2,6 +2,8 @@
 export interface ThrowawayPostgres {
   url: string;
   restart(): void;
+  pause(): void;
+  resume(): void;
   stop(): void;
 }
 export function findPostgresBin(): string | undefined;

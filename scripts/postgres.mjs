@@ -55,6 +55,13 @@ export async function startThrowawayPostgres() {
       run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']);
       start();
     },
+    /** Stop the server and keep its data (start it again with resume()): PostgreSQL away for a while. */
+    pause() {
+      run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']);
+    },
+    resume() {
+      start();
+    },
     stop() {
       try {
         run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']);

@@ -21,7 +21,7 @@ import { findPrimaryOrganization } from '../src/accounts/organizations.js';
 import { loadConfig } from '../src/config.js';
 import { addProviderKey } from '../src/keys/provider-keys.js';
 import { createConfidentialClient } from '../src/oauth/clients.js';
-import { openContext } from '../src/open-context.js';
+import { closeContext, openContext } from '../src/open-context.js';
 import { findDefaultLlmProxy } from '../src/proxies/llm-proxies.js';
 import { USAGE_FLUSH_INTERVAL_MS } from '../src/usage/usage-sink.js';
 import { CookieJar, userTokens, type TokenSet } from '../test/support/oauth-client.js';
@@ -245,7 +245,7 @@ async function main(): Promise<number> {
     await addProviderKey(ctx.db, ctx.box, { organizationId: org.id, provider: 'openai', apiKey: 'sk-soak-0123456789abcdef', baseUrl: `${upstreamUrl}/v1`, scope: 'org' });
     const client = await createConfidentialClient(ctx, { name: 'soak callers', proxyIds: [proxy.id] });
     ctx.changes.stop();
-    await ctx.storage.close();
+    await closeContext(ctx);
     const tokenResponse = await fetch(`${a.url}/api/auth/oauth2/token`, {
       method: 'POST',
       headers: {

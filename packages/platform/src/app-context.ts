@@ -8,7 +8,8 @@ import type { Config } from './config.js';
 import type { ChangeFeed } from './db/change-log.js';
 import type { Storage } from './db/database.js';
 import type { Database } from './db/schema.js';
-import type { HostLookup } from './keys/internal-address.js';
+import type { HostLookup } from './upstream/internal-address.js';
+import type { UpstreamClient } from './upstream/upstream-client.js';
 import type { SealedBox } from './secrets/sealed-box.js';
 
 export interface AppContext {
@@ -25,7 +26,9 @@ export interface AppContext {
   log: Logger;
   /** DNS for provider base URLs (the system resolver; tests inject one). */
   lookupHost: HostLookup;
+  /** The one pooled client for provider calls (routed calls, model lists, the console's Test); closed on shutdown. */
+  upstream: UpstreamClient;
 }
 
 /** What a domain service needs: storage, the secrets box, and the feed it publishes its changes on. */
-export type ServiceContext = Pick<AppContext, 'db' | 'changes' | 'box' | 'config' | 'lookupHost'>;
+export type ServiceContext = Pick<AppContext, 'db' | 'changes' | 'box' | 'config' | 'lookupHost' | 'upstream'>;

@@ -47,6 +47,8 @@ export interface Config {
   sessionTtlSeconds: number;
   /** Shutdown waits this long for in-flight requests (streams included) before closing them. */
   shutdownGraceMs: number;
+  /** At start, how long to keep retrying a PostgreSQL server that cannot be reached (restarting, failing over) before giving up. */
+  databaseStartWaitMs: number;
   /** Hosts (`host` or `host:port`) members' keys may use besides official endpoints; an admin's saved list overrides it. */
   keyBaseUrlAllow: string[];
 }
@@ -140,6 +142,8 @@ export function loadConfig(env: Env = process.env): Config {
     devicePollIntervalSeconds: integer(env, 'KEYWARD_DEVICE_POLL_INTERVAL_SECONDS', 5, 1, 60),
     sessionTtlSeconds: integer(env, 'KEYWARD_SESSION_TTL_SECONDS', 7 * 86_400, 300, 90 * 86_400),
     shutdownGraceMs: integer(env, 'KEYWARD_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    // A PostgreSQL restart or failover takes seconds; an orchestrator restarting us in a loop helps nobody.
+    databaseStartWaitMs: integer(env, 'KEYWARD_DATABASE_START_WAIT_MS', 60_000, 0, 3_600_000),
     // Empty: members' keys reach official endpoints only, until an operator names more.
     keyBaseUrlAllow: hostList(env, 'KEYWARD_KEY_BASE_URL_ALLOW'),
   };

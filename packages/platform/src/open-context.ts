@@ -7,8 +7,9 @@ import { createBackgroundJobs } from './background-jobs.js';
 import type { Config } from './config.js';
 import { startChangeFeed } from './db/change-log.js';
 import { migrateToLatest, openStorage } from './db/database.js';
-import { systemLookup, type HostLookup } from './keys/internal-address.js';
+import { systemLookup, type HostLookup } from './upstream/internal-address.js';
 import { loggerOptions } from './logger.js';
+import { UpstreamClient } from './upstream/upstream-client.js';
 import { loadEncryptionKey, randomSecret, sharedSecret } from './secrets/instance-secrets.js';
 import { SealedBox } from './secrets/sealed-box.js';
 
@@ -20,7 +21,8 @@ export async function openContext(config: Config, log: Logger = pino(loggerOptio
     const box = new SealedBox(await loadEncryptionKey(config));
     const cookieKey = Buffer.from(await sharedSecret(storage.db, box, 'cookie_key', () => randomSecret(32)), 'base64url');
     const changes = await startChangeFeed(storage.db, { jobs, log });
-    const ctx: AppContext = { config, storage, db: storage.db, box, cookieKey, changes, jobs, log, lookupHost };
+    const upstream = new UpstreamClient({ connectMs: config.upstreamConnectTimeoutMs, idleMs: config.upstreamTimeoutMs }, lookupHost);
+    const ctx: AppContext = { config, storage, db: storage.db, box, cookieKey, changes, jobs, log, lookupHost, upstream };
     return ctx;
   } catch (error) {
     await jobs.stop();
@@ -29,3 +31,9 @@ export async function openContext(config: Config, log: Logger = pino(loggerOptio
   }
 }
 
+/** Stops what openContext started: background jobs, the upstream pool, the database. */
+export async function closeContext(ctx: AppContext): Promise<void> {
+  await ctx.jobs.stop();
+  await ctx.upstream.close().catch(() => undefined);
+  await ctx.storage.close();
+}

@@ -2,14 +2,17 @@
 // and the HTTP server. main.ts and the tests both start Keyward through here.
 
 import type { FastifyInstance } from 'fastify';
-import type { Logger } from 'pino';
+import pino, { type Logger } from 'pino';
 import type { AppContext } from './app-context.js';
 import { bootstrap, type BootstrapResult } from './accounts/bootstrap.js';
 import { scheduleAccountsHousekeeping } from './accounts/housekeeping.js';
 import type { Config } from './config.js';
 import { disableMemberKeysOutsidePolicy } from './keys/base-url-allow-list.js';
-import type { HostLookup } from './keys/internal-address.js';
-import { openContext } from './open-context.js';
+import type { HostLookup } from './upstream/internal-address.js';
+import { auditDisabledMemberKeys, SYSTEM_AUDIT_ACTOR } from './keys/key-management.js';
+import { closeContext, openContext } from './open-context.js';
+import { retryWhileDatabaseUnavailable } from './db/wait-for-database.js';
+import { loggerOptions } from './logger.js';
 import { buildServer } from './server.js';
 
 export interface Platform {
@@ -19,12 +22,25 @@ export interface Platform {
   close(): Promise<void>;
 }
 
-export async function startPlatform(config: Config, log?: Logger, options: { lookupHost?: HostLookup } = {}): Promise<Platform> {
-  const ctx = await openContext(config, log, options.lookupHost);
-  const bootstrapResult = await bootstrap(ctx.db, config, ctx.storage.dialect);
-  // KEYWARD_KEY_BASE_URL_ALLOW may have shrunk since the last start.
-  const disabled = await disableMemberKeysOutsidePolicy(ctx.db, ctx.changes, { defaultHosts: config.keyBaseUrlAllow });
-  for (const key of disabled) ctx.log.warn({ keyId: key.id, userId: key.userId, provider: key.provider }, 'member provider key disabled: its base URL is no longer allowed');
+export async function startPlatform(config: Config, log: Logger = pino(loggerOptions(config.logLevel)), options: { lookupHost?: HostLookup } = {}): Promise<Platform> {
+  // Opening, migrating and first-start data all need the database: a restarting PostgreSQL is waited for.
+  const { ctx, bootstrapResult } = await retryWhileDatabaseUnavailable(
+    async () => {
+      const ctx = await openContext(config, log, options.lookupHost);
+      try {
+        const bootstrapResult = await bootstrap(ctx.db, config, ctx.storage.dialect);
+        // KEYWARD_KEY_BASE_URL_ALLOW may have shrunk since the last start.
+        const disabled = await disableMemberKeysOutsidePolicy(ctx.db, ctx.changes, { defaultHosts: config.keyBaseUrlAllow });
+        await auditDisabledMemberKeys(ctx.db, SYSTEM_AUDIT_ACTOR, disabled);
+        for (const key of disabled) ctx.log.warn({ keyId: key.id, userId: key.userId, provider: key.provider }, 'member provider key disabled: its base URL is no longer allowed');
+        return { ctx, bootstrapResult };
+      } catch (error) {
+        await closeContext(ctx).catch(() => undefined);
+        throw error;
+      }
+    },
+    { waitMs: config.databaseUrl ? config.databaseStartWaitMs : 0, log },
+  );
   const app = await buildServer(ctx);
   scheduleAccountsHousekeeping(ctx);
   return {
@@ -33,8 +49,7 @@ export async function startPlatform(config: Config, log?: Logger, options: { loo
     bootstrap: bootstrapResult,
     async close() {
       await app.close();
-      await ctx.jobs.stop();
-      await ctx.storage.close();
+      await closeContext(ctx);
     },
   };
 }

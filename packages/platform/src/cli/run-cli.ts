@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '../config.js';
 import { KeywardError } from '../errors.js';
-import { openContext } from '../open-context.js';
+import { closeContext, openContext } from '../open-context.js';
 import { UsageError, type AdminCommand } from './command.js';
 import { ADMIN_COMMANDS } from './commands/index.js';
 
@@ -63,8 +63,7 @@ export async function runCli(argv: string[]): Promise<number> {
     if (error instanceof UsageError) return fail('usage', `${error.message}\nusage: ${command.usage}`, 2);
     return fail('internal', `unexpected error: ${(error as Error).message}`, 1);
   } finally {
-    await ctx.jobs.stop();
-    await ctx.storage.close();
+    await closeContext(ctx);
   }
 }
 

@@ -53,7 +53,7 @@ export async function migrateToLatest(storage: Storage): Promise<string[]> {
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
-    throw new MigrationError(`migration ${failed ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`);
+    throw new MigrationError(`migration ${failed ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

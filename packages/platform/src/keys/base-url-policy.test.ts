@@ -2,11 +2,11 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, ConfigError } from '../config.js';
-import { publicOnlyConnector } from '../router/upstream/upstream-client.js';
+import { publicOnlyConnector } from '../upstream/upstream-client.js';
 import { hostIsListed, parseAllowedHost, parseAllowedHosts } from './allowed-hosts.js';
 import { assertBaseUrlAllowed, BaseUrlNotAllowedError, memberBaseUrlRefusal, officialOrigin } from './base-url-policy.js';
 import { tableLookup } from '../../test/support/table-lookup.js';
-import { InternalAddressError, isInternalAddress } from './internal-address.js';
+import { InternalAddressError, isInternalAddress } from '../upstream/internal-address.js';
 
 describe('allowed hosts (KEYWARD_KEY_BASE_URL_ALLOW)', () => {
   it('normalizes host and host:port entries the way a URL does', () => {

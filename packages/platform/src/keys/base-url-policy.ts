@@ -7,7 +7,7 @@ import type { MembershipRole } from '../db/schema.js';
 import { KeywardError } from '../errors.js';
 import { getProviderAdapter } from '../providers/registry.js';
 import { effectivePort, hostIsListed } from './allowed-hosts.js';
-import { isInternalAddress, resolveAll, type HostLookup } from './internal-address.js';
+import { isInternalAddress, resolveAll, type HostLookup } from '../upstream/internal-address.js';
 
 /** Recorded on each key: `member` keys are held to this policy for as long as they exist. */
 export type BaseUrlPolicy = 'any' | 'member';

@@ -3,13 +3,14 @@
 // the org and team keys they may use. Every change is published for other instances and audited.
 
 import type { Kysely } from 'kysely';
-import { forbidden, isAdmin, requireSameOrganization, type Actor } from '../access/actor.js';
+import { forbidden, isAdmin, requireAdmin, requireSameOrganization, type Actor } from '../access/actor.js';
 import type { ServiceContext } from '../app-context.js';
-import { recordAudit } from '../audit/audit-log.js';
+import { recordAudit, type AuditActor } from '../audit/audit-log.js';
 import type { Database, OwnerScope, ProviderKeyTable } from '../db/schema.js';
 import { KeywardError, notFound } from '../errors.js';
 import { getProviderAdapter } from '../providers/registry.js';
-import { UpstreamClient } from '../router/upstream/upstream-client.js';
+import { readBaseUrlAllowList, updateBaseUrlAllowList, type BaseUrlAllowList, type DisabledMemberKey } from './base-url-allow-list.js';
+import { assertBaseUrlAllowed, effectiveBaseUrl } from './base-url-policy.js';
 import { addProviderKey, memberKeyPolicy, visibleSuffix, type ProviderKeySummary } from './provider-keys.js';
 import { testProviderKey, type ProviderKeyTestOutcome } from './test-provider-key.js';
 
@@ -107,8 +108,22 @@ export async function makeKeyPrimary(ctx: ServiceContext, actor: Actor, keyId: s
 
 export async function setKeyDisabled(ctx: ServiceContext, actor: Actor, keyId: string, disabled: boolean): Promise<void> {
   const key = await requireManageableKey(ctx.db, actor, keyId);
+  if (!disabled && key.base_url_policy === 'member') {
+    // The allow-list may have shrunk since the key was added (or the policy disabled it): enabling checks again.
+    await assertBaseUrlAllowed({
+      provider: key.provider,
+      baseUrl: effectiveBaseUrl(key.provider, key.base_url),
+      policy: 'member',
+      allowList: (await readBaseUrlAllowList(ctx.db, key.organization_id, ctx.config.keyBaseUrlAllow)).hosts,
+      lookup: ctx.lookupHost,
+    });
+  }
   const now = Date.now();
-  await ctx.db.updateTable('provider_keys').set({ disabled_at: disabled ? now : null, updated_at: now }).where('id', '=', key.id).execute();
+  await ctx.db
+    .updateTable('provider_keys')
+    .set({ disabled_at: disabled ? now : null, disabled_reason: null, updated_at: now })
+    .where('id', '=', key.id)
+    .execute();
   await changed(ctx, actor, key, disabled ? 'key.disabled' : 'key.enabled');
 }
 
@@ -134,17 +149,56 @@ export async function rotateKeySecret(ctx: ServiceContext, actor: Actor, keyId: 
 
 export async function testKey(ctx: ServiceContext, actor: Actor, keyId: string): Promise<ProviderKeyTestOutcome> {
   const key = await requireManageableKey(ctx.db, actor, keyId);
-  // The same client routed calls use: a member's key gets the same connect-time address guard.
-  const upstream = new UpstreamClient({ connectMs: ctx.config.upstreamConnectTimeoutMs, idleMs: ctx.config.upstreamTimeoutMs }, ctx.lookupHost);
-  try {
-    return await testProviderKey(
-      { db: ctx.db, box: ctx.box, upstream, defaultAllowList: ctx.config.keyBaseUrlAllow },
-      { organizationId: key.organization_id, keyId: key.id },
-    );
-  } finally {
-    await upstream.close();
+  // The client routed calls use: a member's key gets the same connect-time address guard.
+  return testProviderKey(
+    { db: ctx.db, box: ctx.box, upstream: ctx.upstream, defaultAllowList: ctx.config.keyBaseUrlAllow },
+    { organizationId: key.organization_id, keyId: key.id },
+  );
+}
+
+/** The hosts members' keys may use in this actor's organization (KEYWARD_KEY_BASE_URL_ALLOW unless an admin saved a list). */
+export function memberKeyAllowList(ctx: ServiceContext, actor: Actor): Promise<BaseUrlAllowList> {
+  return readBaseUrlAllowList(ctx.db, actor.organizationId, ctx.config.keyBaseUrlAllow);
+}
+
+/**
+ * Admins only: saves the hosts members' keys may use (`null`: back to KEYWARD_KEY_BASE_URL_ALLOW).
+ * Member keys the new list no longer allows are disabled, each with an audit event.
+ */
+export async function setMemberKeyAllowList(
+  ctx: ServiceContext,
+  actor: Actor,
+  hosts: string | readonly string[] | null,
+): Promise<{ allowList: BaseUrlAllowList; disabled: DisabledMemberKey[] }> {
+  requireAdmin(actor);
+  const result = await updateBaseUrlAllowList(ctx.db, ctx.changes, { organizationId: actor.organizationId, hosts, defaultHosts: ctx.config.keyBaseUrlAllow });
+  const listed = result.allowList.hosts.join(', ') || 'none';
+  await recordAudit(ctx.db, actor, {
+    action: 'key_base_url_allow.updated',
+    targetKind: 'organization',
+    targetId: actor.organizationId,
+    targetLabel: 'Allowed hosts for members’ keys',
+    detail: result.allowList.source === 'environment' ? `back to KEYWARD_KEY_BASE_URL_ALLOW (${listed})` : listed,
+  });
+  await auditDisabledMemberKeys(ctx.db, actor, result.disabled);
+  return result;
+}
+
+/** One audit event per member key the base-URL policy disabled; the start-up sweep uses a system actor. */
+export async function auditDisabledMemberKeys(db: Kysely<Database>, actor: Omit<AuditActor, 'organizationId'>, disabled: readonly DisabledMemberKey[]): Promise<void> {
+  for (const key of disabled) {
+    await recordAudit(db, { ...actor, organizationId: key.organizationId }, {
+      action: 'key.disabled',
+      targetKind: 'provider_key',
+      targetId: key.id,
+      targetLabel: key.provider,
+      detail: `base URL no longer allowed: ${key.baseUrl}`,
+    });
   }
 }
+
+/** Who the audit log names for what Keyward does by itself (the start-up sweep). */
+export const SYSTEM_AUDIT_ACTOR: Omit<AuditActor, 'organizationId'> = { userId: null, label: 'Keyward (system)', ip: null };
 
 export interface KeysView {
   /** Keys this actor may change. */

@@ -10,7 +10,7 @@ import { getProviderAdapter, PROVIDER_IDS } from '../providers/registry.js';
 import type { SealedBox } from '../secrets/sealed-box.js';
 import { readBaseUrlAllowList } from './base-url-allow-list.js';
 import { assertBaseUrlAllowed, effectiveBaseUrl, policyFor, type KeyActor } from './base-url-policy.js';
-import type { HostLookup } from './internal-address.js';
+import type { HostLookup } from '../upstream/internal-address.js';
 
 export interface NewProviderKey {
   organizationId: string;

@@ -9,6 +9,7 @@ import type { Kysely } from 'kysely';
 import type { ChangeFeed } from '../db/change-log.js';
 import type { Database, OwnerScope, ProviderKeyTable } from '../db/schema.js';
 import { KeywardError } from '../errors.js';
+import type { UpstreamTarget } from '../providers/provider-adapter.js';
 import { getProviderAdapter } from '../providers/registry.js';
 import type { SealedBox } from '../secrets/sealed-box.js';
 import { hostIsListed } from './allowed-hosts.js';
@@ -209,4 +210,11 @@ export async function usableKeysByProvider(
     if (ranked.length) out.set(provider, ranked);
   }
   return out;
+}
+
+/** What an adapter needs of a key to build its request. */
+export function targetOf(key: UsableProviderKey): UpstreamTarget {
+  const target: UpstreamTarget = { baseUrl: key.baseUrl, apiKey: key.apiKey };
+  if (key.options) target.options = key.options;
+  return target;
 }

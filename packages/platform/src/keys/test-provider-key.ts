@@ -5,11 +5,10 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { getProviderAdapter } from '../providers/registry.js';
-import { targetOf } from '../router/upstream/provider-call.js';
-import { classifyUpstreamError, type UpstreamClient } from '../router/upstream/upstream-client.js';
+import { classifyUpstreamError, type UpstreamClient } from '../upstream/upstream-client.js';
 import type { SealedBox } from '../secrets/sealed-box.js';
 import { readBaseUrlAllowList } from './base-url-allow-list.js';
-import { usableProviderKey } from './resolve-provider-key.js';
+import { targetOf, usableProviderKey } from './resolve-provider-key.js';
 
 export interface ProviderKeyTestOutcome {
   ok: boolean;

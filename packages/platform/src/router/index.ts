@@ -25,7 +25,6 @@ import { handleChatCompletions } from './openai/chat-completions.js';
 import { chatCompletionsRequestSchema, embeddingsRequestSchema } from './openai/schemas.js';
 import type { RouterContext } from './router-context.js';
 import { loggableError, openAIErrorBody, RouterError, toRouterError, usageOutcome } from './router-error.js';
-import { UpstreamClient } from './upstream/upstream-client.js';
 import { MODEL_ROUTER_PATH } from '../oauth/paths.js';
 
 /** The router's base path; `{proxyId}` follows it, or nothing for the default proxy. */
@@ -96,7 +95,7 @@ export async function registerModelRouter(
   ctx: AppContext,
   deps: { authenticateBearer: AuthenticateBearer },
 ): Promise<ModelRouterHandle> {
-  const upstream = new UpstreamClient({ connectMs: ctx.config.upstreamConnectTimeoutMs, idleMs: ctx.config.upstreamTimeoutMs }, ctx.lookupHost);
+  const upstream = ctx.upstream;
   const usage = createUsageSink(ctx.db, ctx.log);
   const prices = await PriceBook.load(ctx.db, ctx.changes);
   const limits = await LimitGuard.load(ctx.db, ctx.changes, ctx.log, prices);
@@ -165,7 +164,6 @@ export async function registerModelRouter(
   }, { prefix: MODEL_ROUTER_PATH });
 
   app.addHook('onClose', async () => {
-    await upstream.close().catch(() => undefined);
     await limits.close();
     await usage.close();
   });

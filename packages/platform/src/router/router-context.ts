@@ -9,7 +9,7 @@ import type { PriceBook } from '../usage/model-prices.js';
 import type { UsageSink } from '../usage/usage-sink.js';
 import type { RouterDirectory } from './access/router-directory.js';
 import type { ModelListCache } from './models/model-list-cache.js';
-import type { UpstreamClient } from './upstream/upstream-client.js';
+import type { UpstreamClient } from '../upstream/upstream-client.js';
 
 export interface RouterContext {
   app: AppContext;

@@ -6,7 +6,6 @@ import { sql, type Kysely } from 'kysely';
 import { isAdmin, type Actor } from '../access/actor.js';
 import { nanoToUsd } from './call-cost.js';
 import type { Database } from '../db/schema.js';
-import '../oauth/tables.js';
 import type { UsageOutcome } from './usage-record.js';
 
 export const USAGE_OUTCOMES: readonly UsageOutcome[] = ['ok', 'rejected', 'upstream_error', 'upstream_timeout', 'client_aborted'];

@@ -50,6 +50,7 @@ const ADMIN_ACTIONS: Array<[string, Record<string, string>]> = [
   ['/console/keys/:orgKey/delete', {}],
   ['/console/keys/:orgKey/test', {}],
   ['/console/keys/:orgKey/rotate', { api_key: 'sk-replaced-0123456789abcdef' }],
+  ['/console/keys/allowed-hosts', { allowed_hosts: '10.0.0.1' }],
   ['/console/proxies', { name: 'Member proxy', scope: 'org' }],
   ['/console/proxies/:proxy/rename', { name: 'Renamed by member' }],
   ['/console/proxies/:proxy/models', { allowed_models: 'openai' }],
@@ -110,6 +111,7 @@ describe('member', () => {
     expect((await db.selectFrom('llm_proxies').select('name').where('id', '=', ids.proxy!).executeTakeFirst())?.name).toBe('Second proxy');
     expect((await db.selectFrom('memberships').select('role').where('user_id', '=', ids.member!).executeTakeFirst())?.role).toBe('member');
     expect(await db.selectFrom('users').select('id').where('email_normalized', '=', 'sneaky@example.com').executeTakeFirst()).toBeUndefined();
+    expect(await db.selectFrom('organization_settings').select('key_base_url_allow').executeTakeFirst()).toBeUndefined();
     expect(await db.selectFrom('audit_log').select('id').where('actor_user_id', '=', ids.member!).execute()).toEqual([]);
     const nav = (await page(memberJar, `${tp.url}/console/keys`)).text;
     for (const hidden of ['/console/users', '/console/teams', '/console/apps', '/console/audit']) expect(nav).not.toContain(`href="${hidden}"`);

@@ -77,7 +77,7 @@ describe('keys', () => {
     const rotated = await post(admin, `/console/keys/${keyId}/rotate`, { api_key: 'sk-wrong-0123456789abcdef-QRST' });
     expect(rotated.status).toBe(303);
     const bad = await post(admin, `/console/keys/${keyId}/test`, {});
-    expect(bad.text).toContain('OpenAI refused this key (HTTP 401)');
+    expect(bad.text).toContain('OpenAI refused the key (HTTP 401).');
     expect(bad.text).toContain('…QRST');
     await post(admin, `/console/keys/${keyId}/rotate`, { api_key: ORG_KEY });
   });

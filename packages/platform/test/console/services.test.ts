@@ -50,7 +50,7 @@ describe('provider keys', () => {
     await refused(addKey(ctx, alice, { provider: 'openai', apiKey: 'sk-alice-0123456789abcdef', scope: 'personal', userId: bob.userId! }));
     await expect(
       addKey(ctx, alice, { provider: 'openai', apiKey: 'sk-alice-0123456789abcdef', scope: 'personal', baseUrl: 'http://127.0.0.1:11434/v1' }),
-    ).rejects.toMatchObject({ code: 'invalid_base_url' });
+    ).rejects.toMatchObject({ code: 'base_url_not_allowed', status: 400 });
     const key = await addKey(ctx, alice, { provider: 'openai', apiKey: 'sk-alice-0123456789abcdef', scope: 'personal', baseUrl: 'https://api.openai.com/v1/' });
     expect(key).toMatchObject({ scope: 'personal', user_id: alice.userId, last4: 'cdef' });
   });

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { disableMemberKeysOutsidePolicy, readBaseUrlAllowList, updateBaseUrlAllowList } from '../../src/keys/base-url-allow-list.js';
 import { BaseUrlNotAllowedError, type KeyActor } from '../../src/keys/base-url-policy.js';
 import { testProviderKey } from '../../src/keys/test-provider-key.js';
-import { UpstreamClient } from '../../src/router/upstream/upstream-client.js';
+import { UpstreamClient } from '../../src/upstream/upstream-client.js';
 import { tableLookup } from '../support/table-lookup.js';
 import { addMembership, requirePrimaryOrganization } from '../../src/accounts/organizations.js';
 import { createUser } from '../../src/accounts/users.js';

@@ -2,7 +2,7 @@
 // so a test can make a name rebind between the moment a key is added and the call.
 
 import type { LookupFunction } from 'node:net';
-import type { HostLookup } from '../../src/keys/internal-address.js';
+import type { HostLookup } from '../../src/upstream/internal-address.js';
 
 /** A resolver answering from a table (each name's answers in turn, the last one repeating). */
 export function tableLookup(table: Record<string, string[]>): HostLookup & { calls: string[] } {

@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { loadConfig, type Config } from '../../src/config.js';
-import type { HostLookup } from '../../src/keys/internal-address.js';
+import type { HostLookup } from '../../src/upstream/internal-address.js';
 import { loggerOptions } from '../../src/logger.js';
 import { startPlatform, type Platform } from '../../src/platform.js';
 import { findDefaultLlmProxy } from '../../src/proxies/llm-proxies.js';

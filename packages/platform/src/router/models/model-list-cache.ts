@@ -7,7 +7,7 @@ import type { UsableProviderKey } from '../../keys/resolve-provider-key.js';
 import type { ProviderAdapter } from '../../providers/provider-adapter.js';
 import { targetOf } from '../upstream/provider-call.js';
 import { scrubProviderKey } from '../upstream/provider-text.js';
-import type { UpstreamClient } from '../upstream/upstream-client.js';
+import type { UpstreamClient } from '../../upstream/upstream-client.js';
 
 export class ModelListCache {
   private readonly byKey = new Map<string, { models: Promise<string[]>; loadedAt: number }>();

@@ -7,7 +7,7 @@ import type { UsableProviderKey } from '../../keys/resolve-provider-key.js';
 import { MalformedUpstreamResponse, UpstreamStreamError, type ProviderAdapter, type SseEvent, type StreamFraming, type UpstreamRequest, type UpstreamTarget } from '../../providers/provider-adapter.js';
 import { createSseReader } from '../../providers/sse.js';
 import type { UsageMeter } from '../metering.js';
-import { classifyUpstreamError, UpstreamFailure, type UpstreamClient, type UpstreamResponse } from './upstream-client.js';
+import { classifyUpstreamError, UpstreamFailure, type UpstreamClient, type UpstreamResponse } from '../../upstream/upstream-client.js';
 import { RouterError } from '../router-error.js';
 import { providerFault, UpstreamRouterError, upstreamFailureError, upstreamStatusError } from './upstream-errors.js';
 
@@ -19,11 +19,7 @@ export interface ProviderCall {
   log: Logger;
 }
 
-export function targetOf(key: UsableProviderKey): UpstreamTarget {
-  const target: UpstreamTarget = { baseUrl: key.baseUrl, apiKey: key.apiKey };
-  if (key.options) target.options = key.options;
-  return target;
-}
+export { targetOf } from '../../keys/resolve-provider-key.js';
 
 /**
  * Runs `attempt` with each key in turn until one succeeds or fails for a reason another key

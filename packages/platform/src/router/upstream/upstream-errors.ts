@@ -7,7 +7,7 @@
 import { MalformedUpstreamResponse, UpstreamStreamError, type ProviderAdapter } from '../../providers/provider-adapter.js';
 import { RouterError } from '../router-error.js';
 import { safeRetryAfter, scrubProviderKey } from './provider-text.js';
-import { UpstreamFailure } from './upstream-client.js';
+import { UpstreamFailure } from '../../upstream/upstream-client.js';
 
 export class UpstreamRouterError extends RouterError {
   constructor(

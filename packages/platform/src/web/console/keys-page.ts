@@ -6,7 +6,7 @@ import { isAdmin, type Actor } from '../../access/actor.js';
 import type { AppContext } from '../../app-context.js';
 import type { OwnerScope } from '../../db/schema.js';
 import { KeywardError } from '../../errors.js';
-import { addKey, deleteKey, keysFor, makeKeyPrimary, rotateKeySecret, setKeyDisabled, testKey } from '../../keys/key-management.js';
+import { addKey, deleteKey, keysFor, makeKeyPrimary, memberKeyAllowList, rotateKeySecret, setKeyDisabled, setMemberKeyAllowList, testKey } from '../../keys/key-management.js';
 import type { ProviderKeySummary } from '../../keys/provider-keys.js';
 import { listProviderAdapters } from '../../providers/registry.js';
 import { html, type RawHtml } from '../html.js';
@@ -22,6 +22,7 @@ const DONE: Record<string, string> = {
   enabled: 'Key enabled.',
   deleted: 'Key deleted.',
   rotated: 'Secret replaced; the key keeps its place.',
+  'allowed-hosts': 'Allowed hosts saved.',
 };
 
 /** Which add-form field a service error is about. */
@@ -30,6 +31,7 @@ const FIELD_OF: Record<string, string> = {
   missing_api_key: 'api_key',
   invalid_api_key: 'api_key',
   invalid_base_url: 'base_url',
+  base_url_not_allowed: 'base_url',
   missing_base_url: 'base_url',
   invalid_scope: 'scope',
   missing_user: 'scope',
@@ -63,7 +65,7 @@ async function renderKeys(
   ctx: AppContext,
   request: FastifyRequest,
   reply: FastifyReply,
-  options: { form?: AddFormState; outcome?: Outcome; status?: number; notice?: string } = {},
+  options: { form?: AddFormState; outcome?: Outcome; status?: number; notice?: string; allowForm?: AddFormState } = {},
 ) {
   const actor = actorOf(request);
   const admin = isAdmin(actor);
@@ -74,10 +76,18 @@ async function renderKeys(
   const values = options.form?.values ?? {};
   const errors = options.form?.errors ?? {};
   const { rows, pager } = paginate(view.manageable, pageNumber(request.query), PATH);
-  const done = DONE[(request.query as { done?: string }).done ?? ''];
+  const query = request.query as { done?: string; policy_disabled?: string };
+  const policyDisabledCount = Number(query.policy_disabled) || 0;
+  const done = DONE[query.done ?? ''] && policyDisabledCount > 0
+    ? `${DONE[query.done ?? '']} ${policyDisabledCount} member key${policyDisabledCount === 1 ? ' was' : 's were'} disabled: the new list no longer allows their base URL.`
+    : DONE[query.done ?? ''];
   const ownerOf = (k: ProviderKeySummary) =>
     k.scope === 'org' ? 'Organization' : k.scope === 'team' ? `Team ${teams.get(k.team_id ?? '') ?? '—'}` : (owners.get(k.user_id ?? '') ?? 'Personal');
   const scopes: OwnerScope[] = admin ? ['org', 'team', 'personal'] : ['personal'];
+  const allowList = await memberKeyAllowList(ctx, actor);
+  const allowError = options.allowForm?.errors.allowed_hosts;
+  // A member learns here why the policy switched a key off (the reason is kept on the key).
+  const policyDisabled = admin ? [] : view.manageable.filter((k) => k.disabled_at !== null && k.disabled_reason);
   const body = (csrf: string): RawHtml => html`
 <h1>Provider keys</h1>
 <p class="lead">${admin
@@ -85,6 +95,7 @@ async function renderKeys(
     : 'Bring your own key: your personal keys are used before the organization’s for your calls.'}</p>
 ${done || options.notice ? html`<div class="notice ok" role="status">${options.notice ?? done}</div>` : ''}
 ${options.outcome ? html`<div class="notice ${options.outcome.ok ? 'ok' : 'error'}" role="status">${options.outcome.message}</div>` : ''}
+${policyDisabled.map((k) => html`<div class="notice error" role="status" data-disabled-key="${k.id}">Your ${k.provider} key${k.last4 ? html` <code>…${k.last4}</code>` : ''} is disabled: ${k.disabled_reason}</div>`)}
 <section>
 <h2 id="add-key">Add a key</h2>
 ${errors.form ? html`<div class="notice error" role="alert">${errors.form}</div>` : ''}
@@ -102,7 +113,7 @@ ${errors.form ? html`<div class="notice error" role="alert">${errors.form}</div>
   <input id="base_url" name="base_url" type="url" value="${values.base_url ?? ''}" aria-describedby="base_url-hint" placeholder="optional">
   <p class="fine" id="base_url-hint">${admin
     ? 'Optional: leave empty for the provider’s official address; needed for self-hosted servers (Ollama, vLLM).'
-    : 'Optional: members may use only the provider’s official address, so leave it empty.'}</p>
+    : html`Optional: keys of members may use the provider’s official address${allowList.hosts.length ? html` or these hosts: ${allowList.hosts.join(', ')}` : ''}; leave it empty for the official one.`}</p>
   ${fieldError('base_url', errors.base_url)}
   <label for="scope">Scope</label>
   <select id="scope" name="scope">${scopes.map((s) => html`<option value="${s}"${values.scope === s ? ' selected' : ''}>${s}</option>`)}</select>
@@ -127,7 +138,19 @@ ${rows.length === 0
 </table></div>${pager}`}
 </section>
 ${admin
-    ? ''
+    ? html`<section>
+<h2 id="allowed-hosts">Allowed hosts for members’ keys</h2>
+<p class="fine">Members’ keys may use a provider’s official endpoint or one of these hosts (<code>host</code> or <code>host:port</code>, comma-separated).
+${allowList.source === 'environment' ? 'Now: KEYWARD_KEY_BASE_URL_ALLOW.' : 'Now: the list saved here; leave it empty and save to allow none.'}
+Saving disables members’ keys that the new list no longer allows; their owners see why.</p>
+<form class="stack" method="post" action="${PATH}/allowed-hosts" novalidate>
+  ${csrfField(csrf)}
+  <label for="allowed_hosts">Allowed hosts for members’ keys</label>
+  <input id="allowed_hosts" name="allowed_hosts" type="text" spellcheck="false" value="${options.allowForm?.values.allowed_hosts ?? allowList.hosts.join(', ')}">
+  ${fieldError('allowed_hosts', allowError)}
+  <button class="secondary" type="submit">Save allowed hosts</button>
+</form>
+</section>`
     : html`<section>
 <h2 id="shared-keys">Organization and team keys you may use</h2>
 ${view.usable.length === 0
@@ -193,7 +216,29 @@ export async function keysPage(app: FastifyInstance, ctx: AppContext): Promise<v
     });
   action('primary', async (actor, id) => (await makeKeyPrimary(ctx, actor, id), 'primary'));
   action('disable', async (actor, id) => (await setKeyDisabled(ctx, actor, id, true), 'disabled'));
-  action('enable', async (actor, id) => (await setKeyDisabled(ctx, actor, id, false), 'enabled'));
+  // A refused Enable (the key's base URL is no longer allowed) is said in words on the page.
+  app.post<{ Params: { id: string } }>(`${PATH}/:id/enable`, { config }, async (request, reply) => {
+    try {
+      await setKeyDisabled(ctx, actorOf(request), request.params.id, false);
+    } catch (error) {
+      if (!(error instanceof KeywardError) || error.status === 403 || error.status === 404) throw error;
+      return renderKeys(ctx, request, reply, { outcome: { keyId: request.params.id, ok: false, message: error.message }, status: 400 });
+    }
+    return reply.redirect(`${PATH}?done=enabled`, 303);
+  });
+
+  app.post(`${PATH}/allowed-hosts`, { config }, async (request, reply) => {
+    const form = formFields(request.body);
+    const hosts = form.allowed_hosts ?? '';
+    let disabledCount = 0;
+    try {
+      disabledCount = (await setMemberKeyAllowList(ctx, actorOf(request), hosts)).disabled.length;
+    } catch (error) {
+      if (!(error instanceof KeywardError) || error.status === 403) throw error;
+      return renderKeys(ctx, request, reply, { allowForm: { values: { allowed_hosts: hosts }, errors: { allowed_hosts: error.message } }, status: 400 });
+    }
+    return reply.redirect(`${PATH}?done=allowed-hosts${disabledCount ? `&policy_disabled=${disabledCount}` : ''}`, 303);
+  });
   action('delete', async (actor, id) => (await deleteKey(ctx, actor, id), 'deleted'));
   action('rotate', async (actor, id, form) => (await rotateKeySecret(ctx, actor, id, form.api_key ?? ''), 'rotated'));
 

@@ -8,7 +8,7 @@ import { addTeamMember, createTeam } from '../../../src/accounts/teams.js';
 import { createUser } from '../../../src/accounts/users.js';
 import type { OwnerScope } from '../../../src/db/schema.js';
 import type { KeyActor } from '../../../src/keys/base-url-policy.js';
-import type { HostLookup } from '../../../src/keys/internal-address.js';
+import type { HostLookup } from '../../../src/upstream/internal-address.js';
 import { addProviderKey, memberKeyPolicy } from '../../../src/keys/provider-keys.js';
 import { createLlmProxy } from '../../../src/proxies/llm-proxies.js';
 import { clientCredentialsToken, createConfidentialClient, userTokens } from '../../support/oauth-client.js';

@@ -1,13 +1,13 @@
-// The router's side of the network: undici Agents (a keep-alive Pool per upstream origin),
-// connect / first-byte / idle-between-chunks timeouts, and the caller's AbortSignal wired through,
-// so a client that goes away cancels the provider call. Members' keys whose host is not on the
+// How Keyward reaches providers (routed calls, model lists, the console's Test): undici Agents
+// (a keep-alive Pool per upstream origin), connect / first-byte / idle-between-chunks timeouts,
+// and the caller's AbortSignal wired through, so a client that goes away cancels the provider call. Members' keys whose host is not on the
 // allow-list go through a second Agent that connects to public addresses only. Redirects are
 // never followed (undici follows none without a redirect interceptor).
 
 import { isIP } from 'node:net';
 import { Agent, buildConnector, request as undiciRequest, type Dispatcher } from 'undici';
-import { InternalAddressError, isInternalAddress, publicOnlyLookup, systemLookup, type HostLookup } from '../../keys/internal-address.js';
-import type { UpstreamRequest } from '../../providers/provider-adapter.js';
+import { InternalAddressError, isInternalAddress, publicOnlyLookup, systemLookup, type HostLookup } from './internal-address.js';
+import type { UpstreamRequest } from '../providers/provider-adapter.js';
 
 export interface UpstreamTimeouts {
   /** TCP/TLS connect. */
