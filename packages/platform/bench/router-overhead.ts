@@ -1,39 +1,51 @@
-// `npm run bench`: what the Model Router adds on top of the provider. Three processes, so the
-// numbers measure routing and not a shared event loop:
-//   - upstream-server.ts: a local OpenAI-compatible upstream that answers at once (child);
+// `npm run bench`: the Model Router measured against the limit of any Node gateway. Four
+// processes, so the numbers measure routing and not a shared event loop:
+//   - upstream-server.ts: a local OpenAI-compatible upstream, its pace set per scenario (child);
+//   - bare-passthrough.ts: an `http` server forwarding with an undici pool, no auth, no parsing (child);
 //   - this process: Keyward (embedded SQLite in a temp dir), serving only while measuring;
-//   - load-generator.ts: sends the same chat completions to the upstream directly and through
-//     the router, at concurrency 1 and 64, streaming and not (child).
-// Prints the added p50/p99 latency as a markdown table. Bounded: a few thousand requests, well
-// under two minutes. All three processes share the machine's cores (printed with the table).
+//   - load-generator.ts: the same closed-loop load against the upstream directly, the bare
+//     pass-through and Keyward, one after the other (child).
+// Prints both gateways per scenario and the ratio. `--quick` runs a fifth of the requests and 500
+// streams instead of 2,000; `--streams N` sets the concurrent-streams scenario's size.
 
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { findPrimaryOrganization } from '../src/accounts/organizations.js';
 import { loadConfig } from '../src/config.js';
 import { addProviderKey } from '../src/keys/provider-keys.js';
 import { createConfidentialClient } from '../src/oauth/clients.js';
 import { startPlatform } from '../src/platform.js';
 import { findDefaultLlmProxy } from '../src/proxies/llm-proxies.js';
-import type { BenchJob, BenchResult, BenchScenario } from './load-generator.js';
+import type { BenchJob, BenchResult, BenchScenario, TargetRun } from './load-generator.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false }, streams: { type: 'string' } } });
+const scale = flags.quick ? 0.2 : 1;
+const streams = Number(flags.streams ?? (flags.quick ? 500 : 2000));
 /** Bounds the whole run: a stuck child must not hang `npm run bench`. */
-const DEADLINE_MS = 110_000;
+const DEADLINE_MS = 240_000;
 
+const n = (count: number) => Math.max(1, Math.round(count * scale));
+const ALL = ['direct', 'bare', 'keyward'];
+const GATEWAYS = ['bare', 'keyward'];
+// Model names carry the upstream's pace (upstream-server.ts): d = ms before answering, i = ms between chunks, n = chunks.
 const SCENARIOS: BenchScenario[] = [
-  { concurrency: 1, stream: false, total: 1000, warmup: 300 },
-  { concurrency: 1, stream: true, total: 1000, warmup: 300 },
-  { concurrency: 64, stream: false, total: 4000, warmup: 500 },
-  { concurrency: 64, stream: true, total: 4000, warmup: 500 },
+  { label: 'c1', concurrency: 1, stream: false, total: n(1500), warmup: n(300), model: 'bench-n20', only: ALL },
+  { label: 'c1-stream', concurrency: 1, stream: true, total: n(1500), warmup: n(300), model: 'bench-n20', only: ALL },
+  { label: 'c64', concurrency: 64, stream: false, total: n(5000), warmup: n(500), model: 'bench-d20-n20', only: GATEWAYS },
+  { label: 'c64-stream', concurrency: 64, stream: true, total: n(5000), warmup: n(500), model: 'bench-d20-n20', only: GATEWAYS },
+  { label: 'c256', concurrency: 256, stream: false, total: n(10000), warmup: n(1000), model: 'bench-d20-n20', only: GATEWAYS },
+  { label: 'c256-stream', concurrency: 256, stream: true, total: n(10000), warmup: n(1000), model: 'bench-d20-n20', only: GATEWAYS },
+  { label: 'streams', concurrency: streams, stream: true, total: streams, warmup: 0, model: 'bench-i50-n20', only: GATEWAYS },
 ];
 
 /** Forks a bench script (this process's `--import tsx` is inherited) and waits for its first message. */
-function forkScript(name: string): { child: ChildProcess; firstMessage: Promise<any> } {
-  const child = fork(join(here, name), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+function forkScript(name: string, args: string[] = []): { child: ChildProcess; firstMessage: Promise<any> } {
+  const child = fork(join(here, name), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const firstMessage = new Promise<any>((resolve, reject) => {
     child.once('message', resolve);
     child.once('exit', (code) => reject(new Error(`${name} exited (code ${code}) before answering`)));
@@ -42,7 +54,62 @@ function forkScript(name: string): { child: ChildProcess; firstMessage: Promise<
   return { child, firstMessage };
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+function printTable(results: BenchResult[], peakRssMb: number) {
+  const get = (label: string, target: string): TargetRun | undefined => results.find((r) => r.scenario.label === label)?.runs.find((r) => r.target === target);
+  const ms = (v: number) => `${v.toFixed(2)} ms`;
+  const rps = (r: TargetRun | undefined) => (r ? (r.latencies.length / r.elapsedMs) * 1000 : NaN);
+  const rows: string[] = [];
+  const row = (name: string, bare: string, keyward: string, ratio: string, target: string) => rows.push(`| ${name} | ${bare} | ${keyward} | ${ratio} | ${target} |`);
+  const ratio = (k: number, b: number) => (Number.isFinite(k / b) ? `${(k / b).toFixed(2)}×` : 'n/a');
+  const added = (label: string, target: string, p: number, of: 'latencies' | 'ttfb') => {
+    const direct = get(label, 'direct');
+    const run = get(label, target);
+    return run && direct ? percentile(run[of], p) - percentile(direct[of], p) : NaN;
+  };
+  for (const [name, label, p, of, goal] of [
+    ['c=1, added latency p50', 'c1', 50, 'latencies', '≤ 1.5×'],
+    ['c=1, added latency p99', 'c1', 99, 'latencies', ''],
+    ['c=1 stream, added latency p50', 'c1-stream', 50, 'latencies', ''],
+    ['c=1 stream, added time to first byte p50', 'c1-stream', 50, 'ttfb', '≤ 1.5×'],
+    ['c=1 stream, added time to first byte p99', 'c1-stream', 99, 'ttfb', ''],
+  ] as const) {
+    const b = added(label, 'bare', p, of);
+    const k = added(label, 'keyward', p, of);
+    row(name, ms(b), ms(k), ratio(k, b), goal);
+  }
+  for (const [name, label, goal] of [
+    ['c=64, 20 ms upstream: requests/s', 'c64', ''],
+    ['c=64 stream (20 chunks), 20 ms upstream: requests/s', 'c64-stream', '≥ 0.75×'],
+    ['c=256, 20 ms upstream: requests/s', 'c256', '≥ 0.75×'],
+    ['c=256 stream (20 chunks), 20 ms upstream: requests/s', 'c256-stream', ''],
+  ] as const) {
+    const b = rps(get(label, 'bare'));
+    const k = rps(get(label, 'keyward'));
+    row(name, b.toFixed(0), k.toFixed(0), ratio(k, b), goal);
+  }
+  for (const label of ['c64-stream', 'c256-stream']) {
+    const b = get(label, 'bare');
+    const k = get(label, 'keyward');
+    if (b && k) row(`${label.replace('-stream', '').replace('c', 'c=')} stream: time to first byte p50`, ms(percentile(b.ttfb, 50)), ms(percentile(k.ttfb, 50)), ratio(percentile(k.ttfb, 50), percentile(b.ttfb, 50)), '');
+  }
+  const sb = get('streams', 'bare');
+  const sk = get('streams', 'keyward');
+  if (sb && sk) {
+    row(`${streams} concurrent streams (20 chunks, 50 ms apart): failures`, String(sb.failures), String(sk.failures), '', '0');
+    row(`${streams} concurrent streams: duration p50 / p99`, `${ms(percentile(sb.latencies, 50))} / ${ms(percentile(sb.latencies, 99))}`, `${ms(percentile(sk.latencies, 50))} / ${ms(percentile(sk.latencies, 99))}`, '', '');
+  }
+  row('Keyward peak RSS (its process)', '', `${peakRssMb.toFixed(0)} MB`, '', '< 250 MB');
+  console.log('| scenario | bare pass-through | Keyward | ratio | target |');
+  console.log('|---|---|---|---|---|');
+  for (const line of rows) console.log(line);
+  for (const result of results) {
+    for (const run of result.runs) {
+      if (run.failures) console.log(`\n${result.scenario.label} / ${run.target}: ${run.failures} failed; first: ${run.firstFailure}`);
+    }
+  }
+}
 
 async function main() {
   const deadline = setTimeout(() => {
@@ -52,11 +119,15 @@ async function main() {
   deadline.unref();
   const children: ChildProcess[] = [];
   const dataDir = await mkdtemp(join(tmpdir(), 'keyward-bench-'));
+  const loadBefore = loadavg();
   try {
     const upstream = forkScript('upstream-server.ts');
     children.push(upstream.child);
     const { port } = (await upstream.firstMessage) as { port: number };
     const upstreamUrl = `http://127.0.0.1:${port}`;
+    const bare = forkScript('bare-passthrough.ts', [upstreamUrl]);
+    children.push(bare.child);
+    const { port: barePort } = (await bare.firstMessage) as { port: number };
 
     const config = loadConfig({
       PORT: '0',
@@ -86,32 +157,37 @@ async function main() {
       const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
       if (!token) throw new Error('could not get a client-credentials token');
 
+      const upstreamHeaders = { authorization: `Bearer ${providerKey}` };
       const job: BenchJob = {
-        direct: { origin: upstreamUrl, path: '/v1/chat/completions', headers: { authorization: `Bearer ${providerKey}` }, model: 'gpt-4o-mini' },
-        routed: { origin: address, path: `/v1/model-router/${proxy.id}/chat/completions`, headers: { authorization: `Bearer ${token}` }, model: 'openai:gpt-4o-mini' },
+        targets: [
+          { name: 'direct', origin: upstreamUrl, path: '/v1/chat/completions', headers: upstreamHeaders, modelPrefix: '' },
+          { name: 'bare', origin: `http://127.0.0.1:${barePort}`, path: '/v1/chat/completions', headers: upstreamHeaders, modelPrefix: '' },
+          { name: 'keyward', origin: address, path: `/v1/model-router/${proxy.id}/chat/completions`, headers: { authorization: `Bearer ${token}` }, modelPrefix: 'openai:' },
+        ],
         scenarios: SCENARIOS,
       };
       const started = Date.now();
+      let peakRss = process.memoryUsage().rss;
+      const rssSampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
       const load = forkScript('load-generator.ts');
       children.push(load.child);
       load.child.send(job);
       const answer = (await load.firstMessage) as { results?: BenchResult[]; error?: string };
+      clearInterval(rssSampler);
       if (!answer.results) throw new Error(`load generator failed: ${answer.error}`);
 
-      const f = (n: number) => n.toFixed(2);
       const cpu = cpus();
+      const load1 = (l: number[]) => l.map((v) => v.toFixed(2)).join(', ');
       console.log(
-        `\nModel Router added latency — ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, Node ${process.version}, SQLite, log level ${config.logLevel}, ` +
-          `load generator, platform and upstream in 3 processes, ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+        `\nKeyward against a bare Node pass-through — ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, Node ${process.version}, SQLite, log level ${config.logLevel}` +
+          `${flags.quick ? ', --quick' : ''}; upstream, bare pass-through, Keyward and load generator in 4 processes; ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
+          `load average before ${load1(loadBefore)}, after ${load1(loadavg())}\n`,
       );
-      console.log('| concurrency | stream | requests | direct p50 / p99 (ms) | via router p50 / p99 (ms) | added p50 (ms) | added p99 (ms) |');
-      console.log('|---|---|---|---|---|---|---|');
-      for (const { scenario: s, direct: d, routed: r } of answer.results) {
-        console.log(
-          `| ${s.concurrency} | ${s.stream ? 'yes' : 'no'} | ${s.total} | ${f(percentile(d, 50))} / ${f(percentile(d, 99))} | ${f(percentile(r, 50))} / ${f(percentile(r, 99))} | **${f(percentile(r, 50) - percentile(d, 50))}** | **${f(percentile(r, 99) - percentile(d, 99))}** |`,
-        );
-      }
-      console.log('\nStreaming latency is measured to the end of the stream (all chunks read). "direct" is the load generator calling the upstream process itself.');
+      printTable(answer.results, peakRss / 2 ** 20);
+      console.log(
+        '\n"Added" is the p50/p99 minus that of calling the upstream directly (c=1, upstream answers at once). Latency is measured to the last byte; ' +
+          'requests/s over the whole closed-loop run. Both gateways open at most 256 connections to the upstream. Peak RSS of the process hosting Keyward, sampled every 100 ms.',
+      );
     } finally {
       await platform.close();
     }
