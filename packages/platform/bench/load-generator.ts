@@ -19,8 +19,12 @@ export interface BenchScenario {
   label: string;
   concurrency: number;
   stream: boolean;
+  /** Requests to send (the run also ends at `durationMs`, when given). */
   total: number;
   warmup: number;
+  /** Bounds a throughput run in time, so a loaded machine does not stretch the bench. */
+  durationMs?: number;
+  warmupMs?: number;
   /** The upstream's pace, encoded in the model name (see upstream-server.ts). */
   model: string;
   /** Targets this scenario runs against (names); all when absent. */
@@ -75,17 +79,18 @@ async function once(pool: Pool, target: BenchTarget, scenario: BenchScenario): P
   return { latency: performance.now() - started, ttfb };
 }
 
-async function run(target: BenchTarget, scenario: BenchScenario, total: number): Promise<TargetRun> {
+async function run(target: BenchTarget, scenario: BenchScenario, total: number, durationMs: number | undefined): Promise<TargetRun> {
   const pool = new Pool(target.origin, { connections: scenario.concurrency, keepAliveTimeout: 60_000, headersTimeout: 60_000, bodyTimeout: 60_000 });
   const samples: Sample[] = [];
   let failures = 0;
   let firstFailure: string | undefined;
   let next = 0;
   const started = performance.now();
+  const endsAt = durationMs === undefined ? Infinity : started + durationMs;
   try {
     await Promise.all(
       Array.from({ length: scenario.concurrency }, async () => {
-        while (next < total) {
+        while (next < total && performance.now() < endsAt) {
           next += 1;
           try {
             samples.push(await once(pool, target, scenario));
@@ -117,8 +122,8 @@ async function runJob(job: BenchJob): Promise<BenchResult[]> {
     for (const target of job.targets) {
       if (scenario.only && !scenario.only.includes(target.name)) continue;
       // Warm the path (connections, JIT, caches) before measuring.
-      if (scenario.warmup) await run(target, scenario, scenario.warmup);
-      runs.push(await run(target, scenario, scenario.total));
+      if (scenario.warmup) await run(target, scenario, scenario.warmup, scenario.warmupMs);
+      runs.push(await run(target, scenario, scenario.total, scenario.durationMs));
     }
     results.push({ scenario, runs });
   }
