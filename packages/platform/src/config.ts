@@ -20,6 +20,8 @@ export interface Config {
   adminEmail: string | undefined;
   adminPassword: string | undefined;
   logLevel: string;
+  /** When set, GET /metrics requires `Authorization: Bearer` with this token. */
+  metricsToken: string | undefined;
   /** Base64 of 32 bytes; encrypts provider keys and shared secrets. Generated under dataDir when unset. */
   encryptionKey: string | undefined;
   /** Trust X-Forwarded-* from a reverse proxy (for client IPs in rate limits and logs). */
@@ -121,6 +123,7 @@ export function loadConfig(env: Env = process.env): Config {
     adminEmail: env.KEYWARD_ADMIN_EMAIL || undefined,
     adminPassword: env.KEYWARD_ADMIN_PASSWORD || undefined,
     logLevel: env.KEYWARD_LOG_LEVEL || 'info',
+    metricsToken: env.KEYWARD_METRICS_TOKEN || undefined,
     encryptionKey: env.KEYWARD_ENCRYPTION_KEY || undefined,
     trustProxy: boolean(env, 'KEYWARD_TRUST_PROXY', false),
     // Reasoning models can think for minutes before their first token.
