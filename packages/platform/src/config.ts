@@ -23,6 +23,8 @@ export interface Config {
   logLevel: string;
   /** `json` lines (machines) or `pretty` (one readable line per event); a terminal gets `pretty` unless told. */
   logFormat: LogFormat;
+  /** Processes serving the port (node:cluster); 1 serves from the main process. */
+  workers: number;
   /** When set, GET /metrics requires `Authorization: Bearer` with this token. */
   metricsToken: string | undefined;
   /** Base64 of 32 bytes; encrypts provider keys and shared secrets. Generated under dataDir when unset. */
@@ -129,6 +131,7 @@ export function loadConfig(env: Env = process.env): Config {
     adminPassword: env.KEYWARD_ADMIN_PASSWORD || undefined,
     logLevel: env.KEYWARD_LOG_LEVEL || 'info',
     logFormat,
+    workers: integer(env, 'KEYWARD_WORKERS', 1, 1, 256),
     metricsToken: env.KEYWARD_METRICS_TOKEN || undefined,
     encryptionKey: env.KEYWARD_ENCRYPTION_KEY || undefined,
     trustProxy: boolean(env, 'KEYWARD_TRUST_PROXY', false),
