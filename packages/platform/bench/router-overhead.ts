@@ -2,14 +2,19 @@
 // processes, so the numbers measure routing and not a shared event loop:
 //   - upstream-server.ts: a local OpenAI-compatible upstream, its pace set per scenario (child);
 //   - bare-passthrough.ts: an `http` server forwarding with an undici pool, no auth, no parsing (child);
-//   - this process: Keyward (embedded SQLite in a temp dir), serving only while measuring;
+//   - this process: Keyward (embedded SQLite in a temp dir), serving only while measuring; with
+//     `--workers N`, `main.ts` with KEYWARD_WORKERS=N instead, as `npm start` runs it;
 //   - load-generator.ts: the same closed-loop load against the upstream directly, the bare
 //     pass-through and Keyward, one after the other (child).
 // Prints both gateways per scenario and the ratio. `--quick` runs each scenario for under a third of the
-// time and 500 streams instead of 2,000; `--streams N` sets the concurrent-streams scenario's size.
+// time and 500 streams instead of 2,000; `--streams N` sets the concurrent-streams scenario's size;
+// compare `--workers 2` with a run without it for 1 worker against N.
 
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +28,9 @@ import { findDefaultLlmProxy } from '../src/proxies/llm-proxies.js';
 import type { BenchJob, BenchResult, BenchScenario, TargetRun } from './load-generator.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false }, streams: { type: 'string' } } });
+const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false }, streams: { type: 'string' }, workers: { type: 'string', default: '1' } } });
+const workers = Number(flags.workers);
+const PROVIDER_KEY = 'sk-bench-0123456789abcdef';
 const scale = flags.quick ? 0.3 : 1;
 const streams = Number(flags.streams ?? (flags.quick ? 500 : 2000));
 /** Bounds the whole run: a stuck child must not hang `npm run bench`. */
@@ -101,7 +108,7 @@ function printTable(results: BenchResult[], peakRssMb: number) {
     row(`${streams} concurrent streams (20 chunks, 50 ms apart): failures`, String(sb.failures), String(sk.failures), '', '0');
     row(`${streams} concurrent streams: duration p50 / p99`, `${ms(percentile(sb.latencies, 50))} / ${ms(percentile(sb.latencies, 99))}`, `${ms(percentile(sk.latencies, 50))} / ${ms(percentile(sk.latencies, 99))}`, '', '');
   }
-  row('Keyward peak RSS (its process)', '', `${peakRssMb.toFixed(0)} MB`, '', '< 250 MB');
+  row(workers === 1 ? 'Keyward peak RSS (its process)' : `Keyward peak RSS (${workers} workers together)`, '', `${peakRssMb.toFixed(0)} MB`, '', '< 250 MB');
   console.log('| scenario | bare pass-through | Keyward | ratio | target |');
   console.log('|---|---|---|---|---|');
   for (const line of rows) console.log(line);
@@ -110,6 +117,106 @@ function printTable(results: BenchResult[], peakRssMb: number) {
       if (run.failures) console.log(`\n${result.scenario.label} / ${run.target}: ${run.failures} failed; first: ${run.firstFailure}`);
     }
   }
+}
+
+interface RunningKeyward {
+  address: string;
+  proxyId: string;
+  token: string;
+  /** Resident memory of the process(es) serving Keyward now, in bytes. */
+  rss(): number;
+  close(): Promise<void>;
+}
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+
+/** The processes whose parent is `pid` (the cluster's workers), from /proc. */
+function childPids(pid: number): string[] {
+  return readdirSync('/proc').filter((entry) => {
+    if (!/^\d+$/.test(entry)) return false;
+    try {
+      return Number(/PPid:\s+(\d+)/.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1]) === pid;
+    } catch {
+      return false; // The process went away while we looked.
+    }
+  });
+}
+
+/** Sums the RSS of a process's children, from /proc. */
+function childrenRss(pid: number): number {
+  let total = 0;
+  for (const entry of childPids(pid)) {
+    try {
+      total += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return total;
+}
+
+async function clientToken(address: string, client: { client_id: string; client_secret: string }): Promise<string> {
+  const tokenResponse = await fetch(`${address}/api/auth/oauth2/token`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.client_id)}:${encodeURIComponent(client.client_secret)}`).toString('base64')}`,
+    },
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'llm:proxy' }),
+  });
+  const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
+  if (!token) throw new Error('could not get a client-credentials token');
+  return token;
+}
+
+/**
+ * Keyward with an org key for the bench upstream and a client-credentials token. One worker:
+ * in this process. More: `main.ts` with KEYWARD_WORKERS, as `npm start` would run it.
+ */
+async function startKeyward(env: Record<string, string>, upstreamUrl: string): Promise<RunningKeyward> {
+  const platform = await startPlatform(loadConfig(env));
+  const ctx = platform.ctx;
+  const org = (await findPrimaryOrganization(ctx.db))!;
+  const proxy = (await findDefaultLlmProxy(ctx.db))!;
+  await addProviderKey(ctx.db, ctx.box, { organizationId: org.id, provider: 'openai', apiKey: PROVIDER_KEY, baseUrl: `${upstreamUrl}/v1`, scope: 'org' });
+  const client = await createConfidentialClient(ctx, { name: 'bench', proxyIds: [proxy.id] });
+  if (workers === 1) {
+    const address = await platform.app.listen({ port: 0, host: '127.0.0.1' });
+    return { address, proxyId: proxy.id, token: await clientToken(address, client), rss: () => process.memoryUsage().rss, close: () => platform.close() };
+  }
+  await platform.close();
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', join(here, '../src/main.ts')], {
+    env: { ...process.env, ...env, PORT: String(port), KEYWARD_WORKERS: String(workers), KEYWARD_LOG_FORMAT: 'json' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const address = `http://127.0.0.1:${port}`;
+  // The log level is the bench's (warn), so no "listening" line: ready, and every worker forked.
+  for (let i = 0; ; i++) {
+    if (i > 600 || child.exitCode !== null) throw new Error('Keyward workers did not start');
+    const ready = await fetch(`${address}/readyz`).then((r) => r.status === 200, () => false);
+    if (ready && childPids(child.pid!).length >= workers) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  // Forked workers listen a moment after the first one answers.
+  await new Promise((r) => setTimeout(r, 2000));
+  return {
+    address,
+    proxyId: proxy.id,
+    token: await clientToken(address, client),
+    rss: () => childrenRss(child.pid!),
+    close: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 async function main() {
@@ -130,46 +237,32 @@ async function main() {
     children.push(bare.child);
     const { port: barePort } = (await bare.firstMessage) as { port: number };
 
-    const config = loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      KEYWARD_DATA_DIR: dataDir,
-      KEYWARD_ADMIN_EMAIL: 'bench@example.com',
-      KEYWARD_ADMIN_PASSWORD: 'a long bench password 123',
-      KEYWARD_LOG_LEVEL: process.env.KEYWARD_LOG_LEVEL ?? 'warn',
-    });
-    const platform = await startPlatform(config);
+    const logLevel = process.env.KEYWARD_LOG_LEVEL ?? 'warn';
+    const keyward = await startKeyward(
+      {
+        PORT: '0',
+        HOST: '127.0.0.1',
+        KEYWARD_DATA_DIR: dataDir,
+        KEYWARD_ADMIN_EMAIL: 'bench@example.com',
+        KEYWARD_ADMIN_PASSWORD: 'a long bench password 123',
+        KEYWARD_LOG_LEVEL: logLevel,
+        KEYWARD_LOG_FORMAT: 'json',
+      },
+      upstreamUrl,
+    );
     try {
-      const address = await platform.app.listen({ port: 0, host: '127.0.0.1' });
-      const ctx = platform.ctx;
-      const org = (await findPrimaryOrganization(ctx.db))!;
-      const proxy = (await findDefaultLlmProxy(ctx.db))!;
-      const providerKey = 'sk-bench-0123456789abcdef';
-      await addProviderKey(ctx.db, ctx.box, { organizationId: org.id, provider: 'openai', apiKey: providerKey, baseUrl: `${upstreamUrl}/v1`, scope: 'org' });
-      const client = await createConfidentialClient(ctx, { name: 'bench', proxyIds: [proxy.id] });
-      const tokenResponse = await fetch(`${address}/api/auth/oauth2/token`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.client_id)}:${encodeURIComponent(client.client_secret)}`).toString('base64')}`,
-        },
-        body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'llm:proxy' }),
-      });
-      const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
-      if (!token) throw new Error('could not get a client-credentials token');
-
-      const upstreamHeaders = { authorization: `Bearer ${providerKey}` };
+      const upstreamHeaders = { authorization: `Bearer ${PROVIDER_KEY}` };
       const job: BenchJob = {
         targets: [
           { name: 'direct', origin: upstreamUrl, path: '/v1/chat/completions', headers: upstreamHeaders, modelPrefix: '' },
           { name: 'bare', origin: `http://127.0.0.1:${barePort}`, path: '/v1/chat/completions', headers: upstreamHeaders, modelPrefix: '' },
-          { name: 'keyward', origin: address, path: `/v1/model-router/${proxy.id}/chat/completions`, headers: { authorization: `Bearer ${token}` }, modelPrefix: 'openai:' },
+          { name: 'keyward', origin: keyward.address, path: `/v1/model-router/${keyward.proxyId}/chat/completions`, headers: { authorization: `Bearer ${keyward.token}` }, modelPrefix: 'openai:' },
         ],
         scenarios: SCENARIOS,
       };
       const started = Date.now();
-      let peakRss = process.memoryUsage().rss;
-      const rssSampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+      let peakRss = keyward.rss();
+      const rssSampler = setInterval(() => (peakRss = Math.max(peakRss, keyward.rss())), workers === 1 ? 100 : 500);
       const load = forkScript('load-generator.ts');
       children.push(load.child);
       load.child.send(job);
@@ -180,17 +273,18 @@ async function main() {
       const cpu = cpus();
       const load1 = (l: number[]) => l.map((v) => v.toFixed(2)).join(', ');
       console.log(
-        `\nKeyward against a bare Node pass-through — ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, Node ${process.version}, SQLite, log level ${config.logLevel}` +
-          `${flags.quick ? ', --quick' : ''}; upstream, bare pass-through, Keyward and load generator in 4 processes; ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
+        `\nKeyward (${workers === 1 ? '1 process' : `KEYWARD_WORKERS=${workers}`}) against a bare Node pass-through — ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, Node ${process.version}, SQLite, log level ${logLevel}` +
+          `${flags.quick ? ', --quick' : ''}; upstream, bare pass-through, Keyward and load generator in separate processes; ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
           `load average before ${load1(loadBefore)}, after ${load1(loadavg())}\n`,
       );
       printTable(answer.results, peakRss / 2 ** 20);
       console.log(
         '\n"Added" is the p50/p99 minus that of calling the upstream directly (c=1, upstream answers at once). Latency is measured to the last byte; ' +
-          'requests/s over a time-bounded closed-loop run (6 s per gateway after 1 s of warm-up). Both gateways open at most 256 connections to the upstream. Peak RSS of the process hosting Keyward, sampled every 100 ms.',
+          'requests/s over a time-bounded closed-loop run (6 s per gateway after 1 s of warm-up). Both gateways open at most 256 connections to the upstream (per worker for Keyward). ' +
+          'Peak RSS of the process(es) serving Keyward (with one worker, the bench process itself, tsx included).',
       );
     } finally {
-      await platform.close();
+      await keyward.close();
     }
   } finally {
     for (const child of children) if (child.exitCode === null) child.kill();
