@@ -1,78 +1,131 @@
 // The bench's client, in its own process (forked by router-overhead.ts) so that generating load
-// does not compete with the platform for its event loop. Receives the two targets and the
-// scenarios over IPC, sends the same requests to both, and answers with the sorted latencies.
+// does not compete with the gateways for their event loops. Receives the targets and the
+// scenarios over IPC, runs each scenario against each target in turn (closed loop: each of
+// `concurrency` callers sends its next request when the previous one is read to the end), and
+// answers with sorted latencies, times to first byte, elapsed time and failures.
 
 import { Pool } from 'undici';
 
 export interface BenchTarget {
+  name: string;
   origin: string;
   path: string;
   headers: Record<string, string>;
-  model: string;
+  /** Prefix for the upstream model name (`openai:` through the router, nothing otherwise). */
+  modelPrefix: string;
 }
 
 export interface BenchScenario {
+  label: string;
   concurrency: number;
   stream: boolean;
+  /** Requests to send (the run also ends at `durationMs`, when given). */
   total: number;
   warmup: number;
+  /** Bounds a throughput run in time, so a loaded machine does not stretch the bench. */
+  durationMs?: number;
+  warmupMs?: number;
+  /** The upstream's pace, encoded in the model name (see upstream-server.ts). */
+  model: string;
+  /** Targets this scenario runs against (names); all when absent. */
+  only?: string[];
 }
 
 export interface BenchJob {
-  direct: BenchTarget;
-  routed: BenchTarget;
+  targets: BenchTarget[];
   scenarios: BenchScenario[];
+}
+
+export interface TargetRun {
+  target: string;
+  latencies: number[];
+  ttfb: number[];
+  elapsedMs: number;
+  failures: number;
+  firstFailure?: string;
 }
 
 export interface BenchResult {
   scenario: BenchScenario;
-  direct: number[];
-  routed: number[];
+  runs: TargetRun[];
 }
 
-async function once(pool: Pool, target: BenchTarget, stream: boolean): Promise<number> {
+interface Sample {
+  latency: number;
+  ttfb: number;
+}
+
+async function once(pool: Pool, target: BenchTarget, scenario: BenchScenario): Promise<Sample> {
   const started = performance.now();
   const { statusCode, body } = await pool.request({
     method: 'POST',
     path: target.path,
     headers: { 'content-type': 'application/json', ...target.headers },
-    body: JSON.stringify({ model: target.model, messages: [{ role: 'user', content: 'Say the pangram.' }], stream, ...(stream ? { stream_options: { include_usage: true } } : {}) }),
+    body: JSON.stringify({
+      model: target.modelPrefix + scenario.model,
+      messages: [{ role: 'user', content: 'Say the pangram.' }],
+      stream: scenario.stream,
+      ...(scenario.stream ? { stream_options: { include_usage: true } } : {}),
+    }),
   });
-  await body.text();
-  if (statusCode !== 200) throw new Error(`HTTP ${statusCode} from ${target.origin}${target.path}`);
-  return performance.now() - started;
+  let ttfb = 0;
+  let text = '';
+  for await (const chunk of body) {
+    if (!ttfb) ttfb = performance.now() - started;
+    text += chunk;
+  }
+  if (statusCode !== 200) throw new Error(`HTTP ${statusCode} from ${target.name}: ${text.slice(0, 200)}`);
+  if (scenario.stream && !text.includes('[DONE]')) throw new Error(`stream from ${target.name} ended without [DONE]`);
+  return { latency: performance.now() - started, ttfb };
 }
 
-async function run(pool: Pool, target: BenchTarget, stream: boolean, concurrency: number, total: number): Promise<number[]> {
-  const latencies: number[] = [];
+async function run(target: BenchTarget, scenario: BenchScenario, total: number, durationMs: number | undefined): Promise<TargetRun> {
+  const pool = new Pool(target.origin, { connections: scenario.concurrency, keepAliveTimeout: 60_000, headersTimeout: 60_000, bodyTimeout: 60_000 });
+  const samples: Sample[] = [];
+  let failures = 0;
+  let firstFailure: string | undefined;
   let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        next += 1;
-        latencies.push(await once(pool, target, stream));
-      }
-    }),
-  );
-  return latencies.sort((a, b) => a - b);
+  const started = performance.now();
+  const endsAt = durationMs === undefined ? Infinity : started + durationMs;
+  try {
+    await Promise.all(
+      Array.from({ length: scenario.concurrency }, async () => {
+        while (next < total && performance.now() < endsAt) {
+          next += 1;
+          try {
+            samples.push(await once(pool, target, scenario));
+          } catch (error) {
+            failures += 1;
+            firstFailure ??= error instanceof Error ? error.message : String(error);
+          }
+        }
+      }),
+    );
+  } finally {
+    await pool.close();
+  }
+  const elapsedMs = performance.now() - started;
+  return {
+    target: target.name,
+    latencies: samples.map((s) => s.latency).sort((a, b) => a - b),
+    ttfb: samples.map((s) => s.ttfb).sort((a, b) => a - b),
+    elapsedMs,
+    failures,
+    ...(firstFailure ? { firstFailure } : {}),
+  };
 }
 
 async function runJob(job: BenchJob): Promise<BenchResult[]> {
-  const directPool = new Pool(job.direct.origin, { connections: 128 });
-  const routedPool = new Pool(job.routed.origin, { connections: 128 });
   const results: BenchResult[] = [];
-  try {
-    for (const scenario of job.scenarios) {
-      // Warm both paths (connections, JIT, caches) before measuring.
-      await run(directPool, job.direct, scenario.stream, scenario.concurrency, scenario.warmup);
-      await run(routedPool, job.routed, scenario.stream, scenario.concurrency, scenario.warmup);
-      const direct = await run(directPool, job.direct, scenario.stream, scenario.concurrency, scenario.total);
-      const routed = await run(routedPool, job.routed, scenario.stream, scenario.concurrency, scenario.total);
-      results.push({ scenario, direct, routed });
+  for (const scenario of job.scenarios) {
+    const runs: TargetRun[] = [];
+    for (const target of job.targets) {
+      if (scenario.only && !scenario.only.includes(target.name)) continue;
+      // Warm the path (connections, JIT, caches) before measuring.
+      if (scenario.warmup) await run(target, scenario, scenario.warmup, scenario.warmupMs);
+      runs.push(await run(target, scenario, scenario.total, scenario.durationMs));
     }
-  } finally {
-    await directPool.close();
-    await routedPool.close();
+    results.push({ scenario, runs });
   }
   return results;
 }

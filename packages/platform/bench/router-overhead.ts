@@ -1,18 +1,25 @@
-// `npm run bench`: what the Model Router adds on top of the provider. Three processes, so the
-// numbers measure routing and not a shared event loop:
-//   - upstream-server.ts: a local OpenAI-compatible upstream that answers at once (child);
-//   - this process: Keyward (embedded SQLite in a temp dir), serving only while measuring;
-//   - load-generator.ts: sends the same chat completions to the upstream directly and through
-//     the router, at concurrency 1 and 64, streaming and not (child).
-// Prints the added p50/p99 latency as a markdown table, once with no limits and once with a spending
-// limit (org) and rate limits (org and client) on every call, and how far apart the two are.
-// Bounded: a few thousand requests per run. All three processes share the machine's cores.
+// `npm run bench`: the Model Router measured against the limit of any Node gateway. Four
+// processes, so the numbers measure routing and not a shared event loop:
+//   - upstream-server.ts: a local OpenAI-compatible upstream, its pace set per scenario (child);
+//   - bare-passthrough.ts: an `http` server forwarding with an undici pool, no auth, no parsing (child);
+//   - this process: Keyward (embedded SQLite in a temp dir), serving only while measuring; with
+//     `--workers N`, `main.ts` with KEYWARD_WORKERS=N instead, as `npm start` runs it;
+//   - load-generator.ts: the same closed-loop load against the upstream directly, the bare
+//     pass-through and Keyward, one after the other (child).
+// Prints both gateways per scenario and the ratio. `--quick` runs each scenario for under a third of the
+// time and 500 streams instead of 2,000; `--streams N` sets the concurrent-streams scenario's size;
+// compare `--workers 2` with a run without it for 1 worker against N, and `--limits` (spending and rate
+// limits on every call) with a run without it for what limits cost.
 
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { findPrimaryOrganization } from '../src/accounts/organizations.js';
 import { loadConfig } from '../src/config.js';
 import { addProviderKey } from '../src/keys/provider-keys.js';
@@ -20,22 +27,35 @@ import { createConfidentialClient } from '../src/oauth/clients.js';
 import { startPlatform } from '../src/platform.js';
 import { setLimit } from '../src/limits/spending-limits.js';
 import { findDefaultLlmProxy } from '../src/proxies/llm-proxies.js';
-import type { BenchJob, BenchResult, BenchScenario } from './load-generator.js';
+import type { BenchJob, BenchResult, BenchScenario, TargetRun } from './load-generator.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false }, streams: { type: 'string' }, workers: { type: 'string', default: '1' }, limits: { type: 'boolean', default: false } } });
+const workers = Number(flags.workers);
+const PROVIDER_KEY = 'sk-bench-0123456789abcdef';
+const scale = flags.quick ? 0.3 : 1;
+const streams = Number(flags.streams ?? (flags.quick ? 500 : 2000));
 /** Bounds the whole run: a stuck child must not hang `npm run bench`. */
 const DEADLINE_MS = 240_000;
 
+const n = (count: number) => Math.max(1, Math.round(count * scale));
+const ALL = ['direct', 'bare', 'keyward'];
+const GATEWAYS = ['bare', 'keyward'];
+// Model names carry the upstream's pace (upstream-server.ts): d = ms before answering, i = ms between chunks, n = chunks.
+const seconds = (s: number) => ({ total: 1_000_000, warmup: 1_000_000, durationMs: s * 1000 * scale, warmupMs: 1000 * scale });
 const SCENARIOS: BenchScenario[] = [
-  { concurrency: 1, stream: false, total: 1000, warmup: 300 },
-  { concurrency: 1, stream: true, total: 1000, warmup: 300 },
-  { concurrency: 64, stream: false, total: 4000, warmup: 500 },
-  { concurrency: 64, stream: true, total: 4000, warmup: 500 },
+  { label: 'c1', concurrency: 1, stream: false, total: n(1500), warmup: n(300), model: 'bench-n20', only: ALL },
+  { label: 'c1-stream', concurrency: 1, stream: true, total: n(1500), warmup: n(300), model: 'bench-n20', only: ALL },
+  { label: 'c64', concurrency: 64, stream: false, ...seconds(6), model: 'bench-d20-n20', only: GATEWAYS },
+  { label: 'c64-stream', concurrency: 64, stream: true, ...seconds(6), model: 'bench-d20-n20', only: GATEWAYS },
+  { label: 'c256', concurrency: 256, stream: false, ...seconds(6), model: 'bench-d20-n20', only: GATEWAYS },
+  { label: 'c256-stream', concurrency: 256, stream: true, ...seconds(6), model: 'bench-d20-n20', only: GATEWAYS },
+  { label: 'streams', concurrency: streams, stream: true, total: streams, warmup: 0, model: 'bench-i50-n20', only: GATEWAYS },
 ];
 
 /** Forks a bench script (this process's `--import tsx` is inherited) and waits for its first message. */
-function forkScript(name: string): { child: ChildProcess; firstMessage: Promise<any> } {
-  const child = fork(join(here, name), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+function forkScript(name: string, args: string[] = []): { child: ChildProcess; firstMessage: Promise<any> } {
+  const child = fork(join(here, name), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const firstMessage = new Promise<any>((resolve, reject) => {
     child.once('message', resolve);
     child.once('exit', (code) => reject(new Error(`${name} exited (code ${code}) before answering`)));
@@ -44,7 +64,167 @@ function forkScript(name: string): { child: ChildProcess; firstMessage: Promise<
   return { child, firstMessage };
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+function printTable(results: BenchResult[], peakRssMb: number) {
+  const get = (label: string, target: string): TargetRun | undefined => results.find((r) => r.scenario.label === label)?.runs.find((r) => r.target === target);
+  const ms = (v: number) => `${v.toFixed(2)} ms`;
+  const rps = (r: TargetRun | undefined) => (r ? (r.latencies.length / r.elapsedMs) * 1000 : NaN);
+  const rows: string[] = [];
+  const row = (name: string, bare: string, keyward: string, ratio: string, target: string) => rows.push(`| ${name} | ${bare} | ${keyward} | ${ratio} | ${target} |`);
+  const ratio = (k: number, b: number) => (Number.isFinite(k / b) ? `${(k / b).toFixed(2)}×` : 'n/a');
+  const added = (label: string, target: string, p: number, of: 'latencies' | 'ttfb') => {
+    const direct = get(label, 'direct');
+    const run = get(label, target);
+    return run && direct ? percentile(run[of], p) - percentile(direct[of], p) : NaN;
+  };
+  for (const [name, label, p, of, goal] of [
+    ['c=1, added latency p50', 'c1', 50, 'latencies', '≤ 1.5×'],
+    ['c=1, added latency p99', 'c1', 99, 'latencies', ''],
+    ['c=1 stream, added latency p50', 'c1-stream', 50, 'latencies', ''],
+    ['c=1 stream, added time to first byte p50', 'c1-stream', 50, 'ttfb', '≤ 1.5×'],
+    ['c=1 stream, added time to first byte p99', 'c1-stream', 99, 'ttfb', ''],
+  ] as const) {
+    const b = added(label, 'bare', p, of);
+    const k = added(label, 'keyward', p, of);
+    row(name, ms(b), ms(k), ratio(k, b), goal);
+  }
+  for (const [name, label, goal] of [
+    ['c=64, 20 ms upstream: requests/s', 'c64', ''],
+    ['c=64 stream (20 chunks), 20 ms upstream: requests/s', 'c64-stream', '≥ 0.75×'],
+    ['c=256, 20 ms upstream: requests/s', 'c256', '≥ 0.75×'],
+    ['c=256 stream (20 chunks), 20 ms upstream: requests/s', 'c256-stream', ''],
+  ] as const) {
+    const b = rps(get(label, 'bare'));
+    const k = rps(get(label, 'keyward'));
+    row(name, b.toFixed(0), k.toFixed(0), ratio(k, b), goal);
+  }
+  for (const label of ['c64-stream', 'c256-stream']) {
+    const b = get(label, 'bare');
+    const k = get(label, 'keyward');
+    if (b && k) row(`${label.replace('-stream', '').replace('c', 'c=')} stream: time to first byte p50`, ms(percentile(b.ttfb, 50)), ms(percentile(k.ttfb, 50)), ratio(percentile(k.ttfb, 50), percentile(b.ttfb, 50)), '');
+  }
+  const sb = get('streams', 'bare');
+  const sk = get('streams', 'keyward');
+  if (sb && sk) {
+    row(`${streams} concurrent streams (20 chunks, 50 ms apart): failures`, String(sb.failures), String(sk.failures), '', '0');
+    row(`${streams} concurrent streams: duration p50 / p99`, `${ms(percentile(sb.latencies, 50))} / ${ms(percentile(sb.latencies, 99))}`, `${ms(percentile(sk.latencies, 50))} / ${ms(percentile(sk.latencies, 99))}`, '', '');
+  }
+  row(workers === 1 ? 'Keyward peak RSS (its process)' : `Keyward peak RSS (${workers} workers together)`, '', `${peakRssMb.toFixed(0)} MB`, '', '< 250 MB');
+  console.log('| scenario | bare pass-through | Keyward | ratio | target |');
+  console.log('|---|---|---|---|---|');
+  for (const line of rows) console.log(line);
+  for (const result of results) {
+    for (const run of result.runs) {
+      if (run.failures) console.log(`\n${result.scenario.label} / ${run.target}: ${run.failures} failed; first: ${run.firstFailure}`);
+    }
+  }
+}
+
+interface RunningKeyward {
+  address: string;
+  proxyId: string;
+  token: string;
+  /** Resident memory of the process(es) serving Keyward now, in bytes. */
+  rss(): number;
+  close(): Promise<void>;
+}
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+
+/** The processes whose parent is `pid` (the cluster's workers), from /proc. */
+function childPids(pid: number): string[] {
+  return readdirSync('/proc').filter((entry) => {
+    if (!/^\d+$/.test(entry)) return false;
+    try {
+      return Number(/PPid:\s+(\d+)/.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1]) === pid;
+    } catch {
+      return false; // The process went away while we looked.
+    }
+  });
+}
+
+/** Sums the RSS of a process's children, from /proc. */
+function childrenRss(pid: number): number {
+  let total = 0;
+  for (const entry of childPids(pid)) {
+    try {
+      total += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return total;
+}
+
+async function clientToken(address: string, client: { client_id: string; client_secret: string }): Promise<string> {
+  const tokenResponse = await fetch(`${address}/api/auth/oauth2/token`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.client_id)}:${encodeURIComponent(client.client_secret)}`).toString('base64')}`,
+    },
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'llm:proxy' }),
+  });
+  const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
+  if (!token) throw new Error('could not get a client-credentials token');
+  return token;
+}
+
+/**
+ * Keyward with an org key for the bench upstream and a client-credentials token. One worker:
+ * in this process. More: `main.ts` with KEYWARD_WORKERS, as `npm start` would run it.
+ */
+async function startKeyward(env: Record<string, string>, upstreamUrl: string): Promise<RunningKeyward> {
+  const platform = await startPlatform(loadConfig(env));
+  const ctx = platform.ctx;
+  const org = (await findPrimaryOrganization(ctx.db))!;
+  const proxy = (await findDefaultLlmProxy(ctx.db))!;
+  await addProviderKey(ctx.db, ctx.box, { organizationId: org.id, provider: 'openai', apiKey: PROVIDER_KEY, baseUrl: `${upstreamUrl}/v1`, scope: 'org' });
+  const client = await createConfidentialClient(ctx, { name: 'bench', proxyIds: [proxy.id] });
+  if (flags.limits) {
+    // Limits that bind every call and never stop one: the cost of checking, reserving and settling.
+    await setLimit(ctx, { organizationId: org.id, scope: 'org', usd: '1000000', period: 'month', requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000_000 });
+    await setLimit(ctx, { organizationId: org.id, scope: 'client', clientId: client.client_id, usd: '1000000', period: 'day', requestsPerMinute: 1_000_000_000 });
+  }
+  if (workers === 1) {
+    const address = await platform.app.listen({ port: 0, host: '127.0.0.1' });
+    return { address, proxyId: proxy.id, token: await clientToken(address, client), rss: () => process.memoryUsage().rss, close: () => platform.close() };
+  }
+  await platform.close();
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', join(here, '../src/main.ts')], {
+    env: { ...process.env, ...env, PORT: String(port), KEYWARD_WORKERS: String(workers), KEYWARD_LOG_FORMAT: 'json' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const address = `http://127.0.0.1:${port}`;
+  // The log level is the bench's (warn), so no "listening" line: ready, and every worker forked.
+  for (let i = 0; ; i++) {
+    if (i > 600 || child.exitCode !== null) throw new Error('Keyward workers did not start');
+    const ready = await fetch(`${address}/readyz`).then((r) => r.status === 200, () => false);
+    if (ready && childPids(child.pid!).length >= workers) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  // Forked workers listen a moment after the first one answers.
+  await new Promise((r) => setTimeout(r, 2000));
+  return {
+    address,
+    proxyId: proxy.id,
+    token: await clientToken(address, client),
+    rss: () => childrenRss(child.pid!),
+    close: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
 
 async function main() {
   const deadline = setTimeout(() => {
@@ -54,95 +234,64 @@ async function main() {
   deadline.unref();
   const children: ChildProcess[] = [];
   const dataDir = await mkdtemp(join(tmpdir(), 'keyward-bench-'));
+  const loadBefore = loadavg();
   try {
     const upstream = forkScript('upstream-server.ts');
     children.push(upstream.child);
     const { port } = (await upstream.firstMessage) as { port: number };
     const upstreamUrl = `http://127.0.0.1:${port}`;
+    const bare = forkScript('bare-passthrough.ts', [upstreamUrl]);
+    children.push(bare.child);
+    const { port: barePort } = (await bare.firstMessage) as { port: number };
 
-    const config = loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      KEYWARD_DATA_DIR: dataDir,
-      KEYWARD_ADMIN_EMAIL: 'bench@example.com',
-      KEYWARD_ADMIN_PASSWORD: 'a long bench password 123',
-      KEYWARD_LOG_LEVEL: process.env.KEYWARD_LOG_LEVEL ?? 'warn',
-    });
-    const platform = await startPlatform(config);
+    const logLevel = process.env.KEYWARD_LOG_LEVEL ?? 'warn';
+    const keyward = await startKeyward(
+      {
+        PORT: '0',
+        HOST: '127.0.0.1',
+        KEYWARD_DATA_DIR: dataDir,
+        KEYWARD_ADMIN_EMAIL: 'bench@example.com',
+        KEYWARD_ADMIN_PASSWORD: 'a long bench password 123',
+        KEYWARD_LOG_LEVEL: logLevel,
+        KEYWARD_LOG_FORMAT: 'json',
+      },
+      upstreamUrl,
+    );
     try {
-      const address = await platform.app.listen({ port: 0, host: '127.0.0.1' });
-      const ctx = platform.ctx;
-      const org = (await findPrimaryOrganization(ctx.db))!;
-      const proxy = (await findDefaultLlmProxy(ctx.db))!;
-      const providerKey = 'sk-bench-0123456789abcdef';
-      await addProviderKey(ctx.db, ctx.box, { organizationId: org.id, provider: 'openai', apiKey: providerKey, baseUrl: `${upstreamUrl}/v1`, scope: 'org' });
-      const client = await createConfidentialClient(ctx, { name: 'bench', proxyIds: [proxy.id] });
-      const tokenResponse = await fetch(`${address}/api/auth/oauth2/token`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.client_id)}:${encodeURIComponent(client.client_secret)}`).toString('base64')}`,
-        },
-        body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'llm:proxy' }),
-      });
-      const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
-      if (!token) throw new Error('could not get a client-credentials token');
-
+      const upstreamHeaders = { authorization: `Bearer ${PROVIDER_KEY}` };
       const job: BenchJob = {
-        direct: { origin: upstreamUrl, path: '/v1/chat/completions', headers: { authorization: `Bearer ${providerKey}` }, model: 'gpt-4o-mini' },
-        routed: { origin: address, path: `/v1/model-router/${proxy.id}/chat/completions`, headers: { authorization: `Bearer ${token}` }, model: 'openai:gpt-4o-mini' },
+        targets: [
+          { name: 'direct', origin: upstreamUrl, path: '/v1/chat/completions', headers: upstreamHeaders, modelPrefix: '' },
+          { name: 'bare', origin: `http://127.0.0.1:${barePort}`, path: '/v1/chat/completions', headers: upstreamHeaders, modelPrefix: '' },
+          { name: 'keyward', origin: keyward.address, path: `/v1/model-router/${keyward.proxyId}/chat/completions`, headers: { authorization: `Bearer ${keyward.token}` }, modelPrefix: 'openai:' },
+        ],
         scenarios: SCENARIOS,
       };
-      const runLoad = async (): Promise<BenchResult[]> => {
-        const load = forkScript('load-generator.ts');
-        children.push(load.child);
-        load.child.send(job);
-        const answer = (await load.firstMessage) as { results?: BenchResult[]; error?: string };
-        if (!answer.results) throw new Error(`load generator failed: ${answer.error}`);
-        return answer.results;
-      };
       const started = Date.now();
-      const off = await runLoad();
-      // Limits that bind every call and never stop one: the cost of checking, reserving and settling.
-      await setLimit(ctx, { organizationId: org.id, scope: 'org', usd: '1000000', period: 'month', requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000_000 });
-      await setLimit(ctx, { organizationId: org.id, scope: 'client', clientId: client.client_id, usd: '1000000', period: 'day', requestsPerMinute: 1_000_000_000 });
-      const on = await runLoad();
+      let peakRss = keyward.rss();
+      const rssSampler = setInterval(() => (peakRss = Math.max(peakRss, keyward.rss())), workers === 1 ? 100 : 500);
+      const load = forkScript('load-generator.ts');
+      children.push(load.child);
+      load.child.send(job);
+      const answer = (await load.firstMessage) as { results?: BenchResult[]; error?: string };
+      clearInterval(rssSampler);
+      if (!answer.results) throw new Error(`load generator failed: ${answer.error}`);
 
-      const f = (n: number) => n.toFixed(2);
-      const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
-      /** Requests per second through the router: concurrency over mean latency (closed-loop load). */
-      const rps = (r: BenchResult) => (r.scenario.concurrency * 1000) / mean(r.routed);
       const cpu = cpus();
+      const load1 = (l: number[]) => l.map((v) => v.toFixed(2)).join(', ');
       console.log(
-        `\nModel Router added latency — ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, Node ${process.version}, SQLite, log level ${config.logLevel}, ` +
-          `load generator, platform and upstream in 3 processes, ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+        `\nKeyward (${workers === 1 ? '1 process' : `KEYWARD_WORKERS=${workers}`}) against a bare Node pass-through — ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, Node ${process.version}, SQLite, log level ${logLevel}` +
+          `${flags.quick ? ', --quick' : ''}; upstream, bare pass-through, Keyward and load generator in separate processes; ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
+          `load average before ${load1(loadBefore)}, after ${load1(loadavg())}\n`,
       );
-      for (const [title, results] of [
-        ['limits off', off],
-        ['limits on (org spending + rate limits, client spending + rate limit)', on],
-      ] as const) {
-        console.log(`\n${title}\n`);
-        console.log('| concurrency | stream | requests | direct p50 / p99 (ms) | via router p50 / p99 (ms) | added p50 (ms) | added p99 (ms) | router req/s |');
-        console.log('|---|---|---|---|---|---|---|---|');
-        for (const r of results) {
-          const { scenario: s, direct: d, routed: rt } = r;
-          console.log(
-            `| ${s.concurrency} | ${s.stream ? 'yes' : 'no'} | ${s.total} | ${f(percentile(d, 50))} / ${f(percentile(d, 99))} | ${f(percentile(rt, 50))} / ${f(percentile(rt, 99))} | **${f(percentile(rt, 50) - percentile(d, 50))}** | **${f(percentile(rt, 99) - percentile(d, 99))}** | ${rps(r).toFixed(0)} |`,
-          );
-        }
-      }
-      console.log('\nlimits on vs off\n');
-      console.log('| concurrency | stream | router p50 off / on (ms) | throughput off / on (req/s) | throughput change |');
-      console.log('|---|---|---|---|---|');
-      off.forEach((a, i) => {
-        const b = on[i]!;
-        console.log(
-          `| ${a.scenario.concurrency} | ${a.scenario.stream ? 'yes' : 'no'} | ${f(percentile(a.routed, 50))} / ${f(percentile(b.routed, 50))} | ${rps(a).toFixed(0)} / ${rps(b).toFixed(0)} | ${(((rps(b) - rps(a)) / rps(a)) * 100).toFixed(1)}% |`,
-        );
-      });
-      console.log('\nStreaming latency is measured to the end of the stream (all chunks read). "direct" is the load generator calling the upstream process itself.');
+      printTable(answer.results, peakRss / 2 ** 20);
+      console.log(
+        '\n"Added" is the p50/p99 minus that of calling the upstream directly (c=1, upstream answers at once). Latency is measured to the last byte; ' +
+          'requests/s over a time-bounded closed-loop run (6 s per gateway after 1 s of warm-up). Both gateways open at most 256 connections to the upstream (per worker for Keyward). ' +
+          'Peak RSS of the process(es) serving Keyward (with one worker, the bench process itself, tsx included).',
+      );
     } finally {
-      await platform.close();
+      await keyward.close();
     }
   } finally {
     for (const child of children) if (child.exitCode === null) child.kill();

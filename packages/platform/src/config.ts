@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import { KeywardError } from './errors.js';
 import { parseAllowedHosts } from './keys/allowed-hosts.js';
+import { chooseLogFormat, type LogFormat } from './log-format.js';
 
 export interface Config {
   /** TCP port to listen on. */
@@ -20,6 +21,12 @@ export interface Config {
   adminEmail: string | undefined;
   adminPassword: string | undefined;
   logLevel: string;
+  /** `json` lines (machines) or `pretty` (one readable line per event); a terminal gets `pretty` unless told. */
+  logFormat: LogFormat;
+  /** Processes serving the port (node:cluster); 1 serves from the main process. */
+  workers: number;
+  /** When set, GET /metrics requires `Authorization: Bearer` with this token. */
+  metricsToken: string | undefined;
   /** Base64 of 32 bytes; encrypts provider keys and shared secrets. Generated under dataDir when unset. */
   encryptionKey: string | undefined;
   /** Trust X-Forwarded-* from a reverse proxy (for client IPs in rate limits and logs). */
@@ -106,6 +113,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must be a postgres:// URL (leave it unset for the embedded SQLite database)');
   }
+  const logFormat = chooseLogFormat(env.KEYWARD_LOG_FORMAT, Boolean(process.stdout.isTTY));
+  if (!logFormat) throw new ConfigError(`KEYWARD_LOG_FORMAT must be json or pretty, got "${env.KEYWARD_LOG_FORMAT}"`);
   const registration = (env.KEYWARD_REGISTRATION || 'open') as Config['registration'];
   if (!['open', 'token', 'off'].includes(registration)) {
     throw new ConfigError(`KEYWARD_REGISTRATION must be open, token or off, got "${registration}"`);
@@ -123,6 +132,9 @@ export function loadConfig(env: Env = process.env): Config {
     adminEmail: env.KEYWARD_ADMIN_EMAIL || undefined,
     adminPassword: env.KEYWARD_ADMIN_PASSWORD || undefined,
     logLevel: env.KEYWARD_LOG_LEVEL || 'info',
+    logFormat,
+    workers: integer(env, 'KEYWARD_WORKERS', 1, 1, 256),
+    metricsToken: env.KEYWARD_METRICS_TOKEN || undefined,
     encryptionKey: env.KEYWARD_ENCRYPTION_KEY || undefined,
     trustProxy: boolean(env, 'KEYWARD_TRUST_PROXY', false),
     // Reasoning models can think for minutes before their first token.

@@ -1,7 +1,8 @@
 // pino options: JSON lines, a request id on every line, and secrets redacted wherever they could
 // appear (auth headers, cookies, form passwords, provider keys).
 
-import type { LoggerOptions } from 'pino';
+import pino, { type Logger, type LoggerOptions } from 'pino';
+import { prettyDestination, type LogFormat } from './log-format.js';
 
 export const REDACTED_PATHS = [
   'req.headers.authorization',
@@ -27,4 +28,10 @@ export function loggerOptions(level: string): LoggerOptions {
     base: { service: 'keyward' },
     timestamp: () => `,"time":"${new Date().toISOString()}"`,
   };
+}
+
+/** The platform's logger: JSON lines on stdout, or readable lines there with the `pretty` format. */
+export function createLogger(config: { logLevel: string; logFormat: LogFormat }): Logger {
+  const options = loggerOptions(config.logLevel);
+  return config.logFormat === 'pretty' ? pino(options, prettyDestination(process.stdout)) : pino(options);
 }

@@ -1,21 +1,22 @@
 // `npm start`: run the platform until SIGTERM/SIGINT, then stop accepting, let in-flight
 // requests finish (bounded by KEYWARD_SHUTDOWN_GRACE_MS) and close the database.
 
-import { ConfigError, loadConfig } from './config.js';
+import cluster from 'node:cluster';
+import type { Logger } from 'pino';
+import type { BootstrapResult } from './accounts/bootstrap.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { markShuttingDown } from './health-routes.js';
+import { createLogger } from './logger.js';
 import { startPlatform } from './platform.js';
 import { SIGN_IN_PATH } from './accounts/sign-in-routes.js';
+import { prepareDatabase, runWorkers } from './worker-processes.js';
 
-async function main(): Promise<void> {
-  const config = loadConfig();
-  const platform = await startPlatform(config);
-  const { app, ctx } = platform;
-  await app.listen({ port: config.port, host: config.host });
-  ctx.log.info({ publicUrl: config.publicUrl, database: ctx.storage.dialect }, `Keyward is listening on ${config.publicUrl}`);
-  if (platform.bootstrap.weakAdminPassword) {
-    ctx.log.warn({ reason: platform.bootstrap.weakAdminPassword }, 'KEYWARD_ADMIN_PASSWORD is weak; change it with `keyward user set-password`');
+/** What the first start has to tell the person starting it. */
+function reportBootstrap(config: Config, log: Logger, result: BootstrapResult): void {
+  if (result.weakAdminPassword) {
+    log.warn({ reason: result.weakAdminPassword }, 'KEYWARD_ADMIN_PASSWORD is weak; change it with `keyward user set-password`');
   }
-  const generated = platform.bootstrap.generatedAdmin;
+  const generated = result.generatedAdmin;
   if (generated) {
     // Printed to the terminal once, never logged: it is a password.
     process.stderr.write(
@@ -25,6 +26,22 @@ async function main(): Promise<void> {
         `  or start with KEYWARD_ADMIN_EMAIL and KEYWARD_ADMIN_PASSWORD set.\n\n`,
     );
   }
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  if (config.workers > 1 && cluster.isPrimary) {
+    const log = createLogger(config);
+    reportBootstrap(config, log, await prepareDatabase(config, log));
+    runWorkers(config, log);
+    return;
+  }
+  const platform = await startPlatform(config);
+  const { app, ctx } = platform;
+  await app.listen({ port: config.port, host: config.host });
+  ctx.log.info({ publicUrl: config.publicUrl, database: ctx.storage.dialect }, `Keyward is listening on ${config.publicUrl}`);
+  // Workers: the primary already reported the first start.
+  if (cluster.isPrimary) reportBootstrap(config, ctx.log, platform.bootstrap);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -40,6 +57,8 @@ async function main(): Promise<void> {
     try {
       await platform.close();
       process.exitCode = 0;
+      // A worker's IPC channel to the primary would keep it alive.
+      if (cluster.isWorker) process.disconnect();
     } catch (error) {
       ctx.log.error({ err: error }, 'shutdown failed');
       process.exitCode = 1;

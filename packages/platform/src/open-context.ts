@@ -1,19 +1,19 @@
 // Storage, migrations, secrets, the change feed and background jobs: everything but HTTP. The
 // server and the admin CLI both start from here.
 
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { AppContext } from './app-context.js';
 import { createBackgroundJobs } from './background-jobs.js';
 import type { Config } from './config.js';
 import { startChangeFeed } from './db/change-log.js';
 import { migrateToLatest, openStorage } from './db/database.js';
+import { createLogger } from './logger.js';
 import { systemLookup, type HostLookup } from './upstream/internal-address.js';
-import { loggerOptions } from './logger.js';
 import { UpstreamClient } from './upstream/upstream-client.js';
 import { loadEncryptionKey, randomSecret, sharedSecret } from './secrets/instance-secrets.js';
 import { SealedBox } from './secrets/sealed-box.js';
 
-export async function openContext(config: Config, log: Logger = pino(loggerOptions(config.logLevel)), lookupHost: HostLookup = systemLookup) {
+export async function openContext(config: Config, log: Logger = createLogger(config), lookupHost: HostLookup = systemLookup) {
   const storage = openStorage({ ...config, onPoolError: (error) => log.warn({ err: error }, 'database connection lost') });
   const jobs = createBackgroundJobs(log);
   try {

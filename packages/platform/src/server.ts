@@ -8,6 +8,7 @@ import { passwordLinkRoutes } from './accounts/password-link-routes.js';
 import { signInRoutes } from './accounts/sign-in-routes.js';
 import type { AppContext } from './app-context.js';
 import { healthRoutes } from './health-routes.js';
+import { metricsRoutes } from './metrics/metrics-routes.js';
 import { registerAuthorizationServer } from './oauth/index.js';
 import { signInFormTargets } from './oauth/sign-in-targets.js';
 import { registerModelRouter } from './router/index.js';
@@ -36,6 +37,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
 
   await app.register(cookie);
   await app.register(healthRoutes, ctx);
+  await app.register(metricsRoutes, ctx);
   app.get(STYLESHEET_PATH, async (_request, reply) =>
     reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET),
   );

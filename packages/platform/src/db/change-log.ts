@@ -10,6 +10,7 @@
 import type { Kysely } from 'kysely';
 import pino, { type Logger } from 'pino';
 import { createBackgroundJobs, type BackgroundJob, type BackgroundJobs } from '../background-jobs.js';
+import { observeChangeFeedLag } from '../metrics/metrics.js';
 import type { Database } from './schema.js';
 
 export type ChangeTopic =
@@ -106,7 +107,7 @@ export async function startChangeFeed(db: Kysely<Database>, options: ChangeFeedO
     const awaited = [...gaps.keys()];
     const rows = await db
       .selectFrom('change_log')
-      .select(['seq', 'topic', 'subject_id'])
+      .select(['seq', 'topic', 'subject_id', 'created_at'])
       .where((eb) => (awaited.length ? eb.or([eb('seq', '>', cursor), eb('seq', 'in', awaited)]) : eb('seq', '>', cursor)))
       .orderBy('seq')
       .limit(BATCH_SIZE)
@@ -117,6 +118,7 @@ export async function startChangeFeed(db: Kysely<Database>, options: ChangeFeedO
         // Only the newest MAX_GAPS of a wide jump are worth awaiting (a sequence reset, say).
         for (let skipped = Math.max(cursor + 1, seq - MAX_GAPS); skipped < seq; skipped++) addGap(skipped, startedAt + gapWaitMs);
         cursor = seq;
+        observeChangeFeedLag(Number(row.created_at));
       } else if (!gaps.delete(seq)) {
         continue;
       }

@@ -26,6 +26,7 @@ import { chatCompletionsRequestSchema, embeddingsRequestSchema } from './openai/
 import type { RouterContext } from './router-context.js';
 import { loggableError, openAIErrorBody, RouterError, toRouterError, usageOutcome } from './router-error.js';
 import { MODEL_ROUTER_PATH } from '../oauth/paths.js';
+import { observeRefusedAtAuthentication } from '../metrics/metrics.js';
 
 /** The router's base path; `{proxyId}` follows it, or nothing for the default proxy. */
 export { MODEL_ROUTER_PATH };
@@ -127,6 +128,7 @@ export async function registerModelRouter(
       const routerError = validation ? validationError(validation) : toRouterError(error, meter?.providerKey);
       if (routerError.code === 'internal_error') request.log.error({ err: loggableError(error, meter?.providerKey) }, 'model router error');
       if (meter?.principal && !meter.finished) meter.finish(routerError.status, usageOutcome(routerError), routerError.message);
+      else if (meter && !meter.principal) observeRefusedAtAuthentication(routeConfig(request).endpoint);
       if (reply.sent || reply.raw.headersSent) return;
       // 499 is nginx's "client closed": nobody is listening, but Fastify must still finish the reply.
       reply.code(routerError.status === 499 ? 400 : routerError.status).headers(routerError.headers);

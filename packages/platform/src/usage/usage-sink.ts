@@ -6,6 +6,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/schema.js';
+import { observeCall, observeUsageDropped, trackUsageQueue } from '../metrics/metrics.js';
 import { toUsageRow, type UsageRecord } from './usage-record.js';
 
 export interface UsageSink {
@@ -36,12 +37,14 @@ export function createUsageSink(db: Kysely<Database>, log: Logger, options: Usag
   let writing: Promise<void> | undefined;
   let failing = false;
   let closed = false;
-  const listeners: Array<(record: UsageRecord) => void> = [];
+  const listeners: Array<(record: UsageRecord) => void> = [observeCall];
+  const untrackQueue = trackUsageQueue(() => queue.length);
 
   const trim = () => {
     if (queue.length <= maxQueued) return;
     const dropped = queue.length - maxQueued;
     queue = queue.slice(dropped);
+    observeUsageDropped(dropped);
     log.error({ dropped }, 'usage queue full (database unreachable?); oldest records dropped');
   };
   const write = async (): Promise<void> => {
@@ -91,7 +94,11 @@ export function createUsageSink(db: Kysely<Database>, log: Logger, options: Usag
       clearInterval(timer);
       await writing;
       await flush();
-      if (queue.length) log.error({ dropped: queue.length }, 'usage records could not be written before shutdown; dropped');
+      untrackQueue();
+      if (queue.length) {
+        observeUsageDropped(queue.length);
+        log.error({ dropped: queue.length }, 'usage records could not be written before shutdown; dropped');
+      }
     },
     onRecord(listener) {
       listeners.push(listener);

@@ -13,6 +13,12 @@ export class ClientGoneError extends Error {
 
 export class SseWriter {
   private opened = false;
+  private corked = false;
+  /** Events written in the same tick (those of one upstream read) leave in one socket write. */
+  private readonly uncork = () => {
+    this.corked = false;
+    this.reply.raw.uncork();
+  };
 
   constructor(
     private readonly request: FastifyRequest,
@@ -41,6 +47,11 @@ export class SseWriter {
     this.open();
     const raw = this.reply.raw;
     if (raw.destroyed || raw.writableEnded) throw new ClientGoneError();
+    if (!this.corked) {
+      this.corked = true;
+      raw.cork();
+      process.nextTick(this.uncork);
+    }
     if (raw.write(text)) return;
     await new Promise<void>((resolve, reject) => {
       const done = () => {

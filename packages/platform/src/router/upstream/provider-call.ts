@@ -4,6 +4,7 @@
 
 import type { Logger } from 'pino';
 import type { UsableProviderKey } from '../../keys/resolve-provider-key.js';
+import { observeKeyFailover } from '../../metrics/metrics.js';
 import { MalformedUpstreamResponse, UpstreamStreamError, type ProviderAdapter, type SseEvent, type StreamFraming, type UpstreamRequest, type UpstreamTarget } from '../../providers/provider-adapter.js';
 import { createSseReader } from '../../providers/sse.js';
 import type { UsageMeter } from '../metering.js';
@@ -37,6 +38,7 @@ export async function withKeyFailover<T>(call: ProviderCall, attempt: (key: Usab
       last = error;
       const more = i < call.keys.length - 1;
       if (!(error instanceof UpstreamRouterError) || !error.retryable || !more || call.signal.aborted) throw error;
+      observeKeyFailover(call.adapter.id);
       call.log.warn({ provider: call.adapter.id, keyId: key.id, status: error.status, code: error.code }, 'provider key failed; failing over to the next key');
     }
   }

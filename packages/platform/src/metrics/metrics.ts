@@ -1,0 +1,115 @@
+// What operators scrape at GET /metrics: one process-wide prom-client registry. Per-call facts
+// are observed once per call from its usage record (never per chunk); the other facts where they
+// are known (auth refusals, key failovers, the usage queue, the change feed).
+
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { UsageRecord } from '../usage/usage-record.js';
+
+export const metricsRegistry = new Registry();
+collectDefaultMetrics({ register: metricsRegistry });
+
+const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+const CALL_LABELS = ['route', 'provider', 'model', 'outcome'] as const;
+
+const routerRequests = new Counter({
+  name: 'keyward_router_requests_total',
+  help: 'Model Router calls by route, provider, model and outcome (unauthenticated: refused at authentication).',
+  labelNames: CALL_LABELS,
+  registers: [metricsRegistry],
+});
+const routerDuration = new Histogram({
+  name: 'keyward_router_request_duration_seconds',
+  help: 'Model Router call duration, from the request to the last byte of the answer.',
+  labelNames: CALL_LABELS,
+  buckets: SECONDS,
+  registers: [metricsRegistry],
+});
+const timeToFirstToken = new Histogram({
+  name: 'keyward_router_time_to_first_token_seconds',
+  help: 'From the request to the first generated token (streams and answers that carry one).',
+  labelNames: ['route', 'provider', 'model'] as const,
+  buckets: SECONDS,
+  registers: [metricsRegistry],
+});
+const tokens = new Counter({
+  name: 'keyward_router_tokens_total',
+  help: 'Tokens reported by providers, by direction (input, output).',
+  labelNames: ['provider', 'model', 'direction'] as const,
+  registers: [metricsRegistry],
+});
+const keyFailovers = new Counter({
+  name: 'keyward_router_key_failovers_total',
+  help: 'Provider keys that failed with a retryable error, the call moving on to the next key.',
+  labelNames: ['provider'] as const,
+  registers: [metricsRegistry],
+});
+const usageDropped = new Counter({
+  name: 'keyward_usage_records_dropped_total',
+  help: 'Usage records dropped (queue full while the database was unreachable, or unwritten at shutdown).',
+  registers: [metricsRegistry],
+});
+const changeFeedLag = new Histogram({
+  name: 'keyward_change_feed_lag_seconds',
+  help: 'From a change being written to this process reading it from the change log.',
+  buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+  registers: [metricsRegistry],
+});
+
+/** Queue-length readers of the usage sinks open in this process (one per platform). */
+const usageQueues = new Set<() => number>();
+new Gauge({
+  name: 'keyward_usage_queue_depth',
+  help: 'Usage records waiting to be written to the database.',
+  registers: [metricsRegistry],
+  collect() {
+    let depth = 0;
+    for (const read of usageQueues) depth += read();
+    this.set(depth);
+  },
+});
+
+/** A caller chooses the model name: past this many distinct names, new ones are labelled `other`. */
+const MAX_MODEL_LABELS = 500;
+const modelLabels = new Set<string>();
+function modelLabel(model: string | null): string {
+  if (model === null) return '';
+  if (modelLabels.has(model)) return model;
+  if (modelLabels.size >= MAX_MODEL_LABELS) return 'other';
+  modelLabels.add(model);
+  return model;
+}
+
+/** One observation per metered call. */
+export function observeCall(record: UsageRecord): void {
+  const provider = record.provider ?? '';
+  const model = modelLabel(record.model);
+  const labels = { route: record.endpoint, provider, model, outcome: record.outcome };
+  routerRequests.inc(labels);
+  routerDuration.observe(labels, record.latencyMs / 1000);
+  if (record.timeToFirstTokenMs !== null) timeToFirstToken.observe({ route: record.endpoint, provider, model }, record.timeToFirstTokenMs / 1000);
+  if (record.inputTokens) tokens.inc({ provider, model, direction: 'input' }, record.inputTokens);
+  if (record.outputTokens) tokens.inc({ provider, model, direction: 'output' }, record.outputTokens);
+}
+
+/** A router call refused before its caller was known (no usage record is made for it). */
+export function observeRefusedAtAuthentication(route: string): void {
+  routerRequests.inc({ route, provider: '', model: '', outcome: 'unauthenticated' });
+}
+
+export function observeKeyFailover(provider: string): void {
+  keyFailovers.inc({ provider });
+}
+
+export function observeUsageDropped(count: number): void {
+  usageDropped.inc(count);
+}
+
+/** Registers a usage queue's length reader; returns the function that removes it (on close). */
+export function trackUsageQueue(read: () => number): () => void {
+  usageQueues.add(read);
+  return () => usageQueues.delete(read);
+}
+
+export function observeChangeFeedLag(writtenAt: number): void {
+  changeFeedLag.observe(Math.max(0, Date.now() - writtenAt) / 1000);
+}

@@ -1,0 +1,112 @@
+// GET /metrics: Prometheus text, counters that move when router calls happen (refused ones
+// too), and KEYWARD_METRICS_TOKEN guarding it when set.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRouterHarness, type RouterHarness } from '../router/support/router-harness.js';
+
+/** The value of one series in a Prometheus text exposition (0 when absent). */
+function valueOf(text: string, name: string, labels: Record<string, string> = {}): number {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const [series, value] = [line.slice(0, line.lastIndexOf(' ')), line.slice(line.lastIndexOf(' ') + 1)];
+    if (Object.entries(labels).every(([k, v]) => series.includes(`${k}="${v}"`))) return Number(value);
+  }
+  return 0;
+}
+
+async function scrape(h: RouterHarness, token?: string): Promise<Response> {
+  return fetch(`${h.tp.url}/metrics`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+}
+
+async function waitFor(read: () => Promise<number>, atLeast: number): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const value = await read();
+    if (value >= atLeast) return value;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return read();
+}
+
+const chat = { model: 'openai:gpt-4o-mini', messages: [{ role: 'user' as const, content: 'hi' }] };
+
+describe('GET /metrics without KEYWARD_METRICS_TOKEN', () => {
+  let h: RouterHarness;
+  beforeAll(async () => {
+    h = await startRouterHarness();
+    await h.addKey('openai', { primary: true });
+    await h.addKey('openai', { primary: true });
+  });
+  afterAll(() => h?.close());
+  const metrics = async () => (await scrape(h)).text();
+
+  it('answers Prometheus text with process metrics and the router, usage and change-feed families', async () => {
+    const response = await scrape(h);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await response.text();
+    for (const name of [
+      'process_cpu_user_seconds_total',
+      'nodejs_eventloop_lag_seconds',
+      'keyward_router_requests_total',
+      'keyward_router_request_duration_seconds',
+      'keyward_router_time_to_first_token_seconds',
+      'keyward_router_tokens_total',
+      'keyward_router_key_failovers_total',
+      'keyward_usage_queue_depth',
+      'keyward_usage_records_dropped_total',
+      'keyward_change_feed_lag_seconds',
+    ]) {
+      expect(text).toContain(`# TYPE ${name} `);
+    }
+  });
+
+  it('counts a call by route, provider, model and outcome, with its duration, tokens and time to first token', async () => {
+    const ok = { route: 'chat', provider: 'openai', model: 'gpt-4o-mini', outcome: 'ok' };
+    const before = await metrics();
+    await h.openai().chat.completions.create(chat);
+    const stream = await h.openai().chat.completions.create({ ...chat, stream: true, stream_options: { include_usage: true } });
+    for await (const _ of stream);
+    const requests = valueOf(before, 'keyward_router_requests_total', ok);
+    const after = await (async () => {
+      await waitFor(async () => valueOf(await metrics(), 'keyward_router_requests_total', ok), requests + 2);
+      return metrics();
+    })();
+    expect(valueOf(after, 'keyward_router_requests_total', ok)).toBe(requests + 2);
+    expect(valueOf(after, 'keyward_router_request_duration_seconds_count', ok)).toBe(valueOf(before, 'keyward_router_request_duration_seconds_count', ok) + 2);
+    const ttft = { route: 'chat', provider: 'openai', model: 'gpt-4o-mini' };
+    expect(valueOf(after, 'keyward_router_time_to_first_token_seconds_count', ttft)).toBeGreaterThan(valueOf(before, 'keyward_router_time_to_first_token_seconds_count', ttft));
+    for (const direction of ['input', 'output']) {
+      const labels = { provider: 'openai', model: 'gpt-4o-mini', direction };
+      expect(valueOf(after, 'keyward_router_tokens_total', labels)).toBeGreaterThan(valueOf(before, 'keyward_router_tokens_total', labels));
+    }
+  });
+
+  it('counts a call refused at authentication, and a key failover', async () => {
+    const refused = { route: 'chat', outcome: 'unauthenticated' };
+    const before = await metrics();
+    const error: any = await h.openai('not-a-token').chat.completions.create(chat).catch((e) => e);
+    expect(error.status).toBe(401);
+    h.upstreams.openai.enqueue({ type: 'error', status: 429 });
+    await h.openai().chat.completions.create(chat);
+    const after = await metrics();
+    expect(valueOf(after, 'keyward_router_requests_total', refused)).toBe(valueOf(before, 'keyward_router_requests_total', refused) + 1);
+    expect(valueOf(after, 'keyward_router_key_failovers_total', { provider: 'openai' })).toBe(valueOf(before, 'keyward_router_key_failovers_total', { provider: 'openai' }) + 1);
+  });
+});
+
+describe('GET /metrics with KEYWARD_METRICS_TOKEN', () => {
+  let h: RouterHarness;
+  const token = 'metrics-token-0123456789';
+  beforeAll(async () => {
+    h = await startRouterHarness({ KEYWARD_METRICS_TOKEN: token });
+  });
+  afterAll(() => h?.close());
+
+  it('refuses a scrape without the token or with another one, and answers with it', async () => {
+    expect((await scrape(h)).status).toBe(401);
+    expect((await scrape(h, 'metrics-token-wrong')).status).toBe(401);
+    const ok = await scrape(h, token);
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain('keyward_router_requests_total');
+  });
+});
