@@ -76,6 +76,8 @@ export interface ChatCompletionRequest {
   max_completion_tokens?: number | null;
   temperature?: number | null;
   top_p?: number | null;
+  /** Not OpenAI's: arrives from the Anthropic wire; Anthropic and Gemini honour it, OpenAI refuses it. */
+  top_k?: number | null;
   stop?: string | string[] | null;
   tools?: FunctionTool[];
   tool_choice?: ToolChoice;
@@ -140,6 +142,11 @@ export interface ChatCompletionChunk {
   }>;
   /** Present (possibly null) only when the caller asked for `stream_options.include_usage`. */
   usage?: Usage | null;
+  /**
+   * Not on the OpenAI wire (its encoder drops it): input tokens a provider reports before the end
+   * (Gemini, on every event), so Anthropic's message_start can carry them as Anthropic's does.
+   */
+  prompt_tokens?: number;
 }
 
 export interface EmbeddingsRequest {

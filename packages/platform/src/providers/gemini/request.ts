@@ -169,6 +169,7 @@ export function buildGenerateContentBody(request: ChatCompletionRequest): Genera
   if (maxTokens != null) config.maxOutputTokens = maxTokens;
   if (request.temperature != null) config.temperature = request.temperature;
   if (request.top_p != null) config.topP = request.top_p;
+  if (request.top_k != null) config.topK = request.top_k;
   if (request.stop != null) config.stopSequences = typeof request.stop === 'string' ? [request.stop] : request.stop;
   if (request.n != null && request.n !== 1) config.candidateCount = request.n;
   if (request.seed != null) config.seed = request.seed;

@@ -55,9 +55,12 @@ export function candidateParts(candidate: JsonObject): CandidateParts {
   return out;
 }
 
-/** Gemini names no calls: `call_<n>`, numbered within the response, unless Gemini sent an id. */
+/**
+ * Gemini names no calls, so each gets a fresh `call_<n>_<random>` unless Gemini sent an id: ids
+ * numbered per response alone would repeat across turns, and UIs key tool calls on them.
+ */
 export function toolCallId(call: { id?: string }, n: number): string {
-  return call.id || `call_${n}`;
+  return call.id || `call_${n}_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
 }
 
 /**

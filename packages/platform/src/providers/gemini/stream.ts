@@ -15,13 +15,16 @@ export function createGeminiStreamTranslator(request: ChatCompletionRequest): St
   const started = new Set<number>();
   const toolCounts = new Map<number, number>();
 
-  const chunk = (choices: ChatCompletionChunk['choices']): ChatCompletionChunk => ({
-    id: id!,
-    object: 'chat.completion.chunk',
-    created,
-    model: model ?? request.model,
-    choices,
-  });
+  let promptTokensSent = false;
+  const chunk = (choices: ChatCompletionChunk['choices']): ChatCompletionChunk => {
+    const out: ChatCompletionChunk = { id: id!, object: 'chat.completion.chunk', created, model: model ?? request.model, choices };
+    // The first chunk carries the input count Gemini already gave (see ChatCompletionChunk.prompt_tokens).
+    if (!promptTokensSent && lastUsage) {
+      out.prompt_tokens = lastUsage.prompt_tokens;
+      promptTokensSent = true;
+    }
+    return out;
+  };
 
   return {
     push(event) {

@@ -29,6 +29,7 @@ export interface GeminiGenerationConfig {
   maxOutputTokens?: number;
   temperature?: number;
   topP?: number;
+  topK?: number;
   stopSequences?: string[];
   candidateCount?: number;
   seed?: number;

@@ -18,6 +18,7 @@ const FEATURE_USE: Record<PresetFeature, (r: ChatCompletionRequest) => string | 
   frequency_penalty: (r) => (r.frequency_penalty ? 'frequency_penalty' : undefined),
   seed: (r) => (r.seed != null ? 'seed' : undefined),
   reasoning_effort: (r) => (r.reasoning_effort != null ? 'reasoning_effort' : undefined),
+  top_k: (r) => (r.top_k != null ? 'top_k' : undefined),
 };
 
 const OPENAI_PLATFORM_FIELDS = ['store', 'metadata', 'service_tier'] as const;

@@ -19,6 +19,8 @@ import {
   anthropicAccountState,
   InvalidToolArgumentsError,
   readAnthropicUsage,
+  streamEventWithCallerModel,
+  withCallerModel,
 } from '../inbound/anthropic-messages/index.js';
 import { completeChat, planChat, streamChat } from '../chat/run-chat.js';
 import type { RouterCall } from '../http/router-call.js';
@@ -94,7 +96,7 @@ async function passthrough(
     const usage = readAnthropicUsage(answer);
     if (usage) meter.usage = usage;
     meter.finish(200, 'ok');
-    return reply.send(answer);
+    return reply.send(withCallerModel(answer, body.model));
   }
   const usageReader = createAnthropicStreamUsageReader();
   const opened = await withKeyFailover(providerCall, async (key) => {
@@ -129,7 +131,8 @@ async function passthrough(
         if (event.event === 'content_block_delta') meter.markFirstToken();
         const usage = usageReader.usage();
         if (usage) meter.usage = usage;
-        await writer.write(formatSseEvent(event.data, event.event));
+        const named = streamEventWithCallerModel(event, body.model);
+        await writer.write(formatSseEvent(named.data, named.event));
         // Forwarded as the provider sent it (the SDK raises it); the stream ends there.
         const failed = streamErrorOf(event);
         if (failed) throw new ForwardedStreamError(`Anthropic stream error (${failed.type ?? 'unknown'}): ${failed.message}`);

@@ -10,5 +10,7 @@ export {
   buildAnthropicPassthroughRequest,
   createAnthropicStreamUsageReader,
   readAnthropicUsage,
+  streamEventWithCallerModel,
+  withCallerModel,
 } from './passthrough.js';
 export { anthropicAccountState } from './account-state.js';

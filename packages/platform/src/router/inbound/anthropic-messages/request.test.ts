@@ -173,10 +173,16 @@ describe('Anthropic Messages request → canonical request', () => {
   }
 });
 
+describe('top_k', () => {
+  it('is carried on the canonical request for the provider to map or refuse', () => {
+    const request = anthropicToChatRequest({ model, max_tokens: 10, top_k: 5, messages: [{ role: 'user', content: 'Hi' }] } as unknown as AnthropicMessagesRequest);
+    expect(request.top_k).toBe(5);
+  });
+});
+
 describe('what cannot be translated is refused by name', () => {
   const base = { model, max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] };
   const cases: Array<[string, Record<string, unknown>]> = [
-    ['top_k', { top_k: 5 }],
     ['thinking', { thinking: { type: 'enabled', budget_tokens: 2048 } }],
     ['thinking', { thinking: { type: 'adaptive' } }],
     ['output_config.effort', { output_config: { effort: 'max' } }],

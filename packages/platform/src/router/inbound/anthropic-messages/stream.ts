@@ -28,7 +28,7 @@ export function createAnthropicStreamEncoder(options: { model: string }): Anthro
 
   const emit = (event: AnthropicStreamEvent): string => formatSseEvent(JSON.stringify(event), event.type);
 
-  const start = (id: string): string => {
+  const start = (id: string, promptTokens = 0): string => {
     started = true;
     return (
       emit({
@@ -41,8 +41,8 @@ export function createAnthropicStreamEncoder(options: { model: string }): Anthro
           content: [],
           stop_reason: null,
           stop_sequence: null,
-          // Input tokens are known only at the end of an OpenAI stream; message_delta carries them.
-          usage: { input_tokens: 0, output_tokens: 0 },
+          // OpenAI streams tell input tokens only at the end (message_delta carries them); Gemini's tell them at once.
+          usage: { input_tokens: promptTokens, output_tokens: 0 },
         },
       }) + emit({ type: 'ping' })
     );
@@ -93,7 +93,7 @@ export function createAnthropicStreamEncoder(options: { model: string }): Anthro
   return {
     push(chunk) {
       if (finished) return '';
-      let out = started ? '' : start(chunk.id);
+      let out = started ? '' : start(chunk.id, chunk.prompt_tokens);
       if (chunk.usage) usage = chunk.usage;
       const choice = chunk.choices[0];
       if (choice) {
