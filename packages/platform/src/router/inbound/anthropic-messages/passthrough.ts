@@ -21,13 +21,14 @@ export function buildAnthropicPassthroughRequest(
   model: string,
   target: UpstreamTarget,
   inboundHeaders: InboundHeaders = {},
+  path: string = ANTHROPIC_MESSAGES_PATH,
 ): UpstreamRequest {
   const extra: Record<string, string> = { 'anthropic-version': headerValue(inboundHeaders['anthropic-version']) ?? ANTHROPIC_VERSION };
   const beta = headerValue(inboundHeaders['anthropic-beta']);
   if (beta) extra['anthropic-beta'] = beta;
   return {
     method: 'POST',
-    url: anthropicUrl(target, ANTHROPIC_MESSAGES_PATH),
+    url: anthropicUrl(target, path),
     headers: anthropicHeaders(target, extra),
     body: { ...body, model },
   };

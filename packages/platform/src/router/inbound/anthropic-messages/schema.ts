@@ -85,3 +85,13 @@ export const anthropicMessagesRequestSchema = {
     mcp_servers: { type: 'array', items: { type: 'object' } },
   },
 } as const;
+
+const COUNT_TOKENS_FIELDS = ['model', 'messages', 'system', 'tools', 'tool_choice', 'thinking', 'output_config', 'mcp_servers', 'container'] as const;
+
+/** `messages/count_tokens` takes the parts of a Messages request that make up the prompt; no max_tokens. */
+export const anthropicCountTokensRequestSchema = {
+  type: 'object',
+  required: ['model', 'messages'],
+  additionalProperties: false,
+  properties: Object.fromEntries(COUNT_TOKENS_FIELDS.map((field) => [field, anthropicMessagesRequestSchema.properties[field]])),
+} as const;

@@ -1,0 +1,93 @@
+// POST …/v1/messages/count_tokens: what the Anthropic SDK's `messages.countTokens()` calls.
+// Anthropic models are asked natively, Gemini models through Gemini's countTokens, and OpenAI's
+// own models are counted locally with OpenAI's tokenizer; any other model gets a clear 400.
+
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ANTHROPIC_COUNT_TOKENS_PATH } from '../../providers/anthropic/api.js';
+import type { AnthropicMessagesRequest } from '../../providers/anthropic/wire.js';
+import { buildCountTokensRequest, parseCountTokensResponse } from '../../providers/gemini/count-tokens.js';
+import type { ChatCompletionRequest, ChatMessage } from '../../providers/openai-chat.js';
+import { countChatTokens, openAIEncodingOf } from '../../providers/openai-compatible/tokenizer.js';
+import { UnsupportedParameterError } from '../../providers/provider-adapter.js';
+import { resolveKeysForCall } from '../access/account-state.js';
+import type { RouterCall } from '../http/router-call.js';
+import { anthropicAccountState, anthropicToChatRequest, buildAnthropicPassthroughRequest } from '../inbound/anthropic-messages/index.js';
+import { resolveModelId, type QualifiedModel } from '../model-id.js';
+import type { RouterContext } from '../router-context.js';
+import { RouterError } from '../router-error.js';
+import { readJsonBody, sendToProvider, targetOf, withKeyFailover, type ProviderCall } from '../upstream/provider-call.js';
+import { UpstreamRouterError } from '../upstream/upstream-errors.js';
+
+export async function handleCountTokens(router: RouterContext, call: RouterCall, request: FastifyRequest, reply: FastifyReply) {
+  const body = request.body as Record<string, unknown> & { model: string };
+  const qualified = await resolveModelId(router, call.caller, body.model);
+  call.meter.provider = qualified.provider;
+  call.meter.model = qualified.model;
+  const inputTokens =
+    qualified.provider === 'anthropic'
+      ? await countNatively(router, call, request, body, qualified)
+      : await countTranslated(router, call, anthropicToChatRequest({ ...body, max_tokens: 1 } as unknown as AnthropicMessagesRequest), qualified);
+  call.meter.finish(200, 'ok');
+  return reply.send({ input_tokens: inputTokens });
+}
+
+async function countNatively(router: RouterContext, call: RouterCall, request: FastifyRequest, body: Record<string, unknown>, qualified: QualifiedModel): Promise<number> {
+  const keys = await resolveKeysForCall(router, call.caller, qualified, anthropicAccountState(body));
+  const providerCall = providerCallOf(router, call, qualified, keys);
+  const answer = await withKeyFailover(providerCall, async (key) => {
+    const upstream = buildAnthropicPassthroughRequest(body, qualified.model, targetOf(key), request.headers, ANTHROPIC_COUNT_TOKENS_PATH);
+    return readJsonBody(providerCall, await sendToProvider(router.upstream, providerCall, key, upstream));
+  });
+  const count = typeof answer === 'object' && answer !== null ? (answer as { input_tokens?: unknown }).input_tokens : undefined;
+  if (typeof count !== 'number') throw badCount(qualified);
+  return count;
+}
+
+async function countTranslated(router: RouterContext, call: RouterCall, canonical: ChatCompletionRequest, qualified: QualifiedModel): Promise<number> {
+  const request: ChatCompletionRequest = { ...canonical, model: qualified.model };
+  if (qualified.provider === 'gemini') {
+    const keys = await resolveKeysForCall(router, call.caller, qualified, qualified.adapter.chat.accountState?.(request));
+    const providerCall = providerCallOf(router, call, qualified, keys);
+    // Refuse an untranslatable field before any network call.
+    buildCountTokensRequest(request, targetOf(keys[0]!));
+    const count = await withKeyFailover(providerCall, async (key) =>
+      parseCountTokensResponse(await readJsonBody(providerCall, await sendToProvider(router.upstream, providerCall, key, buildCountTokensRequest(request, targetOf(key))))),
+    );
+    if (count === undefined) throw badCount(qualified);
+    return count;
+  }
+  const encoding = openAIEncodingOf(qualified.provider, qualified.model);
+  if (!encoding) {
+    throw RouterError.invalid(
+      `Cannot count tokens for "${qualifiedId(qualified)}": Keyward knows no tokenizer for this model. Token counts are available for anthropic: and gemini: models (asked of the provider) and for OpenAI's own models on openai: and azure: (counted locally).`,
+      'model',
+      'tokenizer_unknown',
+    );
+  }
+  return countChatTokens(encoding, request.messages.map(messageTexts), (request.tools ?? []).map((tool) => JSON.stringify(tool.function)));
+}
+
+const qualifiedId = (qualified: QualifiedModel) => `${qualified.provider}:${qualified.model}`;
+
+/** The text a message puts before the model; images have no local count (their cost depends on the provider's resizing). */
+function messageTexts(message: ChatMessage, i: number): string[] {
+  const texts: string[] = [];
+  const content = message.content;
+  if (typeof content === 'string') texts.push(content);
+  else if (Array.isArray(content)) {
+    content.forEach((part, j) => {
+      if (part.type === 'text') texts.push(part.text);
+      else throw new UnsupportedParameterError(`messages[${i}].content[${j}]`, `'${part.type}' parts cannot be counted locally; only text is`);
+    });
+  }
+  if (message.role === 'assistant') for (const toolCall of message.tool_calls ?? []) texts.push(toolCall.function.name, toolCall.function.arguments);
+  return texts;
+}
+
+function providerCallOf(router: RouterContext, call: RouterCall, qualified: QualifiedModel, keys: ProviderCall['keys']): ProviderCall {
+  return { adapter: qualified.adapter, keys, signal: call.signal, meter: call.meter, log: router.app.log };
+}
+
+function badCount(qualified: QualifiedModel): UpstreamRouterError {
+  return new UpstreamRouterError(502, 'upstream_error', `${qualified.adapter.displayName} answered the token count without a number.`, 'upstream_bad_response', false);
+}
