@@ -15,7 +15,19 @@ export interface ImagePart {
   image_url: { url: string; detail?: 'auto' | 'low' | 'high' };
 }
 
-export type UserContentPart = TextPart | ImagePart;
+/** A file the caller sends inline: `file_data` is a `data:<mime>;base64,…` URL (PDFs). `file_id` is refused (stored account state). */
+export interface FilePart {
+  type: 'file';
+  file: { file_data?: string; filename?: string; file_id?: string };
+}
+
+export interface AudioPart {
+  type: 'input_audio';
+  /** Base64 audio, without a data: prefix. */
+  input_audio: { data: string; format: 'wav' | 'mp3' | (string & {}) };
+}
+
+export type UserContentPart = TextPart | ImagePart | FilePart | AudioPart;
 
 export interface ToolCall {
   id: string;
@@ -95,6 +107,14 @@ export interface ChatCompletionRequest {
   metadata?: Record<string, string> | null;
   store?: boolean | null;
   service_tier?: string | null;
+  /** Advisory on OpenAI's platform: routing hints for its prompt cache and abuse detection. */
+  prompt_cache_key?: string | null;
+  safety_identifier?: string | null;
+  verbosity?: 'low' | 'medium' | 'high' | null;
+  modalities?: string[] | null;
+  audio?: Record<string, unknown> | null;
+  prediction?: Record<string, unknown> | null;
+  web_search_options?: Record<string, unknown> | null;
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';

@@ -8,6 +8,7 @@ import { resolveKeysForCall } from '../access/account-state.js';
 import type { RouterCaller } from '../access/authorize-proxy.js';
 import type { UsageMeter } from '../metering.js';
 import { resolveModelId, type QualifiedModel } from '../model-id.js';
+import { applyFieldPolicy } from '../policy/field-policy.js';
 import type { RouterContext } from '../router-context.js';
 import { UpstreamFailure } from '../upstream/upstream-client.js';
 import { UpstreamRouterError, upstreamFailureError } from '../upstream/upstream-errors.js';
@@ -31,7 +32,8 @@ export async function planChat(
   const qualified = await resolveModelId(router, caller, body.model);
   meter.provider = qualified.provider;
   meter.model = qualified.model;
-  const request: ChatCompletionRequest = { ...body, model: qualified.model };
+  // Same wire: unknown fields pass for the provider to judge; translated: advisory dropped, unknown refused.
+  const request = applyFieldPolicy({ ...body, model: qualified.model }, qualified.adapter.wire);
   const keys = await resolveKeysForCall(router, caller, qualified, qualified.adapter.chat.accountState?.(request));
   // Refuse an untranslatable field before any network call.
   qualified.adapter.chat.buildRequest(request, targetOf(keys[0]!));

@@ -187,7 +187,7 @@ describe('what cannot be translated is refused by name', () => {
     ['thinking', { thinking: { type: 'adaptive' } }],
     ['output_config.effort', { output_config: { effort: 'max' } }],
     ['tools[0]', { tools: [{ type: 'web_search_20250305', name: 'web_search', max_uses: 5 }] }],
-    ['messages[0].content[0]', { messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0=' } }] }] }],
+    ['messages[0].content[0].source', { messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'url', url: 'https://x/y.pdf' } }] }] }],
     ['messages[0].content[1].source', { messages: [{ role: 'user', content: [{ type: 'text', text: 'x' }, { type: 'image', source: { type: 'file', file_id: 'file_011' } }] }] }],
     ['messages[0].content[0].content[0]', { messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'image', source: { type: 'url', url: 'https://x/y.png' } }] }] }] }],
     ['messages[0].content[0]', { messages: [{ role: 'assistant', content: [{ type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: {} }] }] }],

@@ -7,6 +7,7 @@ import type {
   AssistantMessage,
   ChatCompletionRequest,
   ChatMessage,
+  FilePart,
   FunctionTool,
   ImagePart,
   TextPart,
@@ -16,6 +17,7 @@ import type {
 } from '../../../providers/openai-chat.js';
 import { UnsupportedParameterError } from '../../../providers/provider-adapter.js';
 import type { AnthropicMessagesRequest, AnthropicTool, AnthropicToolChoice } from '../../../providers/anthropic/wire.js';
+import { KNOWN_MESSAGES_FIELDS } from './schema.js';
 
 type Block = { type: string } & Record<string, unknown>;
 
@@ -49,6 +51,9 @@ export function anthropicToChatRequest(body: AnthropicMessagesRequest): ChatComp
 }
 
 function refuseUntranslatable(body: AnthropicMessagesRequest): void {
+  for (const field of Object.keys(body)) {
+    if (!KNOWN_MESSAGES_FIELDS.has(field)) refuse(field, 'Keyward does not know this field, so it can pass it only to Anthropic models');
+  }
   const native = body as { container?: unknown; mcp_servers?: unknown[] };
   if (native.container != null) refuse('container', 'code-execution containers exist only on Anthropic');
   if (native.mcp_servers?.length) refuse('mcp_servers', 'the MCP connector exists only on Anthropic');
@@ -91,6 +96,7 @@ function userMessages(blocks: Block[], i: number): ChatMessage[] {
     if (block.type === 'tool_result') tools.push(toolMessage(block, path));
     else if (block.type === 'text') parts.push(textPart(block, path));
     else if (block.type === 'image') parts.push(imagePart(block, path));
+    else if (block.type === 'document') parts.push(filePart(block, path));
     else refuse(path, `content blocks of type '${block.type}' have no canonical counterpart`);
   });
   return parts.length > 0 ? [...tools, { role: 'user', content: parts }] : tools;
@@ -140,6 +146,17 @@ function imagePart(block: Block, path: string): ImagePart {
   }
   if (source?.type === 'url' && source.url) return { type: 'image_url', image_url: { url: source.url } };
   return refuse(`${path}.source`, `image sources of type '${source?.type}' have no canonical counterpart (base64 and url do)`);
+}
+
+/** A base64 document (a PDF) → an inline file part; url, text and file sources have no canonical counterpart. */
+function filePart(block: Block, path: string): FilePart {
+  const source = block.source as { type?: string; media_type?: string; data?: string } | undefined;
+  if (source?.type !== 'base64' || !source.media_type || source.data === undefined) {
+    return refuse(`${path}.source`, `document sources of type '${source?.type}' have no canonical counterpart (base64 does)`);
+  }
+  const file: FilePart['file'] = { file_data: `data:${source.media_type};base64,${source.data}` };
+  if (typeof block.title === 'string') file.filename = block.title;
+  return { type: 'file', file };
 }
 
 function toFunctionTool(tool: AnthropicTool & { type?: string }, i: number): FunctionTool {
