@@ -90,6 +90,11 @@ export interface ChatCompletionRequest {
   top_p?: number | null;
   /** Not OpenAI's: arrives from the Anthropic wire; Anthropic and Gemini honour it, OpenAI refuses it. */
   top_k?: number | null;
+  /**
+   * Not OpenAI's: Anthropic's `thinking.budget_tokens`. Gemini takes it as thinkingBudget (and
+   * returns its thoughts), OpenAI-wire providers as the nearest reasoning_effort.
+   */
+  thinking_budget?: number | null;
   stop?: string | string[] | null;
   tools?: FunctionTool[];
   tool_choice?: ToolChoice;
@@ -134,7 +139,8 @@ export interface ChatCompletion {
   model: string;
   choices: Array<{
     index: number;
-    message: { role: 'assistant'; content: string | null; tool_calls?: ToolCall[]; refusal?: string | null };
+    /** `reasoning_content`: thinking text a provider returned (Gemini thoughts), for callers whose format has a place for it. */
+    message: { role: 'assistant'; content: string | null; tool_calls?: ToolCall[]; refusal?: string | null; reasoning_content?: string };
     finish_reason: FinishReason;
     logprobs: null;
   }>;
@@ -156,7 +162,7 @@ export interface ChatCompletionChunk {
   model: string;
   choices: Array<{
     index: number;
-    delta: { role?: 'assistant'; content?: string | null; tool_calls?: ToolCallDelta[]; refusal?: string | null };
+    delta: { role?: 'assistant'; content?: string | null; tool_calls?: ToolCallDelta[]; refusal?: string | null; reasoning_content?: string };
     finish_reason: FinishReason | null;
     logprobs?: null;
   }>;

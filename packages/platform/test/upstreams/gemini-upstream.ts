@@ -116,7 +116,8 @@ function writeGenerate(route: Extract<GeminiRoute, { model: string }>, reply: Mo
     }
     if (reply.type === 'error_mid_stream') return writeError(res, { type: 'error', status: 500, ...(reply.message ? { message: reply.message } : {}) });
     if (reply.type === 'text') {
-      sendJson(res, 200, response(route.model, responseId, [{ text: reply.text }], reply.finish === 'length' ? 'MAX_TOKENS' : 'STOP', geminiUsage(reply.usage, true)));
+      const thought = reply.thoughts ? [{ text: reply.thoughts, thought: true }] : [];
+      sendJson(res, 200, response(route.model, responseId, [...thought, { text: reply.text }], reply.finish === 'length' ? 'MAX_TOKENS' : 'STOP', geminiUsage(reply.usage, true)));
     } else if (reply.type === 'tool_calls') {
       const parts: unknown[] = reply.text ? [{ text: reply.text }] : [];
       for (const call of reply.calls) parts.push({ functionCall: { name: call.name, args: parseArgs(call.arguments) } });
@@ -132,6 +133,7 @@ function writeGenerate(route: Extract<GeminiRoute, { model: string }>, reply: Mo
   if (reply.type === 'text' || reply.type === 'stall_after_first_chunk' || reply.type === 'error_mid_stream') {
     const pieces = splitForStream(reply.text);
     const usage = reply.type === 'text' ? reply.usage : undefined;
+    if (reply.type === 'text' && reply.thoughts) events.push(response(route.model, responseId, [{ text: reply.thoughts, thought: true }], undefined, geminiUsage(usage, false)));
     pieces.forEach((piece, i) => {
       const last = i === pieces.length - 1 && reply.type === 'text';
       const finish = last ? (reply.type === 'text' && reply.finish === 'length' ? 'MAX_TOKENS' : 'STOP') : undefined;

@@ -50,6 +50,7 @@ export function toAnthropicRequest(request: ChatCompletionRequest): AnthropicMes
   if (request.temperature != null) body.temperature = request.temperature;
   if (request.top_p != null) body.top_p = request.top_p;
   if (request.top_k != null) body.top_k = request.top_k;
+  if (request.thinking_budget != null) body.thinking = { type: 'enabled', budget_tokens: request.thinking_budget };
   if (request.stop != null) {
     const stops = typeof request.stop === 'string' ? [request.stop] : request.stop;
     if (stops.length > 0) body.stop_sequences = stops;

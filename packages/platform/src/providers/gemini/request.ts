@@ -152,6 +152,11 @@ function thinkingConfig(model: string, effort: NonNullable<ChatCompletionRequest
   return { thinkingBudget: THINKING_BUDGETS[effort] };
 }
 
+function budgetConfig(model: string, budget: number): GeminiGenerationConfig['thinkingConfig'] {
+  if (/^(models\/)?gemini-[3-9]/.test(model)) return { thinkingLevel: budget < 8192 ? 'low' : 'high' };
+  return { thinkingBudget: budget };
+}
+
 function assertHonourable(request: ChatCompletionRequest): void {
   if (request.logprobs) throw new UnsupportedParameterError('logprobs', "Gemini's logprobs do not map onto OpenAI's; 'logprobs' is not supported");
   if (request.top_logprobs != null) throw new UnsupportedParameterError('top_logprobs');
@@ -198,6 +203,8 @@ export function buildGenerateContentBody(request: ChatCompletionRequest): Genera
     if (request.response_format.json_schema.schema) config.responseJsonSchema = request.response_format.json_schema.schema;
   }
   if (request.reasoning_effort != null) config.thinkingConfig = thinkingConfig(request.model, request.reasoning_effort);
+  // An Anthropic-format caller asked for thinking: it gets the budget, and the thoughts back.
+  if (request.thinking_budget != null) config.thinkingConfig = { ...budgetConfig(request.model, request.thinking_budget), includeThoughts: true };
   if (Object.keys(config).length > 0) body.generationConfig = config;
   return body;
 }

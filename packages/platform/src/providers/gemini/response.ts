@@ -32,6 +32,8 @@ export function finishReason(value: unknown, hasToolCalls: boolean): FinishReaso
 
 export interface CandidateParts {
   text: string;
+  /** Thought summaries, returned only when asked for (includeThoughts). */
+  thoughts: string;
   calls: Array<{ id?: string; name: string; arguments: string }>;
 }
 
@@ -39,9 +41,12 @@ export interface CandidateParts {
 export function candidateParts(candidate: JsonObject): CandidateParts {
   const content = isObject(candidate.content) ? candidate.content : {};
   const parts = Array.isArray(content.parts) ? content.parts.filter(isObject) : [];
-  const out: CandidateParts = { text: '', calls: [] };
+  const out: CandidateParts = { text: '', thoughts: '', calls: [] };
   for (const part of parts) {
-    if (typeof part.text === 'string' && part.thought !== true) out.text += part.text;
+    if (typeof part.text === 'string') {
+      if (part.thought === true) out.thoughts += part.text;
+      else out.text += part.text;
+    }
     if (isObject(part.functionCall)) {
       const call: CandidateParts['calls'][number] = {
         name: str(part.functionCall.name) ?? '',
@@ -102,7 +107,7 @@ export function parseGenerateContentResponse(body: unknown, request: ChatComplet
       candidates.length === 0
         ? [{ index: 0, message: { role: 'assistant', content: null }, finish_reason: 'content_filter', logprobs: null }]
         : candidates.map((candidate, i) => {
-            const { text, calls } = candidateParts(candidate);
+            const { text, thoughts, calls } = candidateParts(candidate);
             const toolCalls: ToolCall[] = calls.map((call, n) => ({
               id: toolCallId(call, n),
               type: 'function',
@@ -115,6 +120,7 @@ export function parseGenerateContentResponse(body: unknown, request: ChatComplet
               logprobs: null,
             };
             if (toolCalls.length > 0) choice.message.tool_calls = toolCalls;
+            if (thoughts) choice.message.reasoning_content = thoughts;
             return choice;
           }),
   };

@@ -37,7 +37,7 @@ export interface GeminiGenerationConfig {
   frequencyPenalty?: number;
   responseMimeType?: string;
   responseJsonSchema?: JsonObject;
-  thinkingConfig?: { thinkingBudget?: number; thinkingLevel?: string };
+  thinkingConfig?: { thinkingBudget?: number; thinkingLevel?: string; includeThoughts?: boolean };
 }
 
 export interface GenerateContentRequest {

@@ -35,6 +35,13 @@ export const CHAT_FIELD_POLICY: readonly FieldRule[] = [
   { field: 'logprobs', openai: ['passed'], anthropic: ['refused'], gemini: ['refused'], sample: true },
   { field: 'top_logprobs', openai: ['passed'], anthropic: ['refused'], gemini: ['refused'], sample: 2 },
   { field: 'logit_bias', openai: ['passed'], anthropic: ['refused'], gemini: ['refused'], sample: { '50256': -100 } },
+  {
+    field: 'thinking_budget',
+    openai: ['mapped', 'the nearest reasoning_effort: under 4096 low, under 16384 medium, else high'],
+    anthropic: ['mapped', 'thinking.budget_tokens'],
+    gemini: ['mapped', 'thinkingConfig.thinkingBudget (Gemini 3: thinkingLevel low under 8192, else high), thoughts returned'],
+    sample: 2048,
+  },
   { field: 'reasoning_effort', openai: ['passed'], anthropic: ['mapped', 'output_config.effort'], gemini: ['mapped', 'thinkingConfig'], sample: 'low' },
   { field: 'user', openai: ['passed'], anthropic: ['mapped', 'metadata.user_id'], gemini: ['dropped', 'advisory'], sample: 'user-1' },
   { field: 'metadata', openai: ['passed', 'to OpenAI and Azure; dropped elsewhere'], anthropic: ['dropped', 'advisory'], gemini: ['dropped', 'advisory'], sample: { app: 'x' } },
@@ -57,7 +64,7 @@ const ADVISORY: Record<Exclude<TargetWire, 'openai'>, Set<string>> = {
 };
 
 /** Known to the canonical request without being an OpenAI chat field. */
-const CANONICAL_EXTRAS = new Set(['top_k']);
+const CANONICAL_EXTRAS = new Set(['top_k', 'thinking_budget']);
 
 /** Null and `[]` are "absent" when translating: clients send them for fields they do not use (`{}` can mean "defaults"). */
 export function isAbsent(value: unknown): boolean {

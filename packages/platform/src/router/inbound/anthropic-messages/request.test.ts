@@ -173,18 +173,17 @@ describe('Anthropic Messages request → canonical request', () => {
   }
 });
 
-describe('top_k', () => {
-  it('is carried on the canonical request for the provider to map or refuse', () => {
-    const request = anthropicToChatRequest({ model, max_tokens: 10, top_k: 5, messages: [{ role: 'user', content: 'Hi' }] } as unknown as AnthropicMessagesRequest);
+describe('top_k and thinking', () => {
+  it('are carried on the canonical request for the provider to map or refuse', () => {
+    const request = anthropicToChatRequest({ model, max_tokens: 10, top_k: 5, thinking: { type: 'enabled', budget_tokens: 2048 }, messages: [{ role: 'user', content: 'Hi' }] } as unknown as AnthropicMessagesRequest);
     expect(request.top_k).toBe(5);
+    expect(request.thinking_budget).toBe(2048);
   });
 });
 
 describe('what cannot be translated is refused by name', () => {
   const base = { model, max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] };
   const cases: Array<[string, Record<string, unknown>]> = [
-    ['thinking', { thinking: { type: 'enabled', budget_tokens: 2048 } }],
-    ['thinking', { thinking: { type: 'adaptive' } }],
     ['output_config.effort', { output_config: { effort: 'max' } }],
     ['tools[0]', { tools: [{ type: 'web_search_20250305', name: 'web_search', max_uses: 5 }] }],
     ['messages[0].content[0].source', { messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'url', url: 'https://x/y.pdf' } }] }] }],

@@ -31,6 +31,8 @@ export function anthropicToChatRequest(body: AnthropicMessagesRequest): ChatComp
   if (body.temperature != null) request.temperature = body.temperature;
   if (body.top_p != null) request.top_p = body.top_p;
   if (body.top_k != null) request.top_k = body.top_k;
+  // Adaptive thinking leaves the depth to the model, as every reasoning model does by default.
+  if (body.thinking?.type === 'enabled') request.thinking_budget = body.thinking.budget_tokens;
   if (body.stop_sequences && body.stop_sequences.length > 0) request.stop = body.stop_sequences;
   if (body.metadata?.user_id) request.user = body.metadata.user_id;
   if (body.tools && body.tools.length > 0) request.tools = body.tools.map(toFunctionTool);
@@ -57,9 +59,6 @@ function refuseUntranslatable(body: AnthropicMessagesRequest): void {
   const native = body as { container?: unknown; mcp_servers?: unknown[] };
   if (native.container != null) refuse('container', 'code-execution containers exist only on Anthropic');
   if (native.mcp_servers?.length) refuse('mcp_servers', 'the MCP connector exists only on Anthropic');
-  if (body.thinking && body.thinking.type !== 'disabled') {
-    refuse('thinking', 'extended thinking has no canonical counterpart; use output_config.effort');
-  }
   const effort = body.output_config?.effort;
   if (effort && effort !== 'low' && effort !== 'medium' && effort !== 'high') {
     refuse('output_config.effort', `'${effort}' has no canonical counterpart (low, medium, high)`);

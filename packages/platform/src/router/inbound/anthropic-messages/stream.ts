@@ -20,7 +20,7 @@ export function createAnthropicStreamEncoder(options: { model: string }): Anthro
   let started = false;
   let finished = false;
   let nextBlock = 0;
-  let open: { index: number; kind: 'text' | 'tool' } | null = null;
+  let open: { index: number; kind: 'text' | 'tool' | 'thinking' } | null = null;
   /** Canonical tool-call index → Anthropic content block index. */
   const toolBlocks = new Map<number, number>();
   let stopReason: AnthropicStopReason | null = null;
@@ -65,6 +65,16 @@ export function createAnthropicStreamEncoder(options: { model: string }): Anthro
     return out + emit({ type: 'content_block_delta', index: open.index, delta: { type: 'text_delta', text: piece } });
   };
 
+  const thinking = (piece: string): string => {
+    let out = '';
+    if (open?.kind !== 'thinking') {
+      out += close();
+      open = { index: nextBlock++, kind: 'thinking' };
+      out += emit({ type: 'content_block_start', index: open.index, content_block: { type: 'thinking', thinking: '', signature: '' } });
+    }
+    return out + emit({ type: 'content_block_delta', index: open.index, delta: { type: 'thinking_delta', thinking: piece } });
+  };
+
   const tool = (delta: ToolCallDelta): string => {
     let out = '';
     let index = toolBlocks.get(delta.index);
@@ -97,6 +107,7 @@ export function createAnthropicStreamEncoder(options: { model: string }): Anthro
       if (chunk.usage) usage = chunk.usage;
       const choice = chunk.choices[0];
       if (choice) {
+        if (choice.delta.reasoning_content) out += thinking(choice.delta.reasoning_content);
         const piece = choice.delta.content || choice.delta.refusal;
         if (piece) out += text(piece);
         for (const delta of choice.delta.tool_calls ?? []) out += tool(delta);
