@@ -5,6 +5,7 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app-context.js';
+import { KeyCooldowns } from '../keys/key-cooldowns.js';
 import { ProviderKeyCache } from '../keys/resolve-provider-key.js';
 import type { AuthenticateBearer } from '../oauth/principal.js';
 import { createUsageSink, type UsageSink } from '../usage/usage-sink.js';
@@ -135,6 +136,7 @@ export async function registerModelRouter(
     authenticateBearer: deps.authenticateBearer,
     directory: new RouterDirectory(ctx.db, ctx.changes),
     keys,
+    cooldowns: new KeyCooldowns(),
     upstream,
     usage,
     modelLists,

@@ -30,5 +30,6 @@ export async function resolveKeysForCall(
       'shared_key_account_state',
     );
   }
-  return keys;
+  // Keys that just failed go behind the others of their rank (keys/key-cooldowns.ts).
+  return router.cooldowns.order(keys);
 }

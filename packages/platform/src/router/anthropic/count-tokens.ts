@@ -85,7 +85,7 @@ function messageTexts(message: ChatMessage, i: number): string[] {
 }
 
 function providerCallOf(router: RouterContext, call: RouterCall, qualified: QualifiedModel, keys: ProviderCall['keys']): ProviderCall {
-  return { adapter: qualified.adapter, keys, signal: call.signal, meter: call.meter, log: router.app.log };
+  return { adapter: qualified.adapter, keys, signal: call.signal, meter: call.meter, log: router.app.log, cooldowns: router.cooldowns };
 }
 
 function badCount(qualified: QualifiedModel): UpstreamRouterError {

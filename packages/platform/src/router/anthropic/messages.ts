@@ -86,7 +86,7 @@ async function passthrough(
   meter.model = model;
   const native = body as unknown as Record<string, unknown>;
   const keys = await resolveKeysForCall(router, call.caller, qualified, anthropicAccountState(native));
-  const providerCall: ProviderCall = { adapter, keys, signal, meter, log: router.app.log };
+  const providerCall: ProviderCall = { adapter, keys, signal, meter, log: router.app.log, cooldowns: router.cooldowns };
   if (!body.stream) {
     const answer = await withKeyFailover(providerCall, async (key) => {
       const response = await sendToProvider(router.upstream, providerCall, key, buildAnthropicPassthroughRequest(native, model, targetOf(key), request.headers));

@@ -37,7 +37,7 @@ export async function planChat(
   const keys = await resolveKeysForCall(router, caller, qualified, qualified.adapter.chat.accountState?.(request));
   // Refuse an untranslatable field before any network call.
   qualified.adapter.chat.buildRequest(request, targetOf(keys[0]!));
-  return { qualified, request, call: { adapter: qualified.adapter, keys, signal, meter, log: router.app.log } };
+  return { qualified, request, call: { adapter: qualified.adapter, keys, signal, meter, log: router.app.log, cooldowns: router.cooldowns } };
 }
 
 /** The model id the caller sees in answers: provider-qualified, like the one it sent. */

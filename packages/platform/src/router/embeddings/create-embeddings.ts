@@ -25,7 +25,7 @@ export async function handleEmbeddings(router: RouterContext, call: RouterCall, 
   const keys = await resolveKeysForCall(router, call.caller, qualified);
   const upstreamRequest: EmbeddingsRequest = { ...body, model: qualified.model };
   embeddings.buildRequest(upstreamRequest, targetOf(keys[0]!));
-  const providerCall: ProviderCall = { adapter: qualified.adapter, keys, signal: call.signal, meter: call.meter, log: router.app.log };
+  const providerCall: ProviderCall = { adapter: qualified.adapter, keys, signal: call.signal, meter: call.meter, log: router.app.log, cooldowns: router.cooldowns };
   const result: EmbeddingsResponse = await withKeyFailover(providerCall, async (key) => {
     const response = await sendToProvider(router.upstream, providerCall, key, embeddings.buildRequest(upstreamRequest, targetOf(key)));
     return embeddings.parseResponse(await readJsonBody(providerCall, response), upstreamRequest);

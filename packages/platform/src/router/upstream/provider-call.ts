@@ -3,6 +3,7 @@
 // sent anything. Also reads a provider's SSE stream event by event as it arrives.
 
 import type { Logger } from 'pino';
+import type { KeyCooldowns } from '../../keys/key-cooldowns.js';
 import type { UsableProviderKey } from '../../keys/resolve-provider-key.js';
 import type { ProviderAdapter, SseEvent, StreamFraming, UpstreamRequest, UpstreamTarget } from '../../providers/provider-adapter.js';
 import { createSseReader } from '../../providers/sse.js';
@@ -16,6 +17,8 @@ export interface ProviderCall {
   signal: AbortSignal;
   meter: UsageMeter;
   log: Logger;
+  /** Told how each key fared, so the next calls skip a key that just failed. */
+  cooldowns?: KeyCooldowns;
 }
 
 export function targetOf(key: UsableProviderKey): UpstreamTarget {
@@ -33,9 +36,14 @@ export async function withKeyFailover<T>(call: ProviderCall, attempt: (key: Usab
   for (const [i, key] of call.keys.entries()) {
     call.meter.keyId = key.id;
     try {
-      return await attempt(key);
+      const result = await attempt(key);
+      call.cooldowns?.recover(key.id);
+      return result;
     } catch (error) {
       last = error;
+      if (error instanceof UpstreamRouterError && error.retryable) call.cooldowns?.rest(key.id, error.headers['retry-after']);
+      // Any other answer (a 400, a refusal) means the key itself works.
+      else if (!call.signal.aborted) call.cooldowns?.recover(key.id);
       const more = i < call.keys.length - 1;
       if (!(error instanceof UpstreamRouterError) || !error.retryable || !more || call.signal.aborted) throw error;
       call.log.warn({ provider: call.adapter.id, keyId: key.id, status: error.status, code: error.code }, 'provider key failed; failing over to the next key');
