@@ -9,20 +9,18 @@ import { buildCountTokensRequest, parseCountTokensResponse } from '../../provide
 import type { ChatCompletionRequest, ChatMessage } from '../../providers/openai-chat.js';
 import { countChatTokens, openAIEncodingOf } from '../../providers/openai-compatible/tokenizer.js';
 import { UnsupportedParameterError } from '../../providers/provider-adapter.js';
-import { resolveKeysForCall } from '../access/account-state.js';
+import { openProviderCall } from '../access/account-state.js';
 import type { RouterCall } from '../http/router-call.js';
 import { anthropicAccountState, anthropicToChatRequest, buildAnthropicPassthroughRequest } from '../inbound/anthropic-messages/index.js';
 import { resolveModelId, type QualifiedModel } from '../model-id.js';
 import type { RouterContext } from '../router-context.js';
 import { RouterError } from '../router-error.js';
-import { readJsonBody, sendToProvider, targetOf, withKeyFailover, type ProviderCall } from '../upstream/provider-call.js';
+import { readJsonBody, sendToProvider, targetOf, withKeyFailover } from '../upstream/provider-call.js';
 import { UpstreamRouterError } from '../upstream/upstream-errors.js';
 
 export async function handleCountTokens(router: RouterContext, call: RouterCall, request: FastifyRequest, reply: FastifyReply) {
   const body = request.body as Record<string, unknown> & { model: string };
   const qualified = await resolveModelId(router, call.caller, body.model);
-  call.meter.provider = qualified.provider;
-  call.meter.model = qualified.model;
   const inputTokens =
     qualified.provider === 'anthropic'
       ? await countNatively(router, call, request, body, qualified)
@@ -32,8 +30,7 @@ export async function handleCountTokens(router: RouterContext, call: RouterCall,
 }
 
 async function countNatively(router: RouterContext, call: RouterCall, request: FastifyRequest, body: Record<string, unknown>, qualified: QualifiedModel): Promise<number> {
-  const keys = await resolveKeysForCall(router, call.caller, qualified, anthropicAccountState(body));
-  const providerCall = providerCallOf(router, call, qualified, keys);
+  const providerCall = await openProviderCall(router, call.caller, qualified, call, anthropicAccountState(body));
   const answer = await withKeyFailover(providerCall, async (key) => {
     const upstream = buildAnthropicPassthroughRequest(body, qualified.model, targetOf(key), request.headers, ANTHROPIC_COUNT_TOKENS_PATH);
     return readJsonBody(providerCall, await sendToProvider(router.upstream, providerCall, key, upstream));
@@ -46,10 +43,9 @@ async function countNatively(router: RouterContext, call: RouterCall, request: F
 async function countTranslated(router: RouterContext, call: RouterCall, canonical: ChatCompletionRequest, qualified: QualifiedModel): Promise<number> {
   const request: ChatCompletionRequest = { ...canonical, model: qualified.model };
   if (qualified.provider === 'gemini') {
-    const keys = await resolveKeysForCall(router, call.caller, qualified, qualified.adapter.chat.accountState?.(request));
-    const providerCall = providerCallOf(router, call, qualified, keys);
+    const providerCall = await openProviderCall(router, call.caller, qualified, call, qualified.adapter.chat.accountState?.(request));
     // Refuse an untranslatable field before any network call.
-    buildCountTokensRequest(request, targetOf(keys[0]!));
+    buildCountTokensRequest(request, targetOf(providerCall.keys[0]!));
     const count = await withKeyFailover(providerCall, async (key) =>
       parseCountTokensResponse(await readJsonBody(providerCall, await sendToProvider(router.upstream, providerCall, key, buildCountTokensRequest(request, targetOf(key))))),
     );
@@ -82,10 +78,6 @@ function messageTexts(message: ChatMessage, i: number): string[] {
   }
   if (message.role === 'assistant') for (const toolCall of message.tool_calls ?? []) texts.push(toolCall.function.name, toolCall.function.arguments);
   return texts;
-}
-
-function providerCallOf(router: RouterContext, call: RouterCall, qualified: QualifiedModel, keys: ProviderCall['keys']): ProviderCall {
-  return { adapter: qualified.adapter, keys, signal: call.signal, meter: call.meter, log: router.app.log, cooldowns: router.cooldowns };
 }
 
 function badCount(qualified: QualifiedModel): UpstreamRouterError {

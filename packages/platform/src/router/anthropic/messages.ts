@@ -4,7 +4,7 @@
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AnthropicMessagesRequest } from '../../providers/anthropic/wire.js';
-import { resolveKeysForCall } from '../access/account-state.js';
+import { openProviderCall } from '../access/account-state.js';
 import { formatSseEvent } from '../../providers/sse.js';
 import {
   anthropicErrorBody,
@@ -30,7 +30,7 @@ import { finishStream, ForwardedStreamError } from '../http/stream-outcome.js';
 import { resolveModelId, type QualifiedModel } from '../model-id.js';
 import type { RouterContext } from '../router-context.js';
 import { RouterError, toRouterError } from '../router-error.js';
-import { readJsonBody, readUpstreamEvents, sendToProvider, targetOf, withKeyFailover, type ProviderCall } from '../upstream/provider-call.js';
+import { readJsonBody, readUpstreamEvents, sendToProvider, targetOf, withKeyFailover } from '../upstream/provider-call.js';
 import { UpstreamFailure } from '../upstream/upstream-client.js';
 import { UpstreamRouterError, upstreamFailureError, upstreamStatusError } from '../upstream/upstream-errors.js';
 import type { SseEvent } from '../../providers/provider-adapter.js';
@@ -82,11 +82,8 @@ async function passthrough(
 ) {
   const { adapter, model } = qualified;
   const { meter, signal } = call;
-  meter.provider = 'anthropic';
-  meter.model = model;
   const native = body as unknown as Record<string, unknown>;
-  const keys = await resolveKeysForCall(router, call.caller, qualified, anthropicAccountState(native));
-  const providerCall: ProviderCall = { adapter, keys, signal, meter, log: router.app.log, cooldowns: router.cooldowns };
+  const providerCall = await openProviderCall(router, call.caller, qualified, call, anthropicAccountState(native));
   if (!body.stream) {
     const answer = await withKeyFailover(providerCall, async (key) => {
       const response = await sendToProvider(router.upstream, providerCall, key, buildAnthropicPassthroughRequest(native, model, targetOf(key), request.headers));

@@ -4,7 +4,7 @@
 
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../../providers/openai-chat.js';
 import { UpstreamStreamError } from '../../providers/provider-adapter.js';
-import { resolveKeysForCall } from '../access/account-state.js';
+import { openProviderCall } from '../access/account-state.js';
 import type { RouterCaller } from '../access/authorize-proxy.js';
 import type { UsageMeter } from '../metering.js';
 import { resolveModelId, type QualifiedModel } from '../model-id.js';
@@ -30,14 +30,12 @@ export async function planChat(
   meter: UsageMeter,
 ): Promise<ChatPlan> {
   const qualified = await resolveModelId(router, caller, body.model);
-  meter.provider = qualified.provider;
-  meter.model = qualified.model;
   // Same wire: unknown fields pass for the provider to judge; translated: advisory dropped, unknown refused.
   const request = applyFieldPolicy({ ...body, model: qualified.model }, qualified.adapter.wire);
-  const keys = await resolveKeysForCall(router, caller, qualified, qualified.adapter.chat.accountState?.(request));
+  const call = await openProviderCall(router, caller, qualified, { meter, signal }, qualified.adapter.chat.accountState?.(request));
   // Refuse an untranslatable field before any network call.
-  qualified.adapter.chat.buildRequest(request, targetOf(keys[0]!));
-  return { qualified, request, call: { adapter: qualified.adapter, keys, signal, meter, log: router.app.log, cooldowns: router.cooldowns } };
+  qualified.adapter.chat.buildRequest(request, targetOf(call.keys[0]!));
+  return { qualified, request, call };
 }
 
 /** The model id the caller sees in answers: provider-qualified, like the one it sent. */
