@@ -12,7 +12,7 @@ import { requirePrimaryOrganization } from '../packages/platform/src/accounts/or
 import { addProviderKey, listProviderKeys } from '../packages/platform/src/keys/provider-keys.js';
 import { loggerOptions } from '../packages/platform/src/logger.js';
 import { startPlatform } from '../packages/platform/src/platform.js';
-import { findDefaultLlmProxy } from '../packages/platform/src/router/llm-proxies.js';
+import { findDefaultLlmProxy } from '../packages/platform/src/proxies/llm-proxies.js';
 import { DEMO_MODEL_ID, startDemoModelServer } from './demo-model-server.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -17,7 +17,7 @@ import { loadConfig } from '../src/config.js';
 import { addProviderKey } from '../src/keys/provider-keys.js';
 import { createConfidentialClient } from '../src/oauth/clients.js';
 import { startPlatform } from '../src/platform.js';
-import { findDefaultLlmProxy } from '../src/router/llm-proxies.js';
+import { findDefaultLlmProxy } from '../src/proxies/llm-proxies.js';
 import type { BenchJob, BenchResult, BenchScenario } from './load-generator.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

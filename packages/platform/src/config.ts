@@ -2,6 +2,8 @@
 // configuration table is this file in prose; keep them together.
 
 import { resolve } from 'node:path';
+import { KeywardError } from './errors.js';
+import { parseAllowedHosts } from './keys/allowed-hosts.js';
 
 export interface Config {
   /** TCP port to listen on. */
@@ -37,10 +39,16 @@ export interface Config {
   registrationToken: string | undefined;
   /** Client registrations per client IP per minute (0: unlimited); counted per instance. */
   registrationRateLimit: number;
+  /** Device flow (RFC 8628): how long a user code can be entered before the CLI must start again. */
+  deviceCodeTtlSeconds: number;
+  /** Device flow: the least time between two polls of the token endpoint; faster gets slow_down. */
+  devicePollIntervalSeconds: number;
   /** How long a signed-in browser session lasts. */
   sessionTtlSeconds: number;
   /** Shutdown waits this long for in-flight requests (streams included) before closing them. */
   shutdownGraceMs: number;
+  /** Hosts (`host` or `host:port`) members' keys may use besides official endpoints; an admin's saved list overrides it. */
+  keyBaseUrlAllow: string[];
 }
 
 export class ConfigError extends Error {
@@ -81,6 +89,15 @@ function url(name: string, raw: string): string {
   return parsed.href.replace(/\/+$/, '');
 }
 
+function hostList(env: Env, name: string): string[] {
+  try {
+    return parseAllowedHosts(env[name] ?? '');
+  } catch (error) {
+    if (error instanceof KeywardError) throw new ConfigError(`${name}: ${error.message}`);
+    throw error;
+  }
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, 'PORT', 9000, 0, 65535);
   const databaseUrl = env.DATABASE_URL || undefined;
@@ -117,7 +134,13 @@ export function loadConfig(env: Env = process.env): Config {
     // Open registration is unauthenticated writes: cheap to refuse a flood, high enough that an
     // acceptance suite or a CI job registering a client per test from one IP never meets it.
     registrationRateLimit: integer(env, 'KEYWARD_REGISTRATION_RATE_LIMIT', 300, 0, 1_000_000),
+    // Long enough to walk to a browser and sign in; RFC 8628 §6.1 wants user codes short-lived.
+    deviceCodeTtlSeconds: integer(env, 'KEYWARD_DEVICE_CODE_TTL_SECONDS', 600, 1, 3600),
+    // RFC 8628 §3.2: clients poll every 5 seconds unless told otherwise.
+    devicePollIntervalSeconds: integer(env, 'KEYWARD_DEVICE_POLL_INTERVAL_SECONDS', 5, 1, 60),
     sessionTtlSeconds: integer(env, 'KEYWARD_SESSION_TTL_SECONDS', 7 * 86_400, 300, 90 * 86_400),
     shutdownGraceMs: integer(env, 'KEYWARD_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    // Empty: members' keys reach official endpoints only, until an operator names more.
+    keyBaseUrlAllow: hostList(env, 'KEYWARD_KEY_BASE_URL_ALLOW'),
   };
 }

@@ -1,25 +1,29 @@
-// Storage, migrations, secrets and the change feed: everything but HTTP. The server and the
-// admin CLI both start from here.
+// Storage, migrations, secrets, the change feed and background jobs: everything but HTTP. The
+// server and the admin CLI both start from here.
 
 import pino, { type Logger } from 'pino';
 import type { AppContext } from './app-context.js';
+import { createBackgroundJobs } from './background-jobs.js';
 import type { Config } from './config.js';
 import { startChangeFeed } from './db/change-log.js';
 import { migrateToLatest, openStorage } from './db/database.js';
+import { systemLookup, type HostLookup } from './keys/internal-address.js';
 import { loggerOptions } from './logger.js';
 import { loadEncryptionKey, randomSecret, sharedSecret } from './secrets/instance-secrets.js';
 import { SealedBox } from './secrets/sealed-box.js';
 
-export async function openContext(config: Config, log: Logger = pino(loggerOptions(config.logLevel))) {
+export async function openContext(config: Config, log: Logger = pino(loggerOptions(config.logLevel)), lookupHost: HostLookup = systemLookup) {
   const storage = openStorage({ ...config, onPoolError: (error) => log.warn({ err: error }, 'database connection lost') });
+  const jobs = createBackgroundJobs(log);
   try {
     await migrateToLatest(storage);
     const box = new SealedBox(await loadEncryptionKey(config));
     const cookieKey = Buffer.from(await sharedSecret(storage.db, box, 'cookie_key', () => randomSecret(32)), 'base64url');
-    const changes = await startChangeFeed(storage.db);
-    const ctx: AppContext = { config, storage, db: storage.db, box, cookieKey, changes, log };
+    const changes = await startChangeFeed(storage.db, { jobs, log });
+    const ctx: AppContext = { config, storage, db: storage.db, box, cookieKey, changes, jobs, log, lookupHost };
     return ctx;
   } catch (error) {
+    await jobs.stop();
     await storage.close();
     throw error;
   }

@@ -5,7 +5,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AppContext } from './app-context.js';
 import { bootstrap, type BootstrapResult } from './accounts/bootstrap.js';
+import { scheduleAccountsHousekeeping } from './accounts/housekeeping.js';
 import type { Config } from './config.js';
+import { disableMemberKeysOutsidePolicy } from './keys/base-url-allow-list.js';
+import type { HostLookup } from './keys/internal-address.js';
 import { openContext } from './open-context.js';
 import { buildServer } from './server.js';
 
@@ -16,17 +19,21 @@ export interface Platform {
   close(): Promise<void>;
 }
 
-export async function startPlatform(config: Config, log?: Logger): Promise<Platform> {
-  const ctx = await openContext(config, log);
+export async function startPlatform(config: Config, log?: Logger, options: { lookupHost?: HostLookup } = {}): Promise<Platform> {
+  const ctx = await openContext(config, log, options.lookupHost);
   const bootstrapResult = await bootstrap(ctx.db, config, ctx.storage.dialect);
+  // KEYWARD_KEY_BASE_URL_ALLOW may have shrunk since the last start.
+  const disabled = await disableMemberKeysOutsidePolicy(ctx.db, ctx.changes, { defaultHosts: config.keyBaseUrlAllow });
+  for (const key of disabled) ctx.log.warn({ keyId: key.id, userId: key.userId, provider: key.provider }, 'member provider key disabled: its base URL is no longer allowed');
   const app = await buildServer(ctx);
+  scheduleAccountsHousekeeping(ctx);
   return {
     app,
     ctx,
     bootstrap: bootstrapResult,
     async close() {
       await app.close();
-      ctx.changes.stop();
+      await ctx.jobs.stop();
       await ctx.storage.close();
     },
   };

@@ -4,12 +4,14 @@ import { randomUUID } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { passwordLinkRoutes } from './accounts/password-link-routes.js';
 import { signInRoutes } from './accounts/sign-in-routes.js';
 import type { AppContext } from './app-context.js';
 import { healthRoutes } from './health-routes.js';
 import { registerAuthorizationServer } from './oauth/index.js';
 import { signInFormTargets } from './oauth/sign-in-targets.js';
 import { registerModelRouter } from './router/index.js';
+import { consolePages } from './web/console/index.js';
 import { STYLESHEET, STYLESHEET_PATH } from './web/styles.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -18,7 +20,8 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
     trustProxy: ctx.config.trustProxy,
-    requestIdHeader: 'x-request-id',
+    // Off, because Fastify would take the header as is and never ask genReqId; genReqId reads it.
+    requestIdHeader: false,
     // A caller's request id is kept only if it is short and plain; otherwise we make one.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -47,6 +50,9 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(async (pages) => {
     await pages.register(formbody, { bodyLimit: 64 * 1024 });
     await signInRoutes(pages, ctx, { formActionOrigins: signInFormTargets(provider) });
+    await passwordLinkRoutes(pages, ctx);
+    // The console's guard (session, role, form token) covers its own scope only.
+    await pages.register(async (console) => consolePages(console, ctx));
   });
 
   return app;

@@ -6,7 +6,7 @@ import type { Config } from '../config.js';
 import { ConfigError } from '../config.js';
 import type { Dialect } from '../db/database.js';
 import type { Database } from '../db/schema.js';
-import { DEFAULT_PROXY_NAME, createLlmProxy, findDefaultLlmProxy } from '../router/llm-proxies.js';
+import { DEFAULT_PROXY_NAME, createLlmProxy, findDefaultLlmProxy } from '../proxies/llm-proxies.js';
 import { addMembership, ensurePrimaryOrganization } from './organizations.js';
 import { checkPasswordStrength } from './passwords.js';
 import { createUser, findUserByEmail } from './users.js';

@@ -3,23 +3,27 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app-context.js';
+import { recordAudit } from '../audit/audit-log.js';
 import { html } from '../web/html.js';
 import { layout, sendPage } from '../web/layout.js';
 import { cookieOptions, sessionCookieName } from './cookies.js';
 import { CSRF_FIELD, issueCsrfToken, verifyCsrfToken } from './csrf.js';
-import { ACCOUNT_POLICY, IP_POLICY, accountKey, clearFailures, deleteStaleThrottleRows, ipKey, lockedFor, recordFailure } from './login-throttle.js';
+import { passwordAttempt, waitText } from './login-throttle.js';
+import { findPrimaryOrganization } from './organizations.js';
 import { dummyPasswordHash, verifyPassword } from './passwords.js';
-import { createSession, deleteExpiredSessions, deleteSession, findSessionUser } from './sessions.js';
+import { createSession, deleteSession, findSessionUser } from './sessions.js';
 import { findUserByEmail, normalizeEmail } from './users.js';
 
 export const SIGN_IN_PATH = '/sign-in';
 export const SIGN_OUT_PATH = '/sign-out';
 export const ACCOUNT_PATH = '/account';
+/** Where everyone lands after signing in. */
+export const CONSOLE_PATH = '/console';
 
-/** Only same-site paths: an open redirect here would turn sign-in into a phishing tool. */
+/** Only same-site paths: an open redirect here would turn sign-in into a phishing tool. Without one, everyone lands on the console. */
 export function safeReturnTo(value: unknown): string {
-  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.includes('\\')) return ACCOUNT_PATH;
-  if (/[\u0000-\u001f]/.test(value) || value.length > 2000) return ACCOUNT_PATH;
+  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.includes('\\')) return CONSOLE_PATH;
+  if (/[\u0000-\u001f]/.test(value) || value.length > 2000) return CONSOLE_PATH;
   return value;
 }
 
@@ -39,28 +43,12 @@ interface SignInForm {
   [CSRF_FIELD]?: unknown;
 }
 
-function minutes(ms: number): string {
-  const m = Math.ceil(ms / 60_000);
-  return m === 1 ? '1 minute' : `${m} minutes`;
-}
-
 export interface SignInOptions {
   /** Origins the sign-in form's redirect chain may reach for this return_to (the OAuth flow's app). */
   formActionOrigins?: (returnTo: string) => Promise<string[]>;
 }
 
-const HOUSEKEEPING_INTERVAL_MS = 10 * 60_000;
-
 export async function signInRoutes(app: FastifyInstance, ctx: AppContext, options: SignInOptions = {}): Promise<void> {
-  // Expired sessions and spent lockout counters are deleted, so neither table only grows.
-  const housekeeping = setInterval(() => {
-    Promise.all([deleteExpiredSessions(ctx.db), deleteStaleThrottleRows(ctx.db)]).catch((error) =>
-      ctx.log.warn({ err: error }, 'could not delete expired sessions or lockout counters'),
-    );
-  }, HOUSEKEEPING_INTERVAL_MS);
-  housekeeping.unref();
-  app.addHook('onClose', async () => clearInterval(housekeeping));
-
   const targetsOf = (returnTo: string) => options.formActionOrigins?.(returnTo).catch(() => []) ?? Promise.resolve([]);
   const renderSignIn = async (
     request: FastifyRequest,
@@ -86,7 +74,7 @@ ${page.error ? html`<div class="notice error" role="alert">${page.error}</div>` 
     return sendPage(reply, layout({ title: 'Sign in', body }), { status: page.status ?? 200, formActionOrigins });
   };
 
-  app.get('/', async (request, reply) => reply.redirect((await currentUser(ctx, request)) ? ACCOUNT_PATH : SIGN_IN_PATH, 303));
+  app.get('/', async (request, reply) => reply.redirect((await currentUser(ctx, request)) ? CONSOLE_PATH : SIGN_IN_PATH, 303));
 
   app.get<{ Querystring: { return_to?: string } }>(SIGN_IN_PATH, async (request, reply) => {
     const returnTo = safeReturnTo(request.query.return_to);
@@ -110,26 +98,37 @@ ${page.error ? html`<div class="notice error" role="alert">${page.error}</div>` 
     if (!email || !password) {
       return renderSignIn(request, reply, { returnTo, email, status: 400, error: 'Enter your email and password.' });
     }
-    const keys = [accountKey(normalizeEmail(email)), ipKey(request.ip)];
-    const wait = Math.max(...(await Promise.all(keys.map((key) => lockedFor(ctx.db, key)))));
+    const attempt = passwordAttempt(ctx.db, normalizeEmail(email), request.ip);
+    const wait = await attempt.waitMs();
     if (wait > 0) {
       reply.header('retry-after', Math.ceil(wait / 1000));
       return renderSignIn(request, reply, {
         returnTo,
         email,
         status: 429,
-        error: `Too many failed sign-in attempts. Try again in ${minutes(wait)}.`,
+        error: `Too many failed sign-in attempts. Try again in ${waitText(wait)}.`,
       });
     }
     const user = await findUserByEmail(ctx.db, email);
     const valid = await verifyPassword(user?.password_hash ?? (await dummyPasswordHash()), password);
     if (!user || !valid || user.disabled_at !== null) {
-      await recordFailure(ctx.db, keys[0]!, ACCOUNT_POLICY);
-      await recordFailure(ctx.db, keys[1]!, IP_POLICY);
+      await attempt.failed();
+      // A lockout is a security event an administrator should see (only an existing account's).
+      const lockedForMs = user ? await attempt.waitMs() : 0;
+      if (user && lockedForMs > 0) {
+        const org = await findPrimaryOrganization(ctx.db);
+        await recordAudit(ctx.db, { userId: null, label: 'sign-in', organizationId: org?.id ?? null, ip: request.ip }, {
+          action: 'user.locked_out',
+          targetKind: 'user',
+          targetId: user.id,
+          targetLabel: user.email,
+          detail: `repeated failed sign-ins: refused for ${waitText(lockedForMs)}`,
+        });
+      }
       request.log.info({ event: 'sign_in_failed' }, 'sign-in failed');
       return renderSignIn(request, reply, { returnTo, email, status: 401, error: 'That email and password do not match.' });
     }
-    await clearFailures(ctx.db, keys[0]!);
+    await attempt.succeeded();
     const session = await createSession(ctx.db, user.id, ctx.config.sessionTtlSeconds);
     reply.setCookie(sessionCookieName(ctx.config), session, cookieOptions(ctx.config, ctx.config.sessionTtlSeconds));
     request.log.info({ event: 'signed_in', userId: user.id }, 'signed in');
@@ -148,19 +147,5 @@ ${page.error ? html`<div class="notice error" role="alert">${page.error}</div>` 
     reply.clearCookie(sessionCookieName(ctx.config), cookieOptions(ctx.config));
     return reply.redirect(SIGN_IN_PATH, 303);
   });
-
-  app.get(ACCOUNT_PATH, async (request, reply) => {
-    const user = await currentUser(ctx, request);
-    if (!user) return reply.redirect(signInUrl(ACCOUNT_PATH), 303);
-    const csrf = issueCsrfToken(ctx, request, reply);
-    const body = html`
-<h1>Your account</h1>
-<p class="lead">Signed in as <strong>${user.email}</strong>.</p>
-<p><a class="button secondary" href="/account/apps">Connected apps</a></p>
-<form method="post" action="${SIGN_OUT_PATH}">
-  <input type="hidden" name="${CSRF_FIELD}" value="${csrf}">
-  <button class="secondary" type="submit">Sign out</button>
-</form>`;
-    return sendPage(reply, layout({ title: 'Your account', body }));
-  });
+  // The account page itself is a console page (web/console/account-page.ts).
 }

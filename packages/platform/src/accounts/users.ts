@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { KeywardError } from '../errors.js';
 import type { Database, UserTable } from '../db/schema.js';
-import { checkPasswordStrength, hashPassword } from './passwords.js';
+import { checkPasswordStrength, hashPassword, verifyPassword } from './passwords.js';
 
 export type User = Pick<UserTable, 'id' | 'email' | 'created_at' | 'disabled_at'>;
 
@@ -53,6 +53,15 @@ export async function setUserPassword(db: Kysely<Database>, userId: string, pass
   await db.updateTable('users').set({ password_hash: await hashPassword(password) }).where('id', '=', userId).execute();
   // A new password ends every session signed in with the old one.
   await db.deleteFrom('sessions').where('user_id', '=', userId).execute();
+}
+
+/** A person changes their own password: the current one must match, the new one pass the same rules as everywhere. */
+export async function changeOwnPassword(db: Kysely<Database>, userId: string, current: string, next: string): Promise<void> {
+  const user = await db.selectFrom('users').select(['password_hash', 'email']).where('id', '=', userId).executeTakeFirst();
+  if (!user) throw new KeywardError('not_found', `user ${userId} does not exist`, 404);
+  if (!(await verifyPassword(user.password_hash, current))) throw new KeywardError('wrong_password', 'That is not your current password.', 400);
+  if (next === current) throw new KeywardError('weak_password', 'Choose a password different from the current one.', 400);
+  await setUserPassword(db, userId, next);
 }
 
 export function findUserByEmail(db: Kysely<Database>, email: string) {

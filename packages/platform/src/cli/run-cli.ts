@@ -63,7 +63,7 @@ export async function runCli(argv: string[]): Promise<number> {
     if (error instanceof UsageError) return fail('usage', `${error.message}\nusage: ${command.usage}`, 2);
     return fail('internal', `unexpected error: ${(error as Error).message}`, 1);
   } finally {
-    ctx.changes.stop();
+    await ctx.jobs.stop();
     await ctx.storage.close();
   }
 }

@@ -24,9 +24,12 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 export function openStorage(options: { databaseUrl?: string | undefined; dataDir: string; onPoolError?: (error: Error) => void }): Storage {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
-    // An idle client whose server connection drops (restart, failover) must not crash the
-    // process: the pool discards it and the next query opens a new one.
-    pool.on('error', (error) => options.onPoolError?.(error));
+    // A client whose server connection drops (restart, failover) must not crash the process,
+    // idle or checked out between two statements: the statement in flight fails, the pool
+    // discards the client on release, and the next query opens a new one.
+    pool.on('connect', (client) => client.on('error', (error) => options.onPoolError?.(error)));
+    // Idle clients' errors also reach the pool; each client's own listener above reports them.
+    pool.on('error', () => undefined);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }

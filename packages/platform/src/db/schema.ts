@@ -50,9 +50,10 @@ export interface SessionTable {
 }
 
 export interface LoginThrottleTable {
-  /** `account:<email>` or `ip:<address>`. */
+  /** `account:<email>`, `ip:<address>` or `account-ip:<address>|<email>`. */
   key: string;
   failures: number;
+  /** When the last failure was counted (the count starts over after a quiet window). */
   window_started_at: number;
   locked_until: number | null;
 }
@@ -77,6 +78,17 @@ export interface ProviderKeyTable {
   /** Bumped on every change so caches can tell stale entries apart. */
   updated_at: number;
   disabled_at: number | null;
+  /** `member`: added by a member, held to the base-URL policy (keys/base-url-policy.ts). */
+  base_url_policy: 'any' | 'member';
+  /** Why the key was disabled, in words for its owner (e.g. its host left the allow-list). */
+  disabled_reason: string | null;
+}
+
+export interface OrganizationSettingsTable {
+  organization_id: string;
+  /** JSON array of `host` / `host:port` members' keys may use; null: KEYWARD_KEY_BASE_URL_ALLOW. */
+  key_base_url_allow: string | null;
+  updated_at: number;
 }
 
 export interface LlmProxyTable {
@@ -89,6 +101,8 @@ export interface LlmProxyTable {
   is_default: number;
   created_at: number;
   updated_at: number;
+  /** JSON array of `provider` or `provider:model` entries the proxy allows; null = any. */
+  allowed_models_json: string | null;
 }
 
 export interface InstanceSecretTable {
@@ -101,10 +115,39 @@ export interface InstanceSecretTable {
 /** A monotonically numbered log of changes other instances must hear about (cache invalidation). */
 export interface ChangeLogTable {
   seq: Generated<number>;
-  /** What changed: `grant`, `client`, `provider_key`, `llm_proxy`, `membership`, `user`. */
+  /** What changed: `grant`, `client`, `provider_key`, `llm_proxy`, `membership`, `user`, `key_base_url_allow`. */
   topic: string;
   subject_id: string;
   created_at: number;
+}
+
+/** One admin or security event; never holds a secret. */
+export interface AuditLogTable {
+  id: string;
+  organization_id: string | null;
+  created_at: number;
+  actor_user_id: string | null;
+  /** The actor's email, or `cli` for the admin CLI on the server's machine. */
+  actor_label: string;
+  source_ip: string | null;
+  /** e.g. `key.added`, `user.disabled`, `client.secret_rotated`. */
+  action: string;
+  target_kind: string;
+  target_id: string | null;
+  target_label: string | null;
+  detail: string | null;
+}
+
+export type PasswordLinkPurpose = 'invite' | 'reset';
+
+/** A one-time link to choose a password; the token itself is never stored. */
+export interface PasswordLinkTable {
+  token_hash: string;
+  user_id: string;
+  purpose: PasswordLinkPurpose;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
 }
 
 export interface Database {
@@ -116,7 +159,10 @@ export interface Database {
   sessions: SessionTable;
   login_throttle: LoginThrottleTable;
   provider_keys: ProviderKeyTable;
+  organization_settings: OrganizationSettingsTable;
   llm_proxies: LlmProxyTable;
   instance_secrets: InstanceSecretTable;
   change_log: ChangeLogTable;
+  audit_log: AuditLogTable;
+  password_links: PasswordLinkTable;
 }

@@ -3,10 +3,14 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import type { AppContext } from '../app-context.js';
 import type { Database, OwnerScope, ProviderKeyTable } from '../db/schema.js';
 import { KeywardError } from '../errors.js';
 import { getProviderAdapter, PROVIDER_IDS } from '../providers/registry.js';
 import type { SealedBox } from '../secrets/sealed-box.js';
+import { readBaseUrlAllowList } from './base-url-allow-list.js';
+import { assertBaseUrlAllowed, effectiveBaseUrl, policyFor, type KeyActor } from './base-url-policy.js';
+import type { HostLookup } from './internal-address.js';
 
 export interface NewProviderKey {
   organizationId: string;
@@ -18,7 +22,22 @@ export interface NewProviderKey {
   teamId?: string | undefined;
   userId?: string | undefined;
   primary?: boolean;
+  /** Who adds it; a member's key is held to the base-URL policy. None: the operator (admin CLI). */
+  actor?: KeyActor | undefined;
 }
+
+/** What the member policy needs beyond the database: the env default list and DNS. */
+export interface MemberKeyPolicyContext {
+  /** KEYWARD_KEY_BASE_URL_ALLOW (config.keyBaseUrlAllow), used when the organization saved none. */
+  defaultAllowList: readonly string[];
+  lookup: HostLookup;
+}
+
+/** The member policy context of a running platform: `addProviderKey(ctx.db, ctx.box, input, memberKeyPolicy(ctx))`. */
+export const memberKeyPolicy = (ctx: Pick<AppContext, 'config' | 'lookupHost'>): MemberKeyPolicyContext => ({
+  defaultAllowList: ctx.config.keyBaseUrlAllow,
+  lookup: ctx.lookupHost,
+});
 
 /** What may be shown of a key: never the secret. */
 export type ProviderKeySummary = Omit<ProviderKeyTable, 'secret_sealed' | 'options_json'>;
@@ -51,7 +70,17 @@ export function checkOwner(scope: string, teamId?: string, userId?: string): Own
   return scope;
 }
 
-export async function addProviderKey(db: Kysely<Database>, box: SealedBox, input: NewProviderKey): Promise<ProviderKeySummary> {
+/**
+ * Validates and stores a key. With a member `actor`, the key's base URL (or its provider's default)
+ * must pass the member policy (BaseUrlNotAllowedError, 400, says why and what an admin can do),
+ * and `policy` is required. The caller publishes the `provider_key` change.
+ */
+export async function addProviderKey(
+  db: Kysely<Database>,
+  box: SealedBox,
+  input: NewProviderKey,
+  policy?: MemberKeyPolicyContext,
+): Promise<ProviderKeySummary> {
   const adapter = getProviderAdapter(input.provider);
   if (!adapter) {
     throw new KeywardError('unknown_provider', `unknown provider "${input.provider}"; known providers: ${PROVIDER_IDS.join(', ')}`);
@@ -63,6 +92,18 @@ export async function addProviderKey(db: Kysely<Database>, box: SealedBox, input
   const baseUrl = input.baseUrl ? checkBaseUrl(input.baseUrl) : null;
   if (!baseUrl && !adapter.defaultBaseUrl) {
     throw new KeywardError('missing_base_url', `${adapter.displayName} has no default address: give --base-url`);
+  }
+  const baseUrlPolicy = policyFor(input.actor);
+  if (baseUrlPolicy === 'member') {
+    if (!policy) throw new Error('addProviderKey: a member key needs the member policy context');
+    const allowList = await readBaseUrlAllowList(db, input.organizationId, policy.defaultAllowList);
+    await assertBaseUrlAllowed({
+      provider: adapter.id,
+      baseUrl: effectiveBaseUrl(adapter.id, baseUrl),
+      policy: baseUrlPolicy,
+      allowList: allowList.hosts,
+      lookup: policy.lookup,
+    });
   }
   const id = randomUUID();
   const now = Date.now();
@@ -81,6 +122,8 @@ export async function addProviderKey(db: Kysely<Database>, box: SealedBox, input
     created_at: now,
     updated_at: now,
     disabled_at: null,
+    base_url_policy: baseUrlPolicy,
+    disabled_reason: null,
   };
   await db.transaction().execute(async (trx) => {
     if (input.primary) {
@@ -108,7 +151,7 @@ export function openProviderKeySecret(box: SealedBox, row: Pick<ProviderKeyTable
 export function listProviderKeys(db: Kysely<Database>, organizationId: string): Promise<ProviderKeySummary[]> {
   return db
     .selectFrom('provider_keys')
-    .select(['id', 'organization_id', 'provider', 'scope', 'team_id', 'user_id', 'is_primary', 'base_url', 'last4', 'created_at', 'updated_at', 'disabled_at'])
+    .select(['id', 'organization_id', 'provider', 'scope', 'team_id', 'user_id', 'is_primary', 'base_url', 'last4', 'created_at', 'updated_at', 'disabled_at', 'base_url_policy', 'disabled_reason'])
     .where('organization_id', '=', organizationId)
     .orderBy('created_at')
     .execute();

@@ -7,10 +7,13 @@
 
 import type { Kysely } from 'kysely';
 import type { ChangeFeed } from '../db/change-log.js';
-import type { Database, OwnerScope } from '../db/schema.js';
+import type { Database, OwnerScope, ProviderKeyTable } from '../db/schema.js';
 import { KeywardError } from '../errors.js';
 import { getProviderAdapter } from '../providers/registry.js';
 import type { SealedBox } from '../secrets/sealed-box.js';
+import { hostIsListed } from './allowed-hosts.js';
+import { readBaseUrlAllowList } from './base-url-allow-list.js';
+import type { BaseUrlPolicy } from './base-url-policy.js';
 import { openProviderKeySecret } from './provider-keys.js';
 
 export interface UsableProviderKey {
@@ -27,6 +30,10 @@ export interface UsableProviderKey {
   options: Record<string, string> | undefined;
   /** The opened secret. Never logged, never sent to a caller. */
   apiKey: string;
+  /** `member`: added by a member; the provider's error bodies are not shown to callers. */
+  baseUrlPolicy: BaseUrlPolicy;
+  /** A member key whose host is not on the allow-list: connect only to public addresses. */
+  publicAddressesOnly: boolean;
 }
 
 /** Who is asking, as far as keys are concerned. */
@@ -89,8 +96,11 @@ export class ProviderKeyCache {
     changes: ChangeFeed,
     /** Safety net for a missed change notice. */
     private readonly ttlMs = 5 * 60_000,
+    /** KEYWARD_KEY_BASE_URL_ALLOW, for organizations that saved no list of their own. */
+    private readonly defaultAllowList: readonly string[] = [],
   ) {
     changes.on('provider_key', () => this.invalidate());
+    changes.on('key_base_url_allow', () => this.invalidate());
   }
 
   invalidate(): void {
@@ -124,25 +134,45 @@ export class ProviderKeyCache {
       .where('organization_id', '=', organizationId)
       .where('disabled_at', 'is', null)
       .execute();
+    const allowList = rows.some((row) => row.base_url_policy === 'member')
+      ? (await readBaseUrlAllowList(this.db, organizationId, this.defaultAllowList)).hosts
+      : [];
     const keys: UsableProviderKey[] = [];
     for (const row of rows) {
-      const adapter = getProviderAdapter(row.provider);
-      if (!adapter) continue;
-      keys.push({
-        id: row.id,
-        organizationId: row.organization_id,
-        provider: row.provider,
-        scope: row.scope,
-        teamId: row.team_id,
-        userId: row.user_id,
-        isPrimary: Number(row.is_primary) === 1,
-        createdAt: Number(row.created_at),
-        baseUrl: (row.base_url || adapter.defaultBaseUrl).replace(/\/+$/, ''),
-        options: row.options_json ? (JSON.parse(row.options_json) as Record<string, string>) : undefined,
-        apiKey: openProviderKeySecret(this.box, row),
-      });
+      const key = usableProviderKey(this.box, row, allowList);
+      if (key) keys.push(key);
     }
     return { keys, loadedAt: Date.now() };
+  }
+}
+
+/** A stored key, opened, as the router calls with it; undefined for a provider Keyward no longer knows. */
+export function usableProviderKey(box: SealedBox, row: ProviderKeyTable, allowList: readonly string[]): UsableProviderKey | undefined {
+  const adapter = getProviderAdapter(row.provider);
+  if (!adapter) return undefined;
+  const baseUrl = (row.base_url || adapter.defaultBaseUrl).replace(/\/+$/, '');
+  return {
+    id: row.id,
+    organizationId: row.organization_id,
+    provider: row.provider,
+    scope: row.scope,
+    teamId: row.team_id,
+    userId: row.user_id,
+    isPrimary: Number(row.is_primary) === 1,
+    createdAt: Number(row.created_at),
+    baseUrl,
+    options: row.options_json ? (JSON.parse(row.options_json) as Record<string, string>) : undefined,
+    apiKey: openProviderKeySecret(box, row),
+    baseUrlPolicy: row.base_url_policy,
+    publicAddressesOnly: row.base_url_policy === 'member' && !listedHost(baseUrl, allowList),
+  };
+}
+
+function listedHost(baseUrl: string, allowList: readonly string[]): boolean {
+  try {
+    return hostIsListed(new URL(baseUrl), allowList);
+  } catch {
+    return false;
   }
 }
 

@@ -8,10 +8,12 @@ import type { AdapterPayload } from 'oidc-provider';
 import type { AppContext } from '../app-context.js';
 import type { Database } from '../db/schema.js';
 import { KeywardError, notFound } from '../errors.js';
+import { DEVICE_CODE_GRANT_TYPE } from './paths.js';
 import './tables.js';
 
 export const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-export const PUBLIC_GRANT_TYPES = new Set(['authorization_code', 'refresh_token']);
+/** What a self-registered (public) client may use: the code flow, the device flow (RFC 8628) for CLIs, refresh. */
+export const PUBLIC_GRANT_TYPES = new Set(['authorization_code', DEVICE_CODE_GRANT_TYPE, 'refresh_token']);
 
 export function hashClientSecret(secret: string): string {
   return `sha256:${createHash('sha256').update(secret, 'utf8').digest('base64url')}`;

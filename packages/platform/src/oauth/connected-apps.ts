@@ -1,12 +1,15 @@
-// "Connected apps": the apps a signed-in user granted, and a Revoke button that ends the grant,
+// "Connected apps": the apps a signed-in user granted, each with its recent use, and a Revoke button that ends the grant,
 // every token it issued, and (through the change feed) its access tokens at every router.
 
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../app-context.js';
 import { CSRF_FIELD, issueCsrfToken, verifyCsrfToken } from '../accounts/csrf.js';
+import { userActor } from '../accounts/actors.js';
 import { ACCOUNT_PATH, currentUser, signInUrl } from '../accounts/sign-in-routes.js';
+import { DAY_MS, usageByApp, type UsageTotals } from '../usage/usage-queries.js';
 import { html } from '../web/html.js';
 import { layout, sendPage } from '../web/layout.js';
+import { revokeGrant } from './grant-revocation.js';
 import { SCOPE_DESCRIPTIONS } from './interactions.js';
 import { CONNECTED_APPS_PATH } from './paths.js';
 import type { RevocationState } from './resource-server.js';
@@ -48,16 +51,18 @@ export async function listConnectedApps(ctx: AppContext, userId: string): Promis
     .sort((a, b) => b.grantedAt - a.grantedAt);
 }
 
-/** Ends a grant: its row, every token and code it issued, and its access tokens at the router. */
-export async function revokeGrant(ctx: AppContext, revocations: RevocationState, grantId: string): Promise<void> {
-  await ctx.db.deleteFrom('oauth_payloads').where('grant_id', '=', grantId).execute();
-  await ctx.db.deleteFrom('oauth_payloads').where('model', '=', 'Grant').where('id', '=', grantId).execute();
-  await revocations.revokeGrant(grantId);
-}
-
 /** Marks a grant used (called when a token is issued from it, not on every router call). */
 export async function touchGrant(ctx: AppContext, grantId: string): Promise<void> {
   await ctx.db.updateTable('oauth_payloads').set({ last_used_at: Date.now() }).where('model', '=', 'Grant').where('id', '=', grantId).execute();
+}
+
+const RECENT_USAGE_DAYS = 30;
+
+function recentUsage(totals: UsageTotals | undefined): string {
+  if (!totals?.calls) return `No calls in the last ${RECENT_USAGE_DAYS} days.`;
+  const n = (x: number) => x.toLocaleString('en-US');
+  const failed = totals.failed ? ` (${n(totals.failed)} failed)` : '';
+  return `Last ${RECENT_USAGE_DAYS} days: ${n(totals.calls)} ${totals.calls === 1 ? 'call' : 'calls'}${failed}, ${n(totals.inputTokens)} tokens in / ${n(totals.outputTokens)} out.`;
 }
 
 const when = (ms: number | null) => (ms ? new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : 'never');
@@ -67,6 +72,10 @@ export async function connectedAppsRoutes(app: FastifyInstance, ctx: AppContext,
     const user = await currentUser(ctx, request);
     if (!user) return reply.redirect(signInUrl(CONNECTED_APPS_PATH), 303);
     const apps = await listConnectedApps(ctx, user.id);
+    // Each app's recent use by this person (their own calls, whatever their role).
+    const actor = await userActor(ctx.db, user, request.ip);
+    const since = Date.now() - RECENT_USAGE_DAYS * DAY_MS;
+    const usage = actor ? await usageByApp(ctx.db, actor, { from: since, to: Date.now() + 1, userId: user.id }) : new Map<string, UsageTotals>();
     const csrf = issueCsrfToken(ctx, request, reply);
     const body = html`
 <h1>Connected apps</h1>
@@ -78,6 +87,7 @@ ${apps.map(
   <h2>${a.name}</h2>
   <ul>${a.scopes.map((s) => html`<li>${SCOPE_DESCRIPTIONS[s] ?? s}</li>`)}</ul>
   <p class="fine">Allowed ${when(a.grantedAt)} · last used ${when(a.lastUsedAt)}</p>
+  <p class="fine" data-app-usage>${recentUsage(usage.get(a.clientId))}</p>
   <form method="post" action="${CONNECTED_APPS_PATH}/revoke">
     <input type="hidden" name="${CSRF_FIELD}" value="${csrf}">
     <input type="hidden" name="grant_id" value="${a.grantId}">

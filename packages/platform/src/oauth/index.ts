@@ -1,5 +1,5 @@
-// The authorization server as a Fastify plugin: oidc-provider on /api/auth/oauth2/* and the
-// well-known metadata, our interaction pages, connected apps, RFC 9728 metadata for the router,
+// The authorization server as a Fastify plugin: oidc-provider on /api/auth/oauth2/*, /device and
+// the well-known metadata, our interaction pages, connected apps, RFC 9728 metadata for the router,
 // and the one function the router authenticates with.
 
 import cors from '@fastify/cors';
@@ -8,10 +8,13 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { AppContext } from '../app-context.js';
+import { currentUser, signInUrl } from '../accounts/sign-in-routes.js';
 import { connectedAppsRoutes, touchGrant } from './connected-apps.js';
+import { prefillUserCode } from './device-flow.js';
 import { interactionRoutes } from './interactions.js';
 import {
   AUTHORIZATION_SERVER_METADATA_PATH,
+  DEVICE_PATH,
   MODEL_ROUTER_PATH,
   OAUTH_BASE,
   OAUTH_ROUTES,
@@ -19,7 +22,7 @@ import {
   PROTECTED_RESOURCE_METADATA_PATH,
 } from './paths.js';
 import type { AuthenticateBearer } from './principal.js';
-import { createProvider } from './provider.js';
+import { OIDC_COOKIE_NAMES, createProvider } from './provider.js';
 import { RevocationState, createBearerAuthenticator, protectedResourceMetadata } from './resource-server.js';
 import { loadOidcCookieKeys, loadSigningKeys } from './signing-keys.js';
 import { pruneExpired } from './storage-adapter.js';
@@ -37,6 +40,11 @@ class RegistrationRateLimited extends Error {
   }
 }
 const PRUNE_INTERVAL_MS = 10 * 60_000;
+/**
+ * The safety net under the change feed: every instance re-reads revoked grants and disabled
+ * clients this often, so a revocation whose event was lost still takes effect within it.
+ */
+export const REVOCATION_RECONCILE_INTERVAL_MS = 5000;
 /** Grant revocations are kept until every access token they issued has expired (plus slack). */
 const revocationKeepMs = (ctx: AppContext) => (ctx.config.accessTokenTtlSeconds + 300) * 1000;
 
@@ -58,12 +66,11 @@ export async function registerAuthorizationServer(app: FastifyInstance, ctx: App
   });
   provider.on('server_error', (_koa: unknown, error: unknown) => ctx.log.error({ err: error }, 'oauth server error'));
 
-  const prune = setInterval(() => {
+  ctx.jobs.every('revocation reconcile', REVOCATION_RECONCILE_INTERVAL_MS, () => revocations.reconcile());
+  ctx.jobs.every('OAuth prune', PRUNE_INTERVAL_MS, async () => {
     revocations.prune();
-    pruneExpired(ctx.db).catch((error) => ctx.log.warn({ err: error }, 'could not prune OAuth rows'));
-  }, PRUNE_INTERVAL_MS);
-  prune.unref();
-  app.addHook('onClose', async () => clearInterval(prune));
+    await pruneExpired(ctx.db);
+  });
 
   // oidc-provider reads its own bodies: this scope parses none, and hands the raw request over.
   await app.register(async (scope) => {
@@ -115,6 +122,24 @@ export async function registerAuthorizationServer(app: FastifyInstance, ctx: App
     scope.route({ method: ['GET', 'OPTIONS'], url: OAUTH_ROUTES.registration, handler: registrationCors });
     scope.route({ method: ['GET', 'OPTIONS'], url: `${OAUTH_ROUTES.registration}/:clientId`, handler: registrationCors });
     scope.all(`${OAUTH_BASE}/*`, handOver);
+    // The device flow's pages (RFC 8628 verification_uri): oidc-provider runs them, for signed-in people.
+    scope.get<{ Querystring: { user_code?: unknown } }>(DEVICE_PATH, async (request, reply) => {
+      const userCode = request.query.user_code;
+      const here = typeof userCode === 'string' ? `${DEVICE_PATH}?user_code=${encodeURIComponent(userCode)}` : DEVICE_PATH;
+      if (!(await currentUser(ctx, request))) return reply.redirect(signInUrl(here), 303);
+      if (typeof userCode === 'string') {
+        prefillUserCode(request.raw, userCode);
+        request.raw.url = DEVICE_PATH;
+      }
+      return handOver(request, reply);
+    });
+    // Without the (live) session the page made, oidc-provider fails on this form (a 500): show the page anew.
+    scope.post(DEVICE_PATH, async (request, reply) => {
+      const sessionId = request.cookies[OIDC_COOKIE_NAMES.session];
+      const live = sessionId && sessionId.length <= 200 ? await provider.Session.find(sessionId) : undefined;
+      return live ? handOver(request, reply) : reply.redirect(DEVICE_PATH, 303);
+    });
+    scope.get(`${DEVICE_PATH}/:uid`, handOver);
     scope.route({ method: ['GET', 'OPTIONS'], url: AUTHORIZATION_SERVER_METADATA_PATH, handler: handOver });
     scope.route({ method: ['GET', 'OPTIONS'], url: OPENID_CONFIGURATION_PATH, handler: handOver });
   });

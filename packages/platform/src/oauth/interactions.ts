@@ -71,6 +71,8 @@ export async function interactionRoutes(app: FastifyInstance, ctx: AppContext, p
     const client = await provider.Client.find(String(params.client_id));
     if (!client) return errorPage(reply, 400, 'Unknown app', 'This app is not registered with Keyward.');
     const record = await findClientRecord(ctx.db, client.clientId);
+    // The device flow (RFC 8628) has no redirect: the app waits on the device where the code was shown.
+    const onDevice = Boolean(interaction.deviceCode);
     const redirectUri = String(params.redirect_uri ?? '');
     const redirectHost = URL.parse(redirectUri)?.host ?? redirectUri;
     const name = client.clientName || client.clientId;
@@ -96,8 +98,12 @@ export async function interactionRoutes(app: FastifyInstance, ctx: AppContext, p
     const csrf = issueCsrfToken(ctx, request, reply);
     const body = html`
 <h1>Allow ${name} to use Keyward?</h1>
-<p class="lead"><strong>${name}</strong> wants to act as you. After you allow it, you go back to <strong>${redirectHost}</strong>.</p>
-${record?.kind === 'public' ? html`<div class="notice warning" role="note"><strong>Unverified app.</strong> This app registered itself; Keyward has not checked who made it. Allow it only if you trust ${redirectHost}.</div>` : ''}
+${onDevice
+  ? html`<p class="lead"><strong>${name}</strong> wants to act as you. After you allow it, it continues on the device that showed you the code.</p>`
+  : html`<p class="lead"><strong>${name}</strong> wants to act as you. After you allow it, you go back to <strong>${redirectHost}</strong>.</p>`}
+${record?.kind === 'public'
+  ? html`<div class="notice warning" role="note"><strong>Unverified app.</strong> This app registered itself; Keyward has not checked who made it. Allow it only if you trust ${onDevice ? 'the program you started on your device' : redirectHost}.</div>`
+  : ''}
 ${grant ? html`<p>You allowed this app before. It now also asks for what is marked <strong>New</strong>. It will be able to:</p>` : html`<p>It will be able to:</p>`}
 <ul class="scopes">
 ${scopes.map((scope) =>
@@ -115,7 +121,7 @@ ${proxies.length ? html`<p class="fine">Only through: ${proxies.map((p) => p.nam
   </div>
 </form>
 <p class="fine">You can disconnect it later under <a href="/account/apps">Connected apps</a>.</p>`;
-    const redirectOrigin = originOf(redirectUri);
+    const redirectOrigin = onDevice ? undefined : originOf(redirectUri);
     return sendPage(reply, layout({ title: `Allow ${name}?`, body }), { formActionOrigins: redirectOrigin ? [redirectOrigin] : [] });
   };
 

@@ -34,6 +34,8 @@ declare module 'oidc-provider' {
     grantId?: string;
     lastSubmission?: Record<string, any>;
     returnTo: string;
+    /** Set when the interaction is the device flow's (RFC 8628): the device code's id. */
+    deviceCode?: string;
     exp: number;
   }
 
@@ -51,6 +53,8 @@ declare module 'oidc-provider' {
     InvalidClientMetadata: new (description: string, detail?: string) => OIDCProviderError;
     InvalidRedirectUri: new (description: string, detail?: string) => OIDCProviderError;
     InvalidScope: new (description: string, scope?: string, detail?: string) => OIDCProviderError;
+    InvalidGrant: new (description?: string, detail?: string) => OIDCProviderError;
+    InvalidRequestUri: new (description?: string, detail?: string) => OIDCProviderError;
     InvalidTarget: new (description?: string, detail?: string) => OIDCProviderError;
     UnauthorizedClient: new (description?: string, detail?: string) => OIDCProviderError;
     InvalidClient: new (description?: string, detail?: string) => OIDCProviderError;

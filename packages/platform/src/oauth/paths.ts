@@ -15,7 +15,13 @@ export const OAUTH_ROUTES = {
   jwks: `${OAUTH_BASE}/jwks`,
   userinfo: `${OAUTH_BASE}/userinfo`,
   end_session: `${OAUTH_BASE}/end-session`,
+  device_authorization: `${OAUTH_BASE}/device-authorization`,
+  // RFC 8628's verification_uri: people type it, so it is short and off the API prefix.
+  code_verification: '/device',
 } as const;
+
+export const DEVICE_PATH = OAUTH_ROUTES.code_verification;
+export const DEVICE_CODE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_code';
 
 export const INTERACTION_PATH = `${OAUTH_BASE}/interaction`;
 export const interactionPath = (uid: string) => `${INTERACTION_PATH}/${encodeURIComponent(uid)}`;

@@ -4,11 +4,12 @@
 import { decodeJwt } from 'jose';
 import Provider, { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { AppContext } from '../app-context.js';
-import { sessionCookieName } from '../accounts/cookies.js';
+import { secureCookies, sessionCookieName } from '../accounts/cookies.js';
 import { findSessionUser } from '../accounts/sessions.js';
 import { findUserById } from '../accounts/users.js';
 import { html } from '../web/html.js';
 import { layout } from '../web/layout.js';
+import { answerForAccessTokens, mayIntrospect, mayRevoke } from './access-token-endpoints.js';
 import {
   clientSecretMatches,
   findClientMetadata,
@@ -16,6 +17,8 @@ import {
   loopbackRedirectMatches,
   saveRegisteredClient,
 } from './clients.js';
+import { revokeGrant } from './grant-revocation.js';
+import { deviceFlowFeature, devicePolling } from './device-flow.js';
 import { validateRegistration } from './registration-policy.js';
 import {
   INTERACTION_PATH,
@@ -41,8 +44,14 @@ export const OIDC_COOKIE_NAMES = {
   resume: 'keyward_oauth_resume',
 };
 
-function renderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }) {
-  const body = html`
+function renderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }, blocked = false) {
+  const body = blocked
+    ? html`
+<h1>This app is blocked</h1>
+<div class="notice error" role="alert">An administrator of your organization has blocked this app, so it cannot connect to your account.</div>
+<p>If you need it, ask an administrator of your organization.</p>
+<p class="fine">Error code: ${out.error}</p>`
+    : html`
 <h1>This sign-in link does not work</h1>
 <div class="notice error" role="alert"><strong>${out.error}</strong>${out.error_description ? html`: ${out.error_description}` : ''}</div>
 <p>The app that sent you here made a request Keyward cannot accept. Go back to the app and try again, or tell its developer.</p>`;
@@ -93,6 +102,10 @@ export function createProvider(ctx: AppContext, keys: SigningKeys, cookieKeys: s
   const issuer = config.publicUrl;
   const adapter = createAdapterFactory(ctx.db, {
     grantRevoked: (grantId) => revocations.revokeGrant(grantId),
+    replayDetected: async (grantId) => {
+      ctx.log.warn({ event: 'oauth_replay_detected', grantId }, 'a code or refresh token was used twice at once; its grant is revoked');
+      await revokeGrant(ctx, revocations, grantId);
+    },
     findClient: (clientId) => findClientMetadata(ctx.db, clientId),
     saveClient: (clientId, metadata) => saveRegisteredClient(ctx.db, clientId, metadata),
   });
@@ -150,6 +163,7 @@ export function createProvider(ctx: AppContext, keys: SigningKeys, cookieKeys: s
       Grant: config.refreshTokenTtlSeconds,
       IdToken: config.accessTokenTtlSeconds,
       Interaction: INTERACTION_TTL_SECONDS,
+      DeviceCode: config.deviceCodeTtlSeconds,
       Session: config.sessionTtlSeconds,
     },
     // Tokens belong to the grant, not to oidc-provider's browser session (Keyward has its own).
@@ -186,7 +200,16 @@ export function createProvider(ctx: AppContext, keys: SigningKeys, cookieKeys: s
       policy,
       url: (_ctx: KoaContextWithOIDC, interaction: { uid: string }) => interactionPath(interaction.uid),
     },
-    renderError,
+    // A blocked app (a disabled client) gets a page that says so, not a generic invalid_client.
+    renderError: async (context: KoaContextWithOIDC, out: { error: string; error_description?: string }) => {
+      const clientId = context.query?.client_id;
+      const blocked =
+        out.error === 'invalid_client' &&
+        typeof clientId === 'string' &&
+        clientId.length <= 200 &&
+        (await ctx.db.selectFrom('oauth_clients').select('client_id').where('client_id', '=', clientId).where('disabled_at', 'is not', null).executeTakeFirst()) !== undefined;
+      renderError(context, out, blocked);
+    },
     // CORS for browser-only apps: public clients from their redirect origins; nobody on /authorize
     // (not a CORS endpoint at all).
     clientBasedCORS: (_ctx: KoaContextWithOIDC, origin: string, client: any) => {
@@ -199,21 +222,22 @@ export function createProvider(ctx: AppContext, keys: SigningKeys, cookieKeys: s
       userinfo: { enabled: false },
       rpInitiatedLogout: { enabled: false },
       clientCredentials: { enabled: true },
+      // RFC 8628 for CLIs and agents without a redirect; the /device pages are Keyward's (device-flow.ts).
+      deviceFlow: deviceFlowFeature(),
       // On by default in oidc-provider; its route sits with the others (it was advertised at /request,
       // which nothing served).
       pushedAuthorizationRequests: { enabled: true },
       // The router checks bearer tokens only: a DPoP-bound token would be accepted there without its
       // proof, so the binding would be a promise nobody keeps. Off, and not advertised.
       dPoP: { enabled: false },
+      // Refresh tokens here; access tokens (JWTs, which oidc-provider refuses) in access-token-endpoints.ts.
       revocation: {
         enabled: true,
-        allowedPolicy: async (_ctx: KoaContextWithOIDC, client: any, token: any) => token.clientId === client.clientId,
+        allowedPolicy: async (_ctx: KoaContextWithOIDC, client: any, token: any) => mayRevoke(client, token.clientId),
       },
       introspection: {
         enabled: true,
-        // A public client may introspect only its own tokens.
-        allowedPolicy: async (_ctx: KoaContextWithOIDC, client: any, token: any) =>
-          client.clientAuthMethod !== 'none' || token.clientId === client.clientId,
+        allowedPolicy: async (_ctx: KoaContextWithOIDC, client: any, token: any) => mayIntrospect(client, token.clientId),
       },
       registration: {
         enabled: config.registration !== 'off',
@@ -245,6 +269,9 @@ export function createProvider(ctx: AppContext, keys: SigningKeys, cookieKeys: s
     },
   });
   provider.proxy = config.trustProxy;
+  // koa derives Secure cookies from the hop's protocol (plain http behind a TLS proxy unless
+  // X-Forwarded-Proto is trusted); the protocol that counts is PUBLIC_URL's.
+  if (secureCookies(config)) Object.defineProperty(provider.request, 'protocol', { get: () => 'https' });
 
   // Exact redirect-URI matching, plus the loopback port exception for every client (RFC 8252).
   const redirectUriAllowed = provider.Client.prototype.redirectUriAllowed as (this: any, value: string) => boolean;
@@ -255,6 +282,8 @@ export function createProvider(ctx: AppContext, keys: SigningKeys, cookieKeys: s
   provider.Client.prototype.compareClientSecret = async function (this: any, presented: string) {
     return clientSecretMatches(this.clientSecret, presented);
   };
+
+  provider.use(devicePolling(ctx.db, config));
 
   // Error codes as the RFCs name them where oidc-provider answers a generic invalid_request:
   // RFC 7591 §3.2.2 for a body that is not client metadata, RFC 6749 §5.2 for a grant type the
@@ -268,6 +297,8 @@ export function createProvider(ctx: AppContext, keys: SigningKeys, cookieKeys: s
       context.body = { ...context.body, error: 'unauthorized_client' };
     }
   });
+
+  answerForAccessTokens(provider, ctx, keys.publicKeys, revocations);
 
   return provider;
 }

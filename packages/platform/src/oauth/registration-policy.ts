@@ -1,14 +1,15 @@
-// What open registration (RFC 7591) accepts: public authorization-code clients only, with safe
-// redirect URIs. Kept apart from clients.ts so the admin CLI does not load oidc-provider.
+// What open registration (RFC 7591) accepts: public clients only (authorization code and/or device
+// flow), with safe redirect URIs. Kept apart from clients.ts so the admin CLI does not load oidc-provider.
 
 import { errors } from 'oidc-provider';
 import { PUBLIC_GRANT_TYPES, redirectUriProblem } from './clients.js';
+import { DEVICE_CODE_GRANT_TYPE } from './paths.js';
 
 const invalid = (message: string) => new errors.InvalidClientMetadata(message);
 
 /**
  * oidc-provider's extraClientMetadata validator, run on every client it loads. On the registration
- * endpoint it refuses anything but a public authorization-code client, naming what it refuses.
+ * endpoint it refuses anything but a public code-flow or device-flow client, naming what it refuses.
  */
 export function validateRegistration(ctx: any, key: string, value: unknown, metadata: Record<string, any>): void {
   if (key !== 'keyward_policy') return;
@@ -22,12 +23,18 @@ export function validateRegistration(ctx: any, key: string, value: unknown, meta
   }
   if (Array.isArray(metadata.grant_types)) {
     const refused = metadata.grant_types.filter((g: unknown) => typeof g !== 'string' || !PUBLIC_GRANT_TYPES.has(g));
-    if (refused.length) throw invalid(`grant_types may only be authorization_code and refresh_token, not ${refused.join(', ')}`);
-    if (!metadata.grant_types.includes('authorization_code')) throw invalid('grant_types must include authorization_code');
+    if (refused.length) throw invalid(`grant_types may only be ${[...PUBLIC_GRANT_TYPES].join(', ')}, not ${refused.join(', ')}`);
+    if (!metadata.grant_types.includes('authorization_code') && !metadata.grant_types.includes(DEVICE_CODE_GRANT_TYPE)) {
+      throw invalid(`grant_types must include authorization_code or ${DEVICE_CODE_GRANT_TYPE}`);
+    }
   }
-  if (Array.isArray(metadata.response_types) && (metadata.response_types.length !== 1 || metadata.response_types[0] !== 'code')) {
+  // A device-only client (a CLI) has no redirect and no response type; a code client has exactly "code".
+  const codeFlow = !Array.isArray(metadata.grant_types) || metadata.grant_types.includes('authorization_code');
+  const responseTypes = Array.isArray(metadata.response_types) ? metadata.response_types : undefined;
+  if (codeFlow && responseTypes && (responseTypes.length !== 1 || responseTypes[0] !== 'code')) {
     throw invalid('response_types must be ["code"]');
   }
+  if (!codeFlow && responseTypes?.length) throw invalid('a client without authorization_code has no response_types: send []');
   if (Array.isArray(metadata.redirect_uris)) {
     if (metadata.redirect_uris.length > 20) throw invalid('at most 20 redirect_uris');
     for (const uri of metadata.redirect_uris) {

@@ -1,6 +1,7 @@
 // The router's side of OAuth: a bearer token becomes a Principal, checked locally (signature, alg,
 // issuer, audience, expiry, scope) against the shared public key, and against in-memory lists of
-// revoked grants and disabled clients that the change feed keeps current on every instance.
+// revoked grants and disabled clients that the change feed keeps current on every instance, and
+// that a periodic re-read from the database (reconcile) corrects if an event was ever missed.
 
 import type { KeyObject } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
@@ -16,14 +17,14 @@ export const GRANT_ID_CLAIM = 'gid';
 const MAX_TOKEN_LENGTH = 8192;
 const VERIFIED_CACHE_SIZE = 10_000;
 
-interface VerifiedToken {
+export interface VerifiedToken {
   payload: JWTPayload & { scope?: string; client_id?: string; [GRANT_ID_CLAIM]?: string };
   audience: string;
   proxyId: string | undefined;
   exp: number;
 }
 
-/** Revoked grants and client state, in memory, fed by ctx.changes ('grant', 'client'). */
+/** Revoked grants and client state, in memory, fed by ctx.changes ('grant', 'client') and reconcile(). */
 export class RevocationState {
   private readonly revokedGrants = new Map<string, number>();
   private readonly clients = new Map<string, Promise<ClientRecord | undefined>>();
@@ -35,18 +36,39 @@ export class RevocationState {
   ) {}
 
   async load(): Promise<void> {
-    const now = Date.now();
-    const rows = await this.ctx.db.selectFrom('oauth_revoked_grants').select(['grant_id', 'keep_until']).where('keep_until', '>', now).execute();
-    for (const row of rows) this.revokedGrants.set(row.grant_id, row.keep_until);
-    for (const id of await listDisabledClientIds(this.ctx.db)) this.disabledClients.add(id);
+    await this.reconcile();
     this.ctx.changes.on('grant', (grantId) => {
       if (!this.revokedGrants.has(grantId)) this.revokedGrants.set(grantId, Date.now() + this.keepMs);
     });
     this.ctx.changes.on('client', (clientId) => {
       this.clients.delete(clientId);
       // Re-read at once so a disabled client is refused without waiting for its next request.
-      void this.client(clientId);
+      this.client(clientId).catch((error) => this.ctx.log.warn({ err: error, clientId }, 'could not re-read a changed client; the next reconcile retries'));
     });
+  }
+
+  /**
+   * Makes memory agree with the database: every revoked grant still kept there is revoked here
+   * (revocations are never undone), and the disabled-client list is the database's.
+   */
+  async reconcile(): Promise<void> {
+    const now = Date.now();
+    const rows = await this.ctx.db.selectFrom('oauth_revoked_grants').select(['grant_id', 'keep_until']).where('keep_until', '>', now).execute();
+    for (const row of rows) if (!this.revokedGrants.has(row.grant_id)) this.revokedGrants.set(row.grant_id, row.keep_until);
+    const disabled = new Set(await listDisabledClientIds(this.ctx.db));
+    for (const id of disabled) {
+      if (this.disabledClients.has(id)) continue;
+      this.disabledClients.add(id);
+      this.clients.delete(id);
+    }
+    // Enabled again: re-read rather than trust this list, which an event may have overtaken.
+    const enabled = [...this.disabledClients].filter((id) => !disabled.has(id));
+    await Promise.all(
+      enabled.map((id) => {
+        this.clients.delete(id);
+        return this.client(id);
+      }),
+    );
   }
 
   isGrantRevoked(grantId: string): boolean {
@@ -55,6 +77,18 @@ export class RevocationState {
 
   isClientDisabled(clientId: string): boolean {
     return this.disabledClients.has(clientId);
+  }
+
+  /**
+   * A client-credentials access token belongs to no grant, so revoking one revokes its `jti`: the
+   * same set and table as grants (both are random ids), so it reaches every instance the same way.
+   */
+  isTokenRevoked(jti: string): boolean {
+    return this.revokedGrants.has(jti);
+  }
+
+  revokeToken(jti: string): Promise<void> {
+    return this.revokeGrant(jti);
   }
 
   /** Records a revocation (adapter hook) and tells every instance. */
@@ -93,14 +127,12 @@ export class RevocationState {
 
 const invalid = (description: string) => new BearerError(401, 'invalid_token', description);
 
-export function createBearerAuthenticator(
-  ctx: AppContext,
-  publicKeys: Map<string, KeyObject>,
-  state: RevocationState,
-): AuthenticateBearer {
-  const issuer = ctx.config.publicUrl;
+/**
+ * Checks a Keyward access token by itself: signature, alg, typ, issuer and audience (cached once
+ * verified), expiry (every time); revocation is the caller's. The router and RFC 7009/7662 share it.
+ */
+export function createAccessTokenVerifier(issuer: string, publicKeys: Map<string, KeyObject>) {
   const verified = new Map<string, VerifiedToken>();
-
   const verify = async (token: string): Promise<VerifiedToken> => {
     const cached = verified.get(token);
     if (cached) return cached;
@@ -129,14 +161,27 @@ export function createBearerAuthenticator(
     verified.set(token, entry);
     return entry;
   };
-
-  return async function authenticateBearer(token: string): Promise<Principal> {
+  /** The verified token, or BearerError (expired included). */
+  return async function verifyAccessToken(token: string): Promise<VerifiedToken> {
     if (typeof token !== 'string' || !token || token.length > MAX_TOKEN_LENGTH) throw invalid('the access token is malformed');
-    const { payload, audience, proxyId, exp } = await verify(token);
-    if (exp * 1000 <= Date.now()) {
+    const entry = await verify(token);
+    if (entry.exp * 1000 <= Date.now()) {
       verified.delete(token);
       throw invalid('the access token expired');
     }
+    return entry;
+  };
+}
+
+export function createBearerAuthenticator(
+  ctx: AppContext,
+  publicKeys: Map<string, KeyObject>,
+  state: RevocationState,
+): AuthenticateBearer {
+  const verify = createAccessTokenVerifier(ctx.config.publicUrl, publicKeys);
+
+  return async function authenticateBearer(token: string): Promise<Principal> {
+    const { payload, audience, proxyId } = await verify(token);
     const clientId = payload.client_id!;
     if (state.isClientDisabled(clientId)) throw invalid('the app this token was issued to is disabled');
     const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
@@ -157,6 +202,7 @@ export function createBearerAuthenticator(
       };
     }
 
+    if (typeof payload.jti === 'string' && state.isTokenRevoked(payload.jti)) throw invalid('the access token was revoked');
     const client = await state.client(clientId);
     if (!client || client.disabled || client.kind !== 'confidential' || !client.access) throw invalid('the access token was revoked');
     if (!scopes.includes(LLM_PROXY_SCOPE)) throw new BearerError(403, 'insufficient_scope', `the access token lacks the ${LLM_PROXY_SCOPE} scope`);

@@ -1,16 +1,35 @@
 // oidc-provider's storage on our Kysely database (SQLite and PostgreSQL alike). One table keyed by
 // (model, id) holds every model but clients, which live in oauth_clients. `consume` is one
-// conditional UPDATE, so two instances racing on the same code cannot both win.
+// conditional UPDATE, and the one that changes no row lost a race: it is refused as a replay.
 
 import type { Kysely } from 'kysely';
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Database } from '../db/schema.js';
 import './tables.js';
 
 export interface GrantRevocationSink {
   /** A grant ended (user revoked, refresh-token or code replay): tell the router everywhere. */
   grantRevoked(grantId: string): Promise<void>;
+  /** A code or refresh token was consumed twice at once: end its grant, as a replay seen in order does. */
+  replayDetected(grantId: string): Promise<void>;
 }
+
+/**
+ * What oidc-provider answers when it reads an already consumed entity itself; a consume that lost
+ * the race answers the same, since oidc-provider decided "not consumed yet" from an earlier read.
+ */
+const alreadyConsumed = (model: string): Error => {
+  if (model === 'AuthorizationCode') return new errors.InvalidGrant('authorization code already consumed');
+  if (model === 'RefreshToken') return new errors.InvalidGrant('refresh token already used');
+  if (model === 'PushedAuthorizationRequest') return new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used');
+  return new errors.InvalidGrant('grant source already consumed');
+};
+
+/**
+ * oidc-provider checks expiry itself; an expired device code is kept this long past it so a CLI
+ * still polling hears `expired_token` (RFC 8628 §3.5) and the /device page says "expired".
+ */
+const EXPIRED_DEVICE_CODE_KEPT_SECONDS = 10 * 60;
 
 type ClientRowLoader = (clientId: string) => Promise<AdapterPayload | undefined>;
 type ClientRowSaver = (clientId: string, metadata: AdapterPayload) => Promise<void>;
@@ -33,7 +52,7 @@ export function createAdapterFactory(
         user_code: payload.userCode ?? null,
         account_id: this.model === 'Grant' ? (payload.accountId ?? null) : null,
         client_id: typeof payload.clientId === 'string' ? payload.clientId : null,
-        expires_at: expiresIn ? Date.now() + expiresIn * 1000 : null,
+        expires_at: expiresIn ? Date.now() + (expiresIn + (this.model === 'DeviceCode' ? EXPIRED_DEVICE_CODE_KEPT_SECONDS : 0)) * 1000 : null,
         consumed_at: null,
       };
       await db
@@ -68,13 +87,18 @@ export function createAdapterFactory(
     }
 
     async consume(id: string): Promise<void> {
-      await db
+      const { numUpdatedRows } = await db
         .updateTable('oauth_payloads')
         .set({ consumed_at: Date.now() })
         .where('model', '=', this.model)
         .where('id', '=', id)
         .where('consumed_at', 'is', null)
-        .execute();
+        .executeTakeFirst();
+      if (numUpdatedRows > 0n) return;
+      // Consumed (or its grant ended) between oidc-provider's read and this write: a replay.
+      const row = await db.selectFrom('oauth_payloads').select('grant_id').where('model', '=', this.model).where('id', '=', id).executeTakeFirst();
+      if (row?.grant_id) await hooks.replayDetected(row.grant_id);
+      throw alreadyConsumed(this.model);
     }
 
     async destroy(id: string): Promise<void> {

@@ -14,7 +14,7 @@ export interface OAuthPayloadTable {
   client_id: string | null;
   expires_at: number | null;
   consumed_at: number | null;
-  /** Grant rows: the last time a token was issued from it (not every router call). */
+  /** Grant rows: the last time a token was issued from it (not every router call). DeviceCode rows: the last poll. */
   last_used_at: number | null;
 }
 
@@ -38,6 +38,7 @@ export interface OAuthClientTable {
 }
 
 export interface OAuthRevokedGrantTable {
+  /** A grant's id, or the `jti` of a revoked client-credentials access token (it has no grant). */
   grant_id: string;
   revoked_at: number;
   /** When every token the grant issued has expired; the row is pruned after that. */

@@ -130,6 +130,17 @@ export class UnsupportedParameterError extends Error {
   }
 }
 
+/**
+ * The provider answered something its API does not: not JSON, or JSON of the wrong shape. Thrown by
+ * adapters reading an answer; the router answers 502 `upstream_bad_response` and tries the next key.
+ */
+export class MalformedUpstreamResponse extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MalformedUpstreamResponse';
+  }
+}
+
 /** The provider reported an error inside an otherwise successful stream. */
 export class UpstreamStreamError extends Error {
   constructor(

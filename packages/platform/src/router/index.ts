@@ -24,10 +24,8 @@ import { ModelListCache } from './models/model-list-cache.js';
 import { handleChatCompletions } from './openai/chat-completions.js';
 import { chatCompletionsRequestSchema, embeddingsRequestSchema } from './openai/schemas.js';
 import type { RouterContext } from './router-context.js';
-import { openAIErrorBody, RouterError, toRouterError } from './router-error.js';
-import { UpstreamRouterError } from './upstream/upstream-errors.js';
+import { loggableError, openAIErrorBody, RouterError, toRouterError, usageOutcome } from './router-error.js';
 import { UpstreamClient } from './upstream/upstream-client.js';
-import type { UsageOutcome } from '../usage/usage-record.js';
 import { MODEL_ROUTER_PATH } from '../oauth/paths.js';
 
 /** The router's base path; `{proxyId}` follows it, or nothing for the default proxy. */
@@ -114,21 +112,14 @@ const ROUTES: RouteSpec[] = [
   },
 ];
 
-function outcomeOf(error: RouterError, raw: unknown): UsageOutcome {
-  if (error.status === 499) return 'client_aborted';
-  if (error.status === 504) return 'upstream_timeout';
-  if (raw instanceof UpstreamRouterError) return 'upstream_error';
-  return 'rejected';
-}
-
 export async function registerModelRouter(
   app: FastifyInstance,
   ctx: AppContext,
   deps: { authenticateBearer: AuthenticateBearer },
 ): Promise<ModelRouterHandle> {
-  const upstream = new UpstreamClient({ connectMs: ctx.config.upstreamConnectTimeoutMs, idleMs: ctx.config.upstreamTimeoutMs });
+  const upstream = new UpstreamClient({ connectMs: ctx.config.upstreamConnectTimeoutMs, idleMs: ctx.config.upstreamTimeoutMs }, ctx.lookupHost);
   const usage = createUsageSink(ctx.db, ctx.log);
-  const keys = new ProviderKeyCache(ctx.db, ctx.box, ctx.changes);
+  const keys = new ProviderKeyCache(ctx.db, ctx.box, ctx.changes, undefined, ctx.config.keyBaseUrlAllow);
   const modelLists = new ModelListCache(upstream, ctx.log);
   ctx.changes.on('provider_key', () => modelLists.invalidate());
   const router: RouterContext = {
@@ -151,14 +142,14 @@ export async function registerModelRouter(
     scope.setErrorHandler((error, request, reply) => {
       const wire = routeConfig(request)?.wire ?? 'openai';
       const validation = (error as { validation?: Parameters<typeof validationError>[0] }).validation;
-      const routerError = validation ? validationError(validation) : toRouterError(error);
-      if (routerError.code === 'internal_error') request.log.error({ err: error }, 'model router error');
       const meter = request.routerMeter;
-      if (meter?.principal && !meter.finished) meter.finish(routerError.status, outcomeOf(routerError, error), routerError.message);
+      const routerError = validation ? validationError(validation) : toRouterError(error, meter?.providerKey);
+      if (routerError.code === 'internal_error') request.log.error({ err: loggableError(error, meter?.providerKey) }, 'model router error');
+      if (meter?.principal && !meter.finished) meter.finish(routerError.status, usageOutcome(routerError), routerError.message);
       if (reply.sent || reply.raw.headersSent) return;
       // 499 is nginx's "client closed": nobody is listening, but Fastify must still finish the reply.
       reply.code(routerError.status === 499 ? 400 : routerError.status).headers(routerError.headers);
-      if (wire === 'anthropic') return reply.send(anthropicRouterErrorBody(error instanceof RouterError || validation ? routerError : error, request.id).body);
+      if (wire === 'anthropic') return reply.send(anthropicRouterErrorBody(routerError, request.id).body);
       return reply.send(openAIErrorBody(routerError));
     });
 

@@ -6,6 +6,7 @@ import type { Principal } from '../oauth/principal.js';
 import type { ChatCompletionChunk, Usage } from '../providers/openai-chat.js';
 import type { InboundFormat, UsageOutcome, UsageRecord } from '../usage/usage-record.js';
 import type { UsageSink } from '../usage/usage-sink.js';
+import { scrubProviderKey } from './upstream/provider-text.js';
 
 export class UsageMeter {
   private readonly startedAt = performance.now();
@@ -17,6 +18,8 @@ export class UsageMeter {
   provider: string | null = null;
   model: string | null = null;
   keyId: string | null = null;
+  /** The decrypted key of `keyId`, kept only to scrub it from what is recorded and answered. */
+  private apiKey: string | undefined;
   stream = false;
   usage: Usage | undefined;
 
@@ -26,6 +29,16 @@ export class UsageMeter {
     private readonly endpoint: UsageRecord['endpoint'],
     private readonly inboundFormat: InboundFormat,
   ) {}
+
+  /** The provider key this call is using now (the last one tried, after failover). */
+  useKey(key: { id: string; apiKey: string }): void {
+    this.keyId = key.id;
+    this.apiKey = key.apiKey;
+  }
+
+  get providerKey(): string | undefined {
+    return this.apiKey;
+  }
 
   markFirstToken(): void {
     this.firstTokenAt ??= performance.now();
@@ -76,7 +89,7 @@ export class UsageMeter {
       timeToFirstTokenMs: this.firstTokenAt === undefined ? null : this.firstTokenAt - this.startedAt,
       status,
       outcome,
-      errorMessage,
+      errorMessage: errorMessage === null ? null : scrubProviderKey(errorMessage, this.apiKey),
     });
   }
 }

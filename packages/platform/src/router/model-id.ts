@@ -3,6 +3,7 @@
 // ("ollama:llama3.1:8b", "openrouter:meta-llama/llama-3-70b").
 
 import { usableProviders } from '../keys/resolve-provider-key.js';
+import { allowedModels, proxyAllows } from '../proxies/model-allow-list.js';
 import type { ProviderAdapter } from '../providers/provider-adapter.js';
 import { getProviderAdapter } from '../providers/registry.js';
 import type { RouterCaller } from './access/authorize-proxy.js';
@@ -29,6 +30,10 @@ export async function resolveModelId(router: RouterContext, caller: RouterCaller
     // The id may become a URL path segment: anything the provider would not accept stops here, before any call.
     if (adapter.modelId && !adapter.modelId.pattern.test(split.model)) {
       throw RouterError.invalid(`Model "${id}" is not a valid ${adapter.displayName} model id: ${adapter.modelId.rule}.`, param, 'invalid_model');
+    }
+    const allowList = allowedModels(caller.proxy);
+    if (!proxyAllows(allowList, adapter.id, split.model)) {
+      throw RouterError.forbidden(`This LLM proxy does not allow "${id}". Allowed here: ${allowList!.join(', ')}.`);
     }
     return { adapter, provider: adapter.id, model: split.model };
   }

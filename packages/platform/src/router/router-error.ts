@@ -1,9 +1,13 @@
 // Every error the router answers with, before it is put in the caller's wire format (OpenAI's
-// `{error:{message,type,param,code}}` or Anthropic's `{type:'error',error:{type,message}}`).
+// `{error:{message,type,param,code}}` or Anthropic's `{type:'error',error:{type,message}}`), and
+// the one mapping from whatever failed to its status, code and usage outcome. Provider failures
+// become RouterErrors where the provider and key are known (upstream/upstream-errors.ts).
 
 import { KeywardError } from '../errors.js';
-import { UnsupportedParameterError } from '../providers/provider-adapter.js';
+import { MalformedUpstreamResponse, UnsupportedParameterError } from '../providers/provider-adapter.js';
 import { BearerError } from '../oauth/principal.js';
+import type { UsageOutcome } from '../usage/usage-record.js';
+import { scrubProviderKey } from './upstream/provider-text.js';
 
 export type OpenAIErrorType =
   | 'invalid_request_error'
@@ -18,12 +22,14 @@ export type OpenAIErrorType =
 export class RouterError extends Error {
   /** Extra response headers (Retry-After, WWW-Authenticate). */
   headers: Record<string, string> = {};
+  /** The provider caused it (not the caller, not Keyward): metered `upstream_error`. */
+  fromUpstream = false;
 
   constructor(
     readonly status: number,
     readonly type: OpenAIErrorType,
     message: string,
-    readonly code: string | null = null,
+    public code: string | null = null,
     readonly param: string | null = null,
   ) {
     super(message);
@@ -48,9 +54,41 @@ export class RouterError extends Error {
   }
 }
 
-/** Anything thrown in the router's scope, as a RouterError. Unknown errors become a plain 500. */
-export function toRouterError(error: unknown): RouterError {
+/**
+ * Anything thrown in the router's scope, as a RouterError, with the provider key in use (if any)
+ * scrubbed from what it says. Unknown errors become a plain 500.
+ */
+export function toRouterError(error: unknown, providerKey?: string): RouterError {
+  const mapped = mapError(error);
+  if (providerKey) {
+    mapped.message = scrubProviderKey(mapped.message, providerKey);
+    if (mapped.code) mapped.code = scrubProviderKey(mapped.code, providerKey);
+  }
+  return mapped;
+}
+
+/** An unexpected error as it is logged: its message and stack may quote a provider, so the key goes. */
+export function loggableError(error: unknown, providerKey?: string): { type: string; message: string; stack?: string } {
+  const scrub = (text: string) => scrubProviderKey(text, providerKey);
+  if (!(error instanceof Error)) return { type: typeof error, message: scrub(String(error)) };
+  return { type: error.name, message: scrub(error.message), ...(error.stack ? { stack: scrub(error.stack) } : {}) };
+}
+
+/** How a call that failed this way is metered. */
+export function usageOutcome(error: RouterError): UsageOutcome {
+  if (error.status === 499) return 'client_aborted';
+  if (error.status === 504) return 'upstream_timeout';
+  return error.fromUpstream ? 'upstream_error' : 'rejected';
+}
+
+function mapError(error: unknown): RouterError {
   if (error instanceof RouterError) return error;
+  if (error instanceof MalformedUpstreamResponse) {
+    // Read after the provider call was over (e.g. while encoding its answer for the caller).
+    const routerError = new RouterError(502, 'upstream_error', error.message, 'upstream_bad_response');
+    routerError.fromUpstream = true;
+    return routerError;
+  }
   if (error instanceof BearerError) {
     const type = error.status === 401 ? 'authentication_error' : 'permission_error';
     return new RouterError(error.status, type, error.description, error.error);

@@ -25,8 +25,11 @@ export interface UsageSinkOptions {
   maxQueued?: number;
 }
 
+/** How often queued records are written: also the most a SIGKILL can lose (measured by `npm run soak`). */
+export const USAGE_FLUSH_INTERVAL_MS = 1000;
+
 export function createUsageSink(db: Kysely<Database>, log: Logger, options: UsageSinkOptions = {}): UsageSink {
-  const flushIntervalMs = options.flushIntervalMs ?? 1000;
+  const flushIntervalMs = options.flushIntervalMs ?? USAGE_FLUSH_INTERVAL_MS;
   const batchSize = options.batchSize ?? 200;
   const maxQueued = options.maxQueued ?? 100_000;
   let queue: UsageRecord[] = [];

@@ -62,4 +62,52 @@ th, td { text-align: left; padding: 10px 8px; border-top: 1px solid var(--line);
 th { color: var(--faint); font-weight: 560; border-top: 0; }
 .who { color: var(--faint); font-size: 14px; margin-top: 16px; }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 13px; }
+#user_code, .user-code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 20px; letter-spacing: .12em; text-transform: uppercase; }
+body.console { padding: 0 16px 48px; }
+.topbar { width: 100%; max-width: 1100px; display: flex; flex-wrap: wrap; align-items: center; gap: 16px 24px; padding: 16px 0; }
+.topbar .brand { margin: 0; }
+nav.console-nav { flex: 1; display: flex; flex-wrap: nowrap; align-items: center; gap: 4px; }
+nav.console-nav ul { list-style: none; display: flex; flex-wrap: wrap; gap: 4px; padding: 0; margin: 0; }
+nav.console-nav a { display: block; padding: 6px 10px; border-radius: 8px; color: var(--muted); text-decoration: none; font-size: 14px; font-weight: 560; }
+nav.console-nav a:hover { background: #e5e7eb; color: var(--ink); }
+nav.console-nav a[aria-current=page] { background: var(--paper); color: var(--brand); border: 1px solid var(--line); }
+nav.console-nav form { margin: 0 0 0 auto; }
+nav.console-nav .who { margin: 0 8px 0 auto; font-size: 13px; white-space: nowrap; }
+nav.console-nav button { padding: 6px 12px; font-size: 14px; white-space: nowrap; }
+.console-card { max-width: 1100px; }
+.console-card section + section { margin-top: 32px; }
+.console-card form.inline { display: inline; margin: 0; }
+.console-card form.stack { max-width: 520px; }
+.row-actions { display: flex; flex-wrap: wrap; gap: 6px; }
+.row-actions button, .row-actions .button { padding: 5px 10px; font-size: 13px; }
+select { width: 100%; font: inherit; padding: 10px 12px; border: 1px solid #d1d5db; border-radius: 8px; background: #fff; color: var(--ink); }
+input[type=url], textarea { width: 100%; font: inherit; padding: 10px 12px; border: 1px solid #d1d5db; border-radius: 8px; background: #fff; color: var(--ink); }
+.field-error { color: var(--danger); font-size: 13px; margin: 6px 0 0; }
+.empty { border: 1px dashed #d1d5db; border-radius: 10px; padding: 20px; color: var(--muted); }
+.pager { display: flex; gap: 12px; align-items: center; margin-top: 16px; font-size: 14px; }
+.badge { display: inline-block; font-size: 12px; border-radius: 999px; padding: 1px 8px; background: var(--wash); color: var(--muted); border: 1px solid var(--line); }
+.badge.off { color: var(--danger); background: var(--danger-wash); border-color: #fecaca; }
+.badge.on { color: var(--ok); background: var(--ok-wash); border-color: #bbf7d0; }
+.secret { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 13px; background: var(--wash); border: 1px solid var(--line);
+  border-radius: 6px; padding: 6px 8px; word-break: break-all; display: block; color: var(--ink); }
+.table-wrap { overflow-x: auto; }
+form.filters { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 8px 12px; align-items: end; margin-bottom: 20px; }
+form.filters label { margin-top: 0; }
+.filter-actions { display: flex; gap: 12px; align-items: center; }
+input[type=date] { width: 100%; font: inherit; padding: 9px 10px; border: 1px solid #d1d5db; border-radius: 8px; background: #fff; color: var(--ink); }
+dl.totals { display: flex; flex-wrap: wrap; gap: 12px; margin: 0 0 20px; }
+dl.totals > div { flex: 1; min-width: 120px; border: 1px solid var(--line); border-radius: 10px; padding: 10px 14px; }
+dl.totals dt { color: var(--faint); font-size: 13px; }
+dl.totals dd { margin: 2px 0 0; font-size: 22px; font-weight: 650; }
+figure.chart { margin: 0 0 20px; }
+figure.chart svg { width: 100%; height: auto; display: block; }
+figure.chart figcaption { color: var(--faint); font-size: 13px; }
+figure.chart .axis, figure.chart .grid { stroke: var(--line); stroke-width: 1; }
+figure.chart .tick { fill: var(--faint); font-size: 11px; }
+figure.chart .bar-calls { fill: var(--brand); }
+figure.chart .bar-tokens { fill: #0f766e; }
+.rankings { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 24px; }
+table.usage td { white-space: nowrap; }
+table.usage td .fine { margin: 2px 0 0; white-space: normal; }
+td code { white-space: nowrap; }
 `;

@@ -1,7 +1,11 @@
+import { Writable } from 'node:stream';
+import { sql } from 'kysely';
+import pg from 'pg';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANGE_LOG_RETENTION_MS, startChangeFeed, type ChangeFeed } from '../../src/db/change-log.js';
 import { migrateToLatest, openStorage, type Storage } from '../../src/db/database.js';
-import { createTestDatabase } from '../support/test-database.js';
+import { createTestDatabase, testEngine } from '../support/test-database.js';
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let storage: Storage;
@@ -12,15 +16,41 @@ beforeAll(async () => {
   await migrateToLatest(storage);
 });
 afterAll(async () => {
-  for (const feed of feeds) feed.stop();
+  for (const feed of feeds) await feed.stop();
   await storage.close();
   await database.drop();
 });
 
-async function feed() {
-  const f = await startChangeFeed(storage.db, 60_000);
+async function feed(options: Parameters<typeof startChangeFeed>[1] = {}) {
+  const f = await startChangeFeed(storage.db, { intervalMs: 60_000, ...options });
   feeds.push(f);
   return f;
+}
+
+/** A pino logger whose lines land in an array. */
+function capturedLog() {
+  const lines: Array<{ level: number; msg: string; job?: string; err?: { message: string } }> = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { log: pino({ level: 'info' }, sink), lines };
+}
+
+async function until(check: () => boolean, ms = 5000) {
+  const started = Date.now();
+  while (!check()) {
+    if (Date.now() - started > ms) throw new Error(`not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function listen(f: ChangeFeed, topic: Parameters<ChangeFeed['on']>[0] = 'grant') {
+  const seen: string[] = [];
+  f.on(topic, (id) => seen.push(id));
+  return seen;
 }
 
 describe('the change feed', () => {
@@ -52,5 +82,102 @@ describe('the change feed', () => {
     const left = await storage.db.selectFrom('change_log').select('subject_id').execute();
     expect(left.map((r) => r.subject_id)).toContain('recent');
     expect(left.map((r) => r.subject_id)).not.toContain('old');
+  });
+});
+
+describe('the change feed misses nothing when a lower sequence number commits after a higher one was read', () => {
+  const insert = async (subjectId: string) =>
+    Number(
+      (await storage.db.insertInto('change_log').values({ topic: 'grant', subject_id: subjectId, created_at: Date.now() }).returning('seq').executeTakeFirstOrThrow())
+        .seq,
+    );
+
+  it('delivers a row that appears below the cursor once, and only once (same code path on both engines)', async () => {
+    const f = await feed();
+    const seen = listen(f);
+    const lateSeq = await insert('late');
+    await insert('early');
+    // The lower row is "not committed yet": out of sight while the higher one is read.
+    await storage.db.deleteFrom('change_log').where('seq', '=', lateSeq).execute();
+    await f.poll();
+    expect(seen).toEqual(['early']);
+    await storage.db.insertInto('change_log').values({ seq: lateSeq, topic: 'grant', subject_id: 'late', created_at: Date.now() }).execute();
+    await f.poll();
+    expect(seen).toEqual(['early', 'late']);
+    await f.poll();
+    expect(seen).toEqual(['early', 'late']);
+  });
+
+  it.runIf(testEngine() === 'postgres')('PostgreSQL: transaction A takes a lower seq, B commits a higher one, the feed reads B, then A commits → A is delivered', async () => {
+    const f = await feed();
+    const seen = listen(f);
+    const a = new pg.Client({ connectionString: database.databaseUrl });
+    await a.connect();
+    try {
+      await a.query('begin');
+      const { rows } = await a.query('insert into change_log (topic, subject_id, created_at) values ($1, $2, $3) returning seq', ['grant', 'A', Date.now()]);
+      const seqOfA = Number(rows[0].seq);
+      const seqOfB = await insert('B');
+      expect(seqOfB).toBeGreaterThan(seqOfA);
+      await f.poll();
+      expect(seen).toEqual(['B']);
+      await a.query('commit');
+      await f.poll();
+      expect(seen).toEqual(['B', 'A']);
+    } finally {
+      await a.end();
+    }
+  });
+});
+
+describe('the change feed at startup', () => {
+  it('awaits a lower seq still missing among the newest rows when it starts', async () => {
+    const lateSeq = Number(
+      (await storage.db.insertInto('change_log').values({ topic: 'grant', subject_id: 'in flight at start', created_at: Date.now() }).returning('seq').executeTakeFirstOrThrow()).seq,
+    );
+    await storage.db.insertInto('change_log').values({ topic: 'grant', subject_id: 'committed before start', created_at: Date.now() }).execute();
+    await storage.db.deleteFrom('change_log').where('seq', '=', lateSeq).execute();
+    const f = await feed();
+    const seen = listen(f);
+    await f.poll();
+    expect(seen).toEqual([]);
+    await storage.db.insertInto('change_log').values({ seq: lateSeq, topic: 'grant', subject_id: 'in flight at start', created_at: Date.now() }).execute();
+    await f.poll();
+    expect(seen).toEqual(['in flight at start']);
+  });
+});
+
+describe('the change feed when the database fails', () => {
+  it('logs the failed poll with its job name, retries on the next tick, and delivers what it missed', async () => {
+    const { log, lines } = capturedLog();
+    const f = await feed({ log, intervalMs: 50 });
+    const seen = listen(f, 'user');
+    await sql`alter table change_log rename to change_log_away`.execute(storage.db);
+    try {
+      await until(() => lines.some((l) => l.job === 'change feed poll' && l.level >= 50));
+    } finally {
+      await sql`alter table change_log_away rename to change_log`.execute(storage.db);
+    }
+    await storage.db.insertInto('change_log').values({ topic: 'user', subject_id: 'u1', created_at: Date.now() }).execute();
+    await until(() => seen.includes('u1'));
+    await until(() => lines.some((l) => l.job === 'change feed poll' && l.msg.includes('recovered')));
+    const failures = lines.filter((l) => l.job === 'change feed poll' && l.level >= 50);
+    expect(failures[0]!.err!.message).toMatch(/change_log/);
+    // One line for a run of failures, not one per tick.
+    expect(failures.length).toBe(1);
+  });
+
+  it('a listener that throws is logged and does not stop the others or the feed', async () => {
+    const { log, lines } = capturedLog();
+    const f = await feed({ log });
+    f.on('membership', () => {
+      throw new Error('listener bug');
+    });
+    const seen = listen(f, 'membership');
+    await storage.db.insertInto('change_log').values({ topic: 'membership', subject_id: 'm1', created_at: Date.now() }).execute();
+    await storage.db.insertInto('change_log').values({ topic: 'membership', subject_id: 'm2', created_at: Date.now() }).execute();
+    await f.poll();
+    expect(seen).toEqual(['m1', 'm2']);
+    expect(lines.filter((l) => l.msg === 'change feed listener failed')).toHaveLength(2);
   });
 });

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addProviderKey } from '../../src/keys/provider-keys.js';
-import { createLlmProxy } from '../../src/router/llm-proxies.js';
+import { createLlmProxy } from '../../src/proxies/llm-proxies.js';
 import { runKeyward } from '../support/cli.js';
 import { clientCredentialsToken } from '../support/oauth-client.js';
 import { createTestDatabase, startTestPlatform, type TestPlatform } from '../support/test-platform.js';

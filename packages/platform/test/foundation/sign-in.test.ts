@@ -69,7 +69,8 @@ describe('signing in', () => {
       const { html } = await openSignIn(jar);
       const response = await submit(jar, { email: tp.admin.email, password: tp.admin.password, csrf: hiddenField(html, 'csrf'), return_to: evil });
       expect(response.status).toBe(303);
-      expect(response.headers.get('location')).toBe('/account');
+      // Without a usable return_to, everyone lands on the console.
+      expect(response.headers.get('location')).toBe('/console');
     }
   });
 });
@@ -121,6 +122,10 @@ describe('lockout after repeated failures', () => {
     expect(locked.status).toBe(429);
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await locked.text()).toMatch(/Too many failed sign-in attempts/);
+    // The lockout is in the audit log, once, with where the attempts came from.
+    const audit = await tp.platform.ctx.db.selectFrom('audit_log').selectAll().where('action', '=', 'user.locked_out').execute();
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ target_label: email, source_ip: '127.0.0.1' });
     // Another account from the same IP still signs in.
     const fresh = new CookieJar();
     const page = await openSignIn(fresh);

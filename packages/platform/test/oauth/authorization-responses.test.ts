@@ -164,6 +164,7 @@ describe('metadata names only endpoints that exist, and no sender-constraint the
     const endpoints = Object.entries(metadata).filter(([key]) => key.endsWith('_endpoint') || key === 'jwks_uri');
     expect(endpoints.map(([key]) => key).sort()).toEqual([
       'authorization_endpoint',
+      'device_authorization_endpoint',
       'introspection_endpoint',
       'jwks_uri',
       'pushed_authorization_request_endpoint',

@@ -25,3 +25,21 @@ export async function eventually(check: () => Promise<boolean>, ms = 5000): Prom
   }
   throw new Error(`not within ${ms} ms`);
 }
+
+/** Where an instance listens (with two instances, `tp.url` is their shared PUBLIC_URL). */
+export const direct = (tp: TestPlatform): TestPlatform => ({ ...tp, url: `http://127.0.0.1:${tp.config.port}` });
+
+/** The real router's answer to a token on one instance: 200 while it works, 401 once refused. */
+export async function routerStatus(tp: TestPlatform, token: string): Promise<number> {
+  const response = await fetch(`${direct(tp).url}/v1/model-router/models`, { headers: { authorization: `Bearer ${token}` } });
+  await response.body?.cancel();
+  return response.status;
+}
+
+/** How long until every token is refused (401) by the router on every instance; throws after 5 s. */
+export function refusedEverywhere(instances: TestPlatform[], tokens: string[]): Promise<number> {
+  return eventually(async () => {
+    for (const tp of instances) for (const token of tokens) if ((await routerStatus(tp, token)) !== 401) return false;
+    return true;
+  });
+}

@@ -6,9 +6,10 @@ import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { loadConfig, type Config } from '../../src/config.js';
+import type { HostLookup } from '../../src/keys/internal-address.js';
 import { loggerOptions } from '../../src/logger.js';
 import { startPlatform, type Platform } from '../../src/platform.js';
-import { findDefaultLlmProxy } from '../../src/router/llm-proxies.js';
+import { findDefaultLlmProxy } from '../../src/proxies/llm-proxies.js';
 import { createTestDatabase } from './test-database.js';
 
 export { createTestDatabase };
@@ -45,6 +46,7 @@ export interface TestPlatform {
 export async function startTestPlatform(
   env: Record<string, string> = {},
   database?: Awaited<ReturnType<typeof createTestDatabase>>,
+  options: { lookupHost?: HostLookup } = {},
 ): Promise<TestPlatform> {
   const db = database ?? (await createTestDatabase());
   const port = await freePort();
@@ -65,7 +67,7 @@ export async function startTestPlatform(
       done();
     },
   });
-  const platform = await startPlatform(config, pino(loggerOptions(config.logLevel), sink));
+  const platform = await startPlatform(config, pino(loggerOptions(config.logLevel), sink), options);
   await platform.app.listen({ port, host: '127.0.0.1' });
   const proxy = await findDefaultLlmProxy(platform.ctx.db);
   let stopped = false;

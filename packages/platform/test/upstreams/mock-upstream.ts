@@ -36,7 +36,9 @@ export type MockReply =
   /** Sends the headers and the first chunk of a streamed text answer, then nothing. */
   | { type: 'stall_after_first_chunk'; text: string }
   /** Streams part of a text answer, then the provider's own in-stream error event. */
-  | { type: 'error_mid_stream'; text: string; message?: string };
+  | { type: 'error_mid_stream'; text: string; message?: string }
+  /** Exactly these bytes, whatever was asked: for answers no real provider should send. */
+  | { type: 'raw'; status?: number; headers?: Record<string, string>; body: string | Buffer };
 
 export interface MockUpstream {
   baseUrl: string;
@@ -99,6 +101,11 @@ export async function startMockServer(
       }
     });
     if (reply.type === 'hang') return;
+    if (reply.type === 'raw') {
+      res.writeHead(reply.status ?? 200, reply.headers ?? {});
+      res.end(reply.body);
+      return;
+    }
     const handled = await route(recorded, reply, res);
     if (!handled) {
       res.writeHead(404, { 'content-type': 'application/json' });

@@ -1,4 +1,5 @@
-import { createConfidentialClient, disableClient, rotateClientSecret } from '../../oauth/clients.js';
+import { operatorActor } from '../../accounts/actors.js';
+import { createClientAs, disableClientAs, rotateClientSecretAs } from '../../oauth/client-management.js';
 import { type AdminCommand, UsageError, list, str } from '../command.js';
 
 export const clientCreate: AdminCommand = {
@@ -11,7 +12,7 @@ export const clientCreate: AdminCommand = {
     const keyIds = list(flags, 'key');
     // An empty --key (an unset shell variable) must not quietly widen the client to every org key.
     if (keyIds.includes('')) throw new UsageError('--key needs a provider key id');
-    return createConfidentialClient(ctx, { name: str(flags, 'name')!, proxyIds, keyIds });
+    return createClientAs(ctx, await operatorActor(ctx.db), { name: str(flags, 'name')!, proxyIds, keyIds });
   },
   text: (r) => `client_id:     ${String(r.client_id)}\nclient_secret: ${String(r.client_secret)}\n(the secret is shown only now; store it safely)`,
 };
@@ -21,7 +22,7 @@ export const clientRotateSecret: AdminCommand = {
   usage: 'keyward client rotate-secret --client ID',
   options: { client: { type: 'string' } },
   required: ['client'],
-  run: (ctx, flags) => rotateClientSecret(ctx, str(flags, 'client')!),
+  run: async (ctx, flags) => rotateClientSecretAs(ctx, await operatorActor(ctx.db), str(flags, 'client')!),
   text: (r) => `client_id:     ${String(r.client_id)}\nclient_secret: ${String(r.client_secret)}\n(the old secret no longer works)`,
 };
 
@@ -30,6 +31,6 @@ export const clientDisable: AdminCommand = {
   usage: 'keyward client disable --client ID',
   options: { client: { type: 'string' } },
   required: ['client'],
-  run: (ctx, flags) => disableClient(ctx, str(flags, 'client')!),
+  run: async (ctx, flags) => disableClientAs(ctx, await operatorActor(ctx.db), str(flags, 'client')!),
   text: (r) => `disabled client ${String(r.client_id)}; its tokens stop working within seconds`,
 };

@@ -1,8 +1,6 @@
-import { requirePrimaryOrganization } from '../../accounts/organizations.js';
-import { requireTeam } from '../../accounts/teams.js';
+import { operatorActor } from '../../accounts/actors.js';
 import { requireUserByEmail } from '../../accounts/users.js';
-import { KeywardError } from '../../errors.js';
-import { addProviderKey, listProviderKeys } from '../../keys/provider-keys.js';
+import { addKey, keysFor } from '../../keys/key-management.js';
 import { type AdminCommand, list, str, UsageError } from '../command.js';
 
 function parseOptions(pairs: string[]): Record<string, string> {
@@ -31,26 +29,18 @@ export const keyAdd: AdminCommand = {
   },
   required: ['provider', 'scope'],
   async run(ctx, flags) {
-    const org = await requirePrimaryOrganization(ctx.db);
-    const teamId = str(flags, 'team');
-    if (teamId) {
-      const team = await requireTeam(ctx.db, teamId);
-      if (team.organization_id !== org.id) throw new KeywardError('team_not_found', `team "${teamId}" does not exist`, 404);
-    }
     const email = str(flags, 'user');
     const userId = email ? (await requireUserByEmail(ctx.db, email)).id : undefined;
-    const key = await addProviderKey(ctx.db, ctx.box, {
-      organizationId: org.id,
+    const key = await addKey(ctx, await operatorActor(ctx.db), {
       provider: str(flags, 'provider')!,
       apiKey: str(flags, 'api-key') ?? '',
       baseUrl: str(flags, 'base-url'),
       options: parseOptions(list(flags, 'option')),
       scope: str(flags, 'scope') as 'org',
-      teamId,
+      teamId: str(flags, 'team'),
       userId,
       primary: flags.primary === true,
     });
-    await ctx.changes.publish('provider_key', key.id);
     return { id: key.id, provider: key.provider, scope: key.scope, last4: key.last4, primary: key.is_primary === 1 };
   },
   text: (r) => `added ${String(r.provider)} key ${String(r.id)} (${String(r.scope)}${r.last4 ? `, …${String(r.last4)}` : ''})`,
@@ -61,8 +51,7 @@ export const keyList: AdminCommand = {
   usage: 'keyward key list',
   options: {},
   async run(ctx) {
-    const org = await requirePrimaryOrganization(ctx.db);
-    const keys = await listProviderKeys(ctx.db, org.id);
+    const keys = (await keysFor(ctx.db, await operatorActor(ctx.db))).manageable;
     return {
       keys: keys.map((k) => ({
         id: k.id,

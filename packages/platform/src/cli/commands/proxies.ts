@@ -1,7 +1,6 @@
-import { requirePrimaryOrganization } from '../../accounts/organizations.js';
-import { requireTeam } from '../../accounts/teams.js';
+import { operatorActor } from '../../accounts/actors.js';
 import { requireUserByEmail } from '../../accounts/users.js';
-import { createLlmProxy, listLlmProxies } from '../../router/llm-proxies.js';
+import { createProxy, proxiesFor } from '../../proxies/proxy-management.js';
 import { type AdminCommand, str } from '../command.js';
 
 export const proxyCreate: AdminCommand = {
@@ -10,19 +9,15 @@ export const proxyCreate: AdminCommand = {
   options: { name: { type: 'string' }, scope: { type: 'string' }, team: { type: 'string' }, user: { type: 'string' } },
   required: ['name'],
   async run(ctx, flags) {
-    const org = await requirePrimaryOrganization(ctx.db);
     const teamId = str(flags, 'team');
-    if (teamId) await requireTeam(ctx.db, teamId);
     const email = str(flags, 'user');
     const userId = email ? (await requireUserByEmail(ctx.db, email)).id : undefined;
-    const proxy = await createLlmProxy(ctx.db, {
-      organizationId: org.id,
+    const proxy = await createProxy(ctx, await operatorActor(ctx.db), {
       name: str(flags, 'name')!,
       scope: (str(flags, 'scope') ?? 'org') as 'org',
       ...(teamId ? { teamId } : {}),
       ...(userId ? { userId } : {}),
     });
-    await ctx.changes.publish('llm_proxy', proxy.id);
     return { id: proxy.id, name: proxy.name, scope: proxy.scope };
   },
   text: (r) => `created LLM proxy ${String(r.name)} (${String(r.id)})`,
@@ -33,7 +28,7 @@ export const proxyList: AdminCommand = {
   usage: 'keyward proxy list',
   options: {},
   async run(ctx) {
-    const proxies = await listLlmProxies(ctx.db);
+    const proxies = await proxiesFor(ctx.db, await operatorActor(ctx.db));
     return {
       proxies: proxies.map((p) => ({
         id: p.id,

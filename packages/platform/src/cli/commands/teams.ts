@@ -1,5 +1,5 @@
-import { requirePrimaryOrganization } from '../../accounts/organizations.js';
-import { addTeamMember, createTeam } from '../../accounts/teams.js';
+import { operatorActor } from '../../accounts/actors.js';
+import { addTeamMemberAs, createTeamAs } from '../../accounts/team-management.js';
 import { requireUserByEmail } from '../../accounts/users.js';
 import { type AdminCommand, str } from '../command.js';
 
@@ -9,8 +9,7 @@ export const teamCreate: AdminCommand = {
   options: { name: { type: 'string' } },
   required: ['name'],
   async run(ctx, flags) {
-    const org = await requirePrimaryOrganization(ctx.db);
-    const team = await createTeam(ctx.db, org.id, str(flags, 'name')!);
+    const team = await createTeamAs(ctx, await operatorActor(ctx.db), str(flags, 'name')!);
     return { id: team.id, name: team.name };
   },
   text: (r) => `created team ${String(r.name)} (${String(r.id)})`,
@@ -23,8 +22,7 @@ export const teamAddMember: AdminCommand = {
   required: ['team', 'email'],
   async run(ctx, flags) {
     const user = await requireUserByEmail(ctx.db, str(flags, 'email')!);
-    await addTeamMember(ctx.db, str(flags, 'team')!, user.id);
-    await ctx.changes.publish('membership', user.id);
+    await addTeamMemberAs(ctx, await operatorActor(ctx.db), str(flags, 'team')!, user.id);
     return { teamId: str(flags, 'team')!, userId: user.id };
   },
   text: (r) => `added user ${String(r.userId)} to team ${String(r.teamId)}`,

@@ -1,8 +1,8 @@
-// Who used what: usage records summed per user (or client), app and model over a period.
+// Who used what: usage records summed per user (or client), app and model over a period (the
+// query is the usage service's, as the console's).
 
-import { sql } from 'kysely';
-import '../../oauth/tables.js';
-import '../../usage/usage-record.js';
+import { operatorActor } from '../../accounts/actors.js';
+import { summarizeUsage } from '../../usage/usage-queries.js';
 import { type AdminCommand, str, UsageError } from '../command.js';
 
 const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -22,36 +22,8 @@ export const usageSummary: AdminCommand = {
   options: { since: { type: 'string' } },
   async run(ctx, flags) {
     const since = parseSince(str(flags, 'since') ?? '24h');
-    const rows = await ctx.db
-      .selectFrom('usage_records as u')
-      .leftJoin('users', 'users.id', 'u.user_id')
-      .leftJoin('oauth_clients as c', 'c.client_id', 'u.client_id')
-      .where('u.created_at', '>=', since)
-      .select([
-        'users.email as user',
-        'u.client_id as clientId',
-        'c.name as app',
-        'u.provider as provider',
-        'u.model as model',
-        (eb) => eb.fn.countAll<number>().as('calls'),
-        (eb) => eb.fn.sum<number>(sql`case when u.outcome = 'ok' then 0 else 1 end`).as('failed'),
-        (eb) => eb.fn.coalesce(eb.fn.sum<number>('u.input_tokens'), sql<number>`0`).as('inputTokens'),
-        (eb) => eb.fn.coalesce(eb.fn.sum<number>('u.output_tokens'), sql<number>`0`).as('outputTokens'),
-      ])
-      .groupBy(['users.email', 'u.client_id', 'c.name', 'u.provider', 'u.model'])
-      .orderBy('calls', 'desc')
-      .limit(1000)
-      .execute();
-    return {
-      since: new Date(since).toISOString(),
-      rows: rows.map((r) => ({
-        ...r,
-        calls: Number(r.calls),
-        failed: Number(r.failed),
-        inputTokens: Number(r.inputTokens),
-        outputTokens: Number(r.outputTokens),
-      })),
-    };
+    const rows = await summarizeUsage(ctx.db, await operatorActor(ctx.db), { from: since, to: Date.now() + 1 });
+    return { since: new Date(since).toISOString(), rows };
   },
   text: (r) => {
     const rows = r.rows as Array<Record<string, unknown>>;

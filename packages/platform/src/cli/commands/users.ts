@@ -1,5 +1,7 @@
-import { addMembership, ensurePrimaryOrganization } from '../../accounts/organizations.js';
-import { createUser, requireUserByEmail, setUserPassword } from '../../accounts/users.js';
+import { operatorActor } from '../../accounts/actors.js';
+import { ensurePrimaryOrganization } from '../../accounts/organizations.js';
+import { createUserAs, setPasswordAs } from '../../accounts/user-management.js';
+import { requireUserByEmail } from '../../accounts/users.js';
 import { type AdminCommand, str } from '../command.js';
 
 export const userCreate: AdminCommand = {
@@ -8,10 +10,10 @@ export const userCreate: AdminCommand = {
   options: { email: { type: 'string' }, password: { type: 'string' }, admin: { type: 'boolean' } },
   required: ['email', 'password'],
   async run(ctx, flags) {
-    const org = await ensurePrimaryOrganization(ctx.db, 'Default Organization');
-    const user = await createUser(ctx.db, { email: str(flags, 'email')!, password: str(flags, 'password')! });
-    await addMembership(ctx.db, org.id, user.id, flags.admin ? 'admin' : 'member');
-    return { id: user.id, email: user.email, role: flags.admin ? 'admin' : 'member' };
+    await ensurePrimaryOrganization(ctx.db, 'Default Organization');
+    const role = flags.admin ? 'admin' : 'member';
+    const user = await createUserAs(ctx, await operatorActor(ctx.db), { email: str(flags, 'email')!, password: str(flags, 'password')!, role });
+    return { id: user.id, email: user.email, role };
   },
   text: (r) => `created ${String(r.role)} ${String(r.email)} (${String(r.id)})`,
 };
@@ -23,8 +25,7 @@ export const userSetPassword: AdminCommand = {
   required: ['email', 'password'],
   async run(ctx, flags) {
     const user = await requireUserByEmail(ctx.db, str(flags, 'email')!);
-    await setUserPassword(ctx.db, user.id, str(flags, 'password')!);
-    await ctx.changes.publish('user', user.id);
+    await setPasswordAs(ctx, await operatorActor(ctx.db), user.id, str(flags, 'password')!);
     return { id: user.id, email: user.email };
   },
   text: (r) => `password changed for ${String(r.email)}; their browser sessions were signed out`,

@@ -4,6 +4,10 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import { foundation } from './0001-foundation.js';
 import { oauth } from './0002-oauth.js';
 import { usage } from './0003-usage.js';
+import { keyBaseUrlPolicy } from './0007-key-base-url-policy.js';
+import { auditLog } from './0010-audit-log.js';
+import { proxyAllowedModels } from './0011-proxy-allowed-models.js';
+import { passwordLinks } from './0012-password-links.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -12,7 +16,7 @@ export interface KeywardMigration {
   up(db: Kysely<any>, dialect: Dialect): Promise<void>;
 }
 
-const migrations: KeywardMigration[] = [foundation, oauth, usage];
+const migrations: KeywardMigration[] = [foundation, oauth, usage, keyBaseUrlPolicy, auditLog, proxyAllowedModels, passwordLinks];
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {

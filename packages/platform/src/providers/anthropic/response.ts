@@ -1,19 +1,39 @@
 // Anthropic Message → canonical ChatCompletion. Thinking blocks are the model's private
 // reasoning and have no place in the canonical message; they are counted in usage only.
 
+import { isObject, requiredObject, requiredObjects } from '../json-guards.js';
 import type { ChatCompletion, ChatCompletionRequest, FinishReason, ToolCall } from '../openai-chat.js';
+import { MalformedUpstreamResponse } from '../provider-adapter.js';
 import { JSON_RESPONSE_TOOL_NAME } from './api.js';
 import { usesJsonResponseTool } from './request.js';
-import { toCanonicalUsage } from './usage.js';
+import { mergeUsage, toCanonicalUsage } from './usage.js';
 import type { AnthropicMessage, AnthropicStopReason } from './wire.js';
 
+/**
+ * A Messages API answer, checked for what Keyward reads of it (the passthrough forwards the rest
+ * as it is): a message, content blocks with their text and tool fields, numeric usage counts.
+ */
+export function readAnthropicMessage(body: unknown): AnthropicMessage {
+  const message = requiredObject(body, 'the answer');
+  if (message.type !== 'message') throw new MalformedUpstreamResponse('the answer is not a message');
+  for (const block of requiredObjects(message.content, 'content')) {
+    const ok =
+      block.type === 'text' ? typeof block.text === 'string'
+      : block.type === 'tool_use' ? typeof block.id === 'string' && typeof block.name === 'string' && isObject(block.input)
+      : typeof block.type === 'string';
+    if (!ok) throw new MalformedUpstreamResponse(`content has a malformed ${typeof block.type === 'string' ? block.type : 'untyped'} block`);
+  }
+  mergeUsage({}, requiredObject(message.usage, 'usage'));
+  return message as unknown as AnthropicMessage;
+}
+
 export function fromAnthropicResponse(body: unknown, request: ChatCompletionRequest): ChatCompletion {
-  const message = body as AnthropicMessage;
+  const message = readAnthropicMessage(body);
   const jsonTool = usesJsonResponseTool(request);
   let text = '';
   const toolCalls: ToolCall[] = [];
   let answeredByJsonTool = false;
-  for (const block of message.content ?? []) {
+  for (const block of message.content) {
     if (block.type === 'text') text += block.text;
     else if (block.type === 'tool_use') {
       if (jsonTool && block.name === JSON_RESPONSE_TOOL_NAME) {

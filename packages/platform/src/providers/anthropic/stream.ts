@@ -3,7 +3,8 @@
 // block gets the next tool-call index when it starts.
 
 import type { ChatCompletionChunk, ChatCompletionRequest, FinishReason } from '../openai-chat.js';
-import { type SseEvent, type StreamTranslator, UpstreamStreamError } from '../provider-adapter.js';
+import { isObject } from '../json-guards.js';
+import { MalformedUpstreamResponse, type SseEvent, type StreamTranslator, UpstreamStreamError } from '../provider-adapter.js';
 import { JSON_RESPONSE_TOOL_NAME } from './api.js';
 import { usesJsonResponseTool } from './request.js';
 import { toFinishReason } from './response.js';
@@ -40,7 +41,7 @@ export function createAnthropicStreamTranslator(request: ChatCompletionRequest):
   return {
     push(event: SseEvent): ChatCompletionChunk[] {
       if (event.data === '') return [];
-      const data = JSON.parse(event.data) as AnthropicStreamEvent;
+      const data = readAnthropicStreamEvent(event);
       switch (data.type) {
         case 'message_start':
           started = true;
@@ -70,6 +71,7 @@ export function createAnthropicStreamTranslator(request: ChatCompletionRequest):
         case 'content_block_delta': {
           const block = blocks.get(data.index);
           const delta = data.delta;
+          if (delta.type === 'text_delta' && typeof delta.text !== 'string') throw new MalformedUpstreamResponse('a text_delta without text');
           if (delta.type === 'text_delta' && block?.kind === 'text') return [chunk({ content: delta.text })];
           if (delta.type === 'input_json_delta' && delta.partial_json !== '') {
             if (block?.kind === 'json') return [chunk({ content: delta.partial_json })];
@@ -98,4 +100,31 @@ export function createAnthropicStreamTranslator(request: ChatCompletionRequest):
       return started && !usageSent ? [usageChunk()] : [];
     },
   };
+}
+
+/**
+ * One stream event's data, checked for what is read of it; anything else is a malformed answer
+ * (a wrong shape would otherwise surface as a TypeError further on). Shared with the passthrough.
+ */
+export function readAnthropicStreamEvent(event: SseEvent): AnthropicStreamEvent {
+  let data: unknown;
+  try {
+    data = JSON.parse(event.data);
+  } catch {
+    throw new MalformedUpstreamResponse(`Anthropic sent a stream event that is not JSON: ${event.data.slice(0, 200)}`);
+  }
+  if (!isObject(data) || typeof data.type !== 'string') throw new MalformedUpstreamResponse('Anthropic sent a stream event without a type');
+  const needs: Record<string, string[]> = {
+    message_start: ['message'],
+    content_block_start: ['content_block'],
+    content_block_delta: ['delta'],
+    message_delta: ['delta'],
+  };
+  for (const field of needs[data.type] ?? []) {
+    if (!isObject(data[field])) throw new MalformedUpstreamResponse(`Anthropic sent a ${data.type} event without ${field}`);
+  }
+  if ((data.type === 'content_block_start' || data.type === 'content_block_delta') && typeof data.index !== 'number') {
+    throw new MalformedUpstreamResponse(`Anthropic sent a ${data.type} event without an index`);
+  }
+  return data as unknown as AnthropicStreamEvent;
 }

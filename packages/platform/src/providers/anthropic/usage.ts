@@ -1,6 +1,7 @@
 // Anthropic counts cache reads and cache writes apart from `input_tokens`; the canonical
 // prompt_tokens is their sum, so metering prices every prompt token exactly once.
 
+import { optionalNumber, optionalObject } from '../json-guards.js';
 import type { Usage } from '../openai-chat.js';
 import type { AnthropicUsage } from './wire.js';
 
@@ -20,12 +21,17 @@ export function toCanonicalUsage(usage: Partial<AnthropicUsage> | undefined): Us
   return canonical;
 }
 
-/** Later usage reports (message_delta) carry cumulative totals: present fields overwrite, absent ones stay. */
-export function mergeUsage(into: Partial<AnthropicUsage>, update: Partial<AnthropicUsage> | undefined): void {
-  if (!update) return;
+/**
+ * Later usage reports (message_delta) carry cumulative totals: present fields overwrite, absent ones
+ * stay. A count sent as anything but a number is a malformed answer (MalformedUpstreamResponse).
+ */
+export function mergeUsage(into: Partial<AnthropicUsage>, update: unknown): void {
+  const reported = optionalObject(update, 'usage');
+  if (!reported) return;
   for (const key of ['input_tokens', 'output_tokens', 'cache_creation_input_tokens', 'cache_read_input_tokens'] as const) {
-    const value = update[key];
-    if (typeof value === 'number') into[key] = value;
+    const value = optionalNumber(reported[key], `usage.${key}`);
+    if (value !== undefined) into[key] = value;
   }
-  if (update.output_tokens_details) into.output_tokens_details = update.output_tokens_details;
+  const details = optionalObject(reported.output_tokens_details, 'usage.output_tokens_details');
+  if (details) into.output_tokens_details = { thinking_tokens: optionalNumber(details.thinking_tokens, 'usage.output_tokens_details.thinking_tokens') ?? 0 };
 }

@@ -1,10 +1,9 @@
 // OpenAI embeddings requests → Gemini `embedContent` (one text) or `batchEmbedContents` (many).
 
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../openai-chat.js';
-import { UnsupportedParameterError, type EmbeddingsAdapter } from '../provider-adapter.js';
+import { MalformedUpstreamResponse, UnsupportedParameterError, type EmbeddingsAdapter } from '../provider-adapter.js';
 import { geminiHeaders, methodUrl, modelResource } from './api.js';
-import { MalformedGeminiResponse } from './response.js';
-import { isObject, num, type JsonObject } from './wire.js';
+import { isObject, optionalNumber, type JsonObject } from './wire.js';
 
 function texts(input: EmbeddingsRequest['input']): string[] {
   const list = Array.isArray(input) ? input : [input];
@@ -38,16 +37,17 @@ export const geminiEmbeddingsAdapter: EmbeddingsAdapter = {
     };
   },
   parseResponse(body, request): EmbeddingsResponse {
-    if (!isObject(body)) throw new MalformedGeminiResponse('Gemini answered embeddings with something that is not an object');
+    if (!isObject(body)) throw new MalformedUpstreamResponse('Gemini answered embeddings with something that is not an object');
     const embeddings = Array.isArray(body.embeddings) ? body.embeddings : isObject(body.embedding) ? [body.embedding] : undefined;
-    if (!embeddings) throw new MalformedGeminiResponse('Gemini answered without embeddings');
+    if (!embeddings) throw new MalformedUpstreamResponse('Gemini answered without embeddings');
     // Gemini reports no token counts for embeddings unless usageMetadata is present.
     const usage = isObject(body.usageMetadata) ? body.usageMetadata : {};
-    const tokens = num(usage.promptTokenCount) ?? 0;
+    const tokens = optionalNumber(usage.promptTokenCount, 'usageMetadata.promptTokenCount') ?? 0;
     return {
       object: 'list',
       data: embeddings.map((embedding, index) => {
-        const values = isObject(embedding) && Array.isArray(embedding.values) ? embedding.values.filter((v): v is number => typeof v === 'number') : [];
+        const values = isObject(embedding) ? embedding.values : undefined;
+        if (!Array.isArray(values) || !values.every((v) => typeof v === 'number')) throw new MalformedUpstreamResponse('Gemini answered an embedding without a list of numbers');
         return { object: 'embedding', index, embedding: request.encoding_format === 'base64' ? base64(values) : values };
       }),
       model: request.model,

@@ -3,14 +3,9 @@
 
 import { randomUUID } from 'node:crypto';
 import type { ChatCompletion, ChatCompletionRequest, FinishReason, ToolCall, Usage } from '../openai-chat.js';
-import { isObject, num, str, type JsonObject } from './wire.js';
+import { MalformedUpstreamResponse } from '../provider-adapter.js';
+import { isObject, optionalNumber, optionalObject, optionalObjects, str, type JsonObject } from './wire.js';
 
-export class MalformedGeminiResponse extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MalformedGeminiResponse';
-  }
-}
 
 const FINISH_REASONS: Record<string, FinishReason> = {
   STOP: 'stop',
@@ -39,8 +34,8 @@ export interface CandidateParts {
 
 /** Answer text and function calls of one candidate; thought summaries are not part of the answer. */
 export function candidateParts(candidate: JsonObject): CandidateParts {
-  const content = isObject(candidate.content) ? candidate.content : {};
-  const parts = Array.isArray(content.parts) ? content.parts.filter(isObject) : [];
+  const content = optionalObject(candidate.content, 'candidates[].content') ?? {};
+  const parts = optionalObjects(content.parts, 'candidates[].content.parts') ?? [];
   const out: CandidateParts = { text: '', thoughts: '', calls: [] };
   for (const part of parts) {
     if (typeof part.text === 'string') {
@@ -73,12 +68,15 @@ export function toolCallId(call: { id?: string }, n: number): string {
  * So completion = candidates + thoughts, reasoning = thoughts, and tool-use prompt tokens are prompt.
  */
 export function geminiUsage(value: unknown): Usage | undefined {
-  if (!isObject(value)) return undefined;
-  const prompt = (num(value.promptTokenCount) ?? 0) + (num(value.toolUsePromptTokenCount) ?? 0);
-  const thoughts = num(value.thoughtsTokenCount);
-  const completion = (num(value.candidatesTokenCount) ?? 0) + (thoughts ?? 0);
-  const usage: Usage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: num(value.totalTokenCount) ?? prompt + completion };
-  const cached = num(value.cachedContentTokenCount);
+  // Counts are what the call is billed by: one sent as anything but a number is refused, not read as 0.
+  const metadata = optionalObject(value, 'usageMetadata');
+  if (!metadata) return undefined;
+  const count = (name: string) => optionalNumber(metadata[name], `usageMetadata.${name}`);
+  const prompt = (count('promptTokenCount') ?? 0) + (count('toolUsePromptTokenCount') ?? 0);
+  const thoughts = count('thoughtsTokenCount');
+  const completion = (count('candidatesTokenCount') ?? 0) + (thoughts ?? 0);
+  const usage: Usage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: count('totalTokenCount') ?? prompt + completion };
+  const cached = count('cachedContentTokenCount');
   if (cached !== undefined) usage.prompt_tokens_details = { cached_tokens: cached };
   if (thoughts !== undefined) usage.completion_tokens_details = { reasoning_tokens: thoughts };
   return usage;
@@ -95,9 +93,9 @@ export function promptBlocked(body: JsonObject): boolean {
 }
 
 export function parseGenerateContentResponse(body: unknown, request: ChatCompletionRequest): ChatCompletion {
-  if (!isObject(body)) throw new MalformedGeminiResponse('Gemini answered with something that is not a GenerateContentResponse');
-  const candidates = Array.isArray(body.candidates) ? body.candidates.filter(isObject) : [];
-  if (candidates.length === 0 && !promptBlocked(body)) throw new MalformedGeminiResponse('Gemini answered without candidates');
+  if (!isObject(body)) throw new MalformedUpstreamResponse('Gemini answered with something that is not a GenerateContentResponse');
+  const candidates = optionalObjects(body.candidates, 'candidates') ?? [];
+  if (candidates.length === 0 && !promptBlocked(body)) throw new MalformedUpstreamResponse('Gemini answered without candidates');
   const completion: ChatCompletion = {
     id: completionId(body),
     object: 'chat.completion',
@@ -114,7 +112,7 @@ export function parseGenerateContentResponse(body: unknown, request: ChatComplet
               function: { name: call.name, arguments: call.arguments },
             }));
             const choice: ChatCompletion['choices'][number] = {
-              index: num(candidate.index) ?? i,
+              index: optionalNumber(candidate.index, 'candidates[].index') ?? i,
               message: { role: 'assistant', content: text || (toolCalls.length > 0 ? null : '') },
               finish_reason: finishReason(candidate.finishReason, toolCalls.length > 0) ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop'),
               logprobs: null,

@@ -3,9 +3,9 @@
 // call), usageMetadata grows as it goes and the last one is emitted as the final usage chunk.
 
 import type { ChatCompletionChunk, ChatCompletionRequest, Usage } from '../openai-chat.js';
-import { UpstreamStreamError, type StreamTranslator } from '../provider-adapter.js';
+import { MalformedUpstreamResponse, UpstreamStreamError, type StreamTranslator } from '../provider-adapter.js';
 import { candidateParts, completionId, finishReason, geminiUsage, promptBlocked, toolCallId } from './response.js';
-import { isObject, num, str } from './wire.js';
+import { isObject, optionalNumber, optionalObjects, str } from './wire.js';
 
 export function createGeminiStreamTranslator(request: ChatCompletionRequest): StreamTranslator {
   let id: string | undefined;
@@ -34,24 +34,24 @@ export function createGeminiStreamTranslator(request: ChatCompletionRequest): St
       try {
         payload = JSON.parse(data);
       } catch {
-        throw new UpstreamStreamError(`Gemini sent a stream event that is not JSON: ${data.slice(0, 200)}`);
+        throw new MalformedUpstreamResponse(`Gemini sent a stream event that is not JSON: ${data.slice(0, 200)}`);
       }
       // A failure after the 200 arrives as an event holding the usual {"error":{code,message,status}}.
       if (isObject(payload) && isObject(payload.error)) {
         throw new UpstreamStreamError(str(payload.error.message) ?? 'Gemini stream error', str(payload.error.status));
       }
-      if (!isObject(payload)) return [];
+      if (!isObject(payload)) throw new MalformedUpstreamResponse('Gemini sent a stream event that is not a GenerateContentResponse');
       id ??= completionId(payload);
       model ??= str(payload.modelVersion) || undefined;
       lastUsage = geminiUsage(payload.usageMetadata) ?? lastUsage;
 
       const out: ChatCompletionChunk[] = [];
-      const candidates = Array.isArray(payload.candidates) ? payload.candidates.filter(isObject) : [];
+      const candidates = optionalObjects(payload.candidates, 'candidates') ?? [];
       if (candidates.length === 0 && promptBlocked(payload)) {
         return [chunk([{ index: 0, delta: { role: 'assistant', content: null }, finish_reason: 'content_filter' }])];
       }
       candidates.forEach((candidate, i) => {
-        const index = num(candidate.index) ?? i;
+        const index = optionalNumber(candidate.index, 'candidates[].index') ?? i;
         const { text, thoughts, calls } = candidateParts(candidate);
         const role = started.has(index) ? {} : { role: 'assistant' as const };
         started.add(index);

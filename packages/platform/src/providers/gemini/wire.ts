@@ -1,8 +1,8 @@
 // The Gemini API shapes Keyward writes and reads (generativelanguage v1beta), and JSON guards.
 
-import { isObject, num, str, type JsonObject } from '../json-guards.js';
+import { isObject, num, optionalNumber, optionalObject, optionalObjects, str, type JsonObject } from '../json-guards.js';
 
-export { isObject, num, str, type JsonObject };
+export { isObject, num, optionalNumber, optionalObject, optionalObjects, str, type JsonObject };
 
 export interface GeminiPart {
   text?: string;

@@ -1,11 +1,16 @@
 // The embeddings endpoint is the OpenAI wire on every preset that has one: forward, then normalise.
 
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../openai-chat.js';
-import type { EmbeddingsAdapter } from '../provider-adapter.js';
+import { MalformedUpstreamResponse, type EmbeddingsAdapter } from '../provider-adapter.js';
 import { endpointUrl, jsonHeaders } from './api.js';
 import type { OpenAICompatiblePreset } from './presets.js';
-import { MalformedUpstreamResponse } from './response.js';
-import { isObject, num, str } from './wire.js';
+import { isObject, optionalNumber, optionalObject, requiredObjects, str } from './wire.js';
+
+/** A vector of numbers, or the base64 string asked for with `encoding_format: "base64"`. */
+function embeddingOf(value: unknown): number[] | string {
+  if (typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'number'))) return value as number[] | string;
+  throw new MalformedUpstreamResponse('data[].embedding is neither a list of numbers nor base64');
+}
 
 export function embeddingsAdapter(preset: OpenAICompatiblePreset): EmbeddingsAdapter {
   return {
@@ -27,16 +32,16 @@ export function embeddingsAdapter(preset: OpenAICompatiblePreset): EmbeddingsAda
 
 export function parseEmbeddingsResponse(body: unknown, request: EmbeddingsRequest): EmbeddingsResponse {
   if (!isObject(body) || !Array.isArray(body.data)) throw new MalformedUpstreamResponse('upstream answered without a data array');
-  const usage = isObject(body.usage) ? body.usage : {};
-  const prompt = num(usage.prompt_tokens) ?? 0;
+  const usage = optionalObject(body.usage, 'usage') ?? {};
+  const prompt = optionalNumber(usage.prompt_tokens, 'usage.prompt_tokens') ?? 0;
   return {
     object: 'list',
-    data: body.data.filter(isObject).map((item, i) => ({
+    data: requiredObjects(body.data, 'data').map((item, i) => ({
       object: 'embedding',
-      index: num(item.index) ?? i,
-      embedding: Array.isArray(item.embedding) || typeof item.embedding === 'string' ? (item.embedding as number[] | string) : [],
+      index: optionalNumber(item.index, 'data[].index') ?? i,
+      embedding: embeddingOf(item.embedding),
     })),
     model: str(body.model) || request.model,
-    usage: { prompt_tokens: prompt, total_tokens: num(usage.total_tokens) ?? prompt },
+    usage: { prompt_tokens: prompt, total_tokens: optionalNumber(usage.total_tokens, 'usage.total_tokens') ?? prompt },
   };
 }

@@ -2,14 +2,9 @@
 // servers leave out (`object`, `created`, ids, usage totals) filled in.
 
 import type { ChatCompletion, ChatCompletionRequest } from '../openai-chat.js';
-import { finishReason, isObject, newCompletionId, nowSeconds, num, str, textContent, toolCalls, usage } from './wire.js';
+import { MalformedUpstreamResponse } from '../provider-adapter.js';
+import { answerText, finishReason, isObject, newCompletionId, nowSeconds, optionalNumber, requiredObject, requiredObjects, str, toolCalls, usage } from './wire.js';
 
-export class MalformedUpstreamResponse extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MalformedUpstreamResponse';
-  }
-}
 
 export function parseChatResponse(body: unknown, request: ChatCompletionRequest): ChatCompletion {
   if (!isObject(body) || !Array.isArray(body.choices)) {
@@ -18,14 +13,14 @@ export function parseChatResponse(body: unknown, request: ChatCompletionRequest)
   const completion: ChatCompletion = {
     id: str(body.id) || newCompletionId(),
     object: 'chat.completion',
-    created: num(body.created) ?? nowSeconds(),
+    created: optionalNumber(body.created, 'created') ?? nowSeconds(),
     model: str(body.model) || request.model,
-    choices: body.choices.filter(isObject).map((choice, i) => {
-      const message = isObject(choice.message) ? choice.message : {};
+    choices: requiredObjects(body.choices, 'choices').map((choice, i) => {
+      const message = requiredObject(choice.message, 'choices[].message');
       const calls = toolCalls(message.tool_calls);
       const out: ChatCompletion['choices'][number] = {
-        index: num(choice.index) ?? i,
-        message: { role: 'assistant', content: textContent(message.content) ?? null },
+        index: optionalNumber(choice.index, 'choices[].index') ?? i,
+        message: { role: 'assistant', content: answerText(message.content, 'choices[].message.content') ?? null },
         finish_reason: finishReason(choice.finish_reason, calls !== undefined) ?? (calls ? 'tool_calls' : 'stop'),
         // The canonical type narrows logprobs to null; the provider's value passes through when asked for.
         logprobs: (request.logprobs ? (choice.logprobs ?? null) : null) as null,

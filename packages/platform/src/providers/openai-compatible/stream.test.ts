@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ChatCompletionChunk, ChatCompletionRequest } from '../openai-chat.js';
-import { UpstreamStreamError } from '../provider-adapter.js';
+import { MalformedUpstreamResponse, UpstreamStreamError } from '../provider-adapter.js';
 import { createSseReader } from '../sse.js';
 import { createChatStreamTranslator } from './stream.js';
 
@@ -105,7 +105,7 @@ describe('OpenAI stream → canonical chunks', () => {
     expect((thrown as UpstreamStreamError).type).toBe(type);
   });
 
-  it('a data line that is not JSON is an upstream error, not a crash', () => {
-    expect(() => replay('data: {"choices": [\n\n')).toThrow(UpstreamStreamError);
+  it('a data line that is not JSON is a malformed answer, not a crash', () => {
+    expect(() => replay('data: {"choices": [\n\n')).toThrow(MalformedUpstreamResponse);
   });
 });

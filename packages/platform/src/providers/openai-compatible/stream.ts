@@ -3,8 +3,8 @@
 // the last content chunk (Mistral, Together), and the router meters exactly one.
 
 import type { ChatCompletionChunk, ChatCompletionRequest, Usage } from '../openai-chat.js';
-import { UpstreamStreamError, type SseEvent, type StreamTranslator } from '../provider-adapter.js';
-import { finishReason, isObject, newCompletionId, nowSeconds, num, str, textContent, toolCallDeltas, usage } from './wire.js';
+import { MalformedUpstreamResponse, UpstreamStreamError, type SseEvent, type StreamTranslator } from '../provider-adapter.js';
+import { answerText, finishReason, isObject, newCompletionId, nowSeconds, optionalNumber, optionalObject, optionalObjects, str, toolCallDeltas, usage } from './wire.js';
 
 /** Throws the provider's in-stream error (`data: {"error":{…}}`, or an SSE `error` event). */
 function throwIfError(payload: unknown, event: SseEvent): void {
@@ -51,19 +51,19 @@ export function createChatStreamTranslator(request: ChatCompletionRequest): Stre
         payload = JSON.parse(data);
       } catch {
         if (event.event === 'error') throw new UpstreamStreamError(data);
-        throw new UpstreamStreamError(`upstream sent a stream event that is not JSON: ${data.slice(0, 200)}`);
+        throw new MalformedUpstreamResponse(`upstream sent a stream event that is not JSON: ${data.slice(0, 200)}`);
       }
       throwIfError(payload, event);
-      if (!isObject(payload)) return [];
+      if (!isObject(payload)) throw new MalformedUpstreamResponse('upstream sent a stream event that is not a chunk object');
 
       id ??= str(payload.id) || undefined;
-      created ??= num(payload.created);
+      created ??= optionalNumber(payload.created, 'created');
       // Azure's first chunk (prompt filter results) has an empty model; keep the first real one.
       model ??= str(payload.model) || undefined;
       const reported = usage(payload.usage);
       if (reported) lastUsage = reported;
 
-      const choices = Array.isArray(payload.choices) ? payload.choices.filter(isObject) : [];
+      const choices = optionalObjects(payload.choices, 'choices') ?? [];
       if (choices.length === 0) return [];
       const chunk: ChatCompletionChunk = {
         id: id ?? (id = newCompletionId()),
@@ -71,11 +71,11 @@ export function createChatStreamTranslator(request: ChatCompletionRequest): Stre
         created: created ?? (created = nowSeconds()),
         model: model ?? request.model,
         choices: choices.map((choice, i) => {
-          const index = num(choice.index) ?? i;
-          const rawDelta = isObject(choice.delta) ? choice.delta : {};
+          const index = optionalNumber(choice.index, 'choices[].index') ?? i;
+          const rawDelta = optionalObject(choice.delta, 'choices[].delta') ?? {};
           const delta: ChatCompletionChunk['choices'][number]['delta'] = {};
           if (rawDelta.role === 'assistant') delta.role = 'assistant';
-          const content = textContent(rawDelta.content);
+          const content = answerText(rawDelta.content, 'choices[].delta.content');
           if (content !== undefined) delta.content = content;
           const calls = toolCallDeltas(rawDelta.tool_calls);
           if (calls) {

@@ -2,9 +2,10 @@
 
 import { randomUUID } from 'node:crypto';
 import type { FinishReason, ToolCall, ToolCallDelta, Usage } from '../openai-chat.js';
-import { isObject, num, str, type JsonObject } from '../json-guards.js';
+import { MalformedUpstreamResponse } from '../provider-adapter.js';
+import { isObject, num, optionalNumber, optionalObject, optionalObjects, requiredObject, requiredObjects, str, type JsonObject } from '../json-guards.js';
 
-export { isObject, num, str, type JsonObject };
+export { isObject, num, optionalNumber, optionalObject, optionalObjects, requiredObject, requiredObjects, str, type JsonObject };
 
 export function newCompletionId(): string {
   return `chatcmpl-${randomUUID().replace(/-/g, '')}`;
@@ -43,6 +44,13 @@ export function textContent(value: unknown): string | null | undefined {
     return value.map((part) => (isObject(part) && part.type === 'text' ? (str(part.text) ?? '') : '')).join('');
   }
   return undefined;
+}
+
+/** `textContent`, refusing a value of the wrong type (a number, an object) instead of dropping it. */
+export function answerText(value: unknown, what: string): string | null | undefined {
+  const text = textContent(value);
+  if (text === undefined && value !== undefined) throw new MalformedUpstreamResponse(`${what} is neither text nor a list of parts`);
+  return text;
 }
 
 /** Arguments as a JSON string: a few servers (Ollama, some vLLM parsers) send an object. */
@@ -84,19 +92,23 @@ export function toolCallDeltas(value: unknown): ToolCallDelta[] | undefined {
 
 /** Canonical usage; reasoning and cached token counts kept (DeepSeek reports cache hits in its own field). */
 export function usage(value: unknown): Usage | undefined {
-  if (!isObject(value)) return undefined;
-  const prompt = num(value.prompt_tokens) ?? 0;
-  const completion = num(value.completion_tokens) ?? 0;
+  // Counts are what the call is billed by: one sent as anything but a number is refused, not read as 0.
+  const reported = optionalObject(value, 'usage');
+  if (!reported) return undefined;
+  const prompt = optionalNumber(reported.prompt_tokens, 'usage.prompt_tokens') ?? 0;
+  const completion = optionalNumber(reported.completion_tokens, 'usage.completion_tokens') ?? 0;
   const out: Usage = {
     prompt_tokens: prompt,
     completion_tokens: completion,
-    total_tokens: num(value.total_tokens) ?? prompt + completion,
+    total_tokens: optionalNumber(reported.total_tokens, 'usage.total_tokens') ?? prompt + completion,
   };
-  const promptDetails = isObject(value.prompt_tokens_details) ? value.prompt_tokens_details : {};
-  const cached = num(promptDetails.cached_tokens) ?? num(value.prompt_cache_hit_tokens);
+  const promptDetails = optionalObject(reported.prompt_tokens_details, 'usage.prompt_tokens_details') ?? {};
+  const cached =
+    optionalNumber(promptDetails.cached_tokens, 'usage.prompt_tokens_details.cached_tokens') ??
+    optionalNumber(reported.prompt_cache_hit_tokens, 'usage.prompt_cache_hit_tokens');
   if (cached !== undefined) out.prompt_tokens_details = { cached_tokens: cached };
-  const completionDetails = isObject(value.completion_tokens_details) ? value.completion_tokens_details : {};
-  const reasoning = num(completionDetails.reasoning_tokens);
+  const completionDetails = optionalObject(reported.completion_tokens_details, 'usage.completion_tokens_details') ?? {};
+  const reasoning = optionalNumber(completionDetails.reasoning_tokens, 'usage.completion_tokens_details.reasoning_tokens');
   if (reasoning !== undefined) out.completion_tokens_details = { reasoning_tokens: reasoning };
   return out;
 }

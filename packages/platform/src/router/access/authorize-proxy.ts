@@ -5,7 +5,7 @@
 
 import type { KeyCaller } from '../../keys/resolve-provider-key.js';
 import type { Principal } from '../../oauth/principal.js';
-import type { LlmProxy } from '../llm-proxies.js';
+import type { LlmProxy } from '../../proxies/llm-proxies.js';
 import { RouterError } from '../router-error.js';
 import type { RouterDirectory, UserAccess } from './router-directory.js';
 

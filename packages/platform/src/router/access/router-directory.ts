@@ -7,7 +7,7 @@
 import type { Kysely } from 'kysely';
 import type { ChangeFeed } from '../../db/change-log.js';
 import type { Database } from '../../db/schema.js';
-import { findDefaultLlmProxy, findLlmProxy, type LlmProxy } from '../llm-proxies.js';
+import { findDefaultLlmProxy, findLlmProxy, type LlmProxy } from '../../proxies/llm-proxies.js';
 
 export interface UserAccess {
   userId: string;

@@ -17,7 +17,6 @@ import {
   createAnthropicStreamUsageReader,
   encodeAnthropicStreamError,
   anthropicAccountState,
-  InvalidToolArgumentsError,
   readAnthropicUsage,
   streamEventWithCallerModel,
   withCallerModel,
@@ -29,26 +28,19 @@ import { SseWriter } from '../http/sse-writer.js';
 import { finishStream, ForwardedStreamError } from '../http/stream-outcome.js';
 import { resolveModelId, type QualifiedModel } from '../model-id.js';
 import type { RouterContext } from '../router-context.js';
-import { RouterError, toRouterError } from '../router-error.js';
-import { readJsonBody, readUpstreamEvents, sendToProvider, targetOf, withKeyFailover } from '../upstream/provider-call.js';
-import { UpstreamFailure } from '../upstream/upstream-client.js';
-import { UpstreamRouterError, upstreamFailureError, upstreamStatusError } from '../upstream/upstream-errors.js';
-import type { SseEvent } from '../../providers/provider-adapter.js';
+import type { RouterError } from '../router-error.js';
+import { readJsonBody, readProviderAnswer, readUpstreamEvents, sendToProvider, targetOf, withKeyFailover } from '../upstream/provider-call.js';
+import { scrubProviderKey } from '../upstream/provider-text.js';
+import { providerFault, UpstreamRouterError, upstreamStatusError } from '../upstream/upstream-errors.js';
+import { MalformedUpstreamResponse, type SseEvent } from '../../providers/provider-adapter.js';
+import { readAnthropicMessage } from '../../providers/anthropic/response.js';
+import { readAnthropicStreamEvent } from '../../providers/anthropic/stream.js';
 
-export function anthropicRouterErrorBody(error: unknown, requestId?: string) {
-  const routerError = anthropicRouterError(error);
+export function anthropicRouterErrorBody(routerError: RouterError, requestId?: string) {
   return { status: routerError.status, body: anthropicErrorBody(routerError.status, routerError.message, requestId), headers: routerError.headers };
 }
 
-function anthropicRouterError(error: unknown): RouterError {
-  if (error instanceof InvalidToolArgumentsError) return new RouterError(502, 'upstream_error', error.message, 'upstream_bad_response');
-  return toRouterError(error);
-}
-
-const encodeStreamError = (error: unknown) => {
-  const routerError = anthropicRouterError(error);
-  return encodeAnthropicStreamError(anthropicErrorType(routerError.status), routerError.message);
-};
+const encodeStreamError = (error: RouterError) => encodeAnthropicStreamError(anthropicErrorType(error.status), error.message);
 
 export async function handleAnthropicMessages(router: RouterContext, call: RouterCall, request: FastifyRequest, reply: FastifyReply) {
   const body = request.body as AnthropicMessagesRequest;
@@ -87,7 +79,10 @@ async function passthrough(
   if (!body.stream) {
     const answer = await withKeyFailover(providerCall, async (key) => {
       const response = await sendToProvider(router.upstream, providerCall, key, buildAnthropicPassthroughRequest(native, model, targetOf(key), request.headers));
-      return readJsonBody(providerCall, response);
+      const answer = await readJsonBody(providerCall, response);
+      // Forwarded as it is, but only once it is a message whose usage can be metered.
+      readProviderAnswer(() => readAnthropicMessage(answer));
+      return answer;
     });
     meter.markFirstToken();
     const usage = readAnthropicUsage(answer);
@@ -99,22 +94,26 @@ async function passthrough(
   const opened = await withKeyFailover(providerCall, async (key) => {
     const response = await sendToProvider(router.upstream, providerCall, key, buildAnthropicPassthroughRequest(native, model, targetOf(key), request.headers));
     const events = readUpstreamEvents(response, signal, 'sse');
-    let first: IteratorResult<SseEvent>;
+    // Failing before anything was forwarded gets a real status, and may fail over to the next key.
     try {
-      first = await events.next();
+      const first = await events.next();
+      if (first.done) throw new MalformedUpstreamResponse('the stream carried no event');
+      const failed = streamErrorOf(first.value);
+      if (failed) throw upstreamStatusError(adapter, anthropicErrorStatus(failed.type), first.value.data, {}, key.apiKey);
+      readEvent(first.value);
+      return { first: first.value, events, apiKey: key.apiKey };
     } catch (error) {
       await events.return(undefined);
-      throw error instanceof UpstreamFailure ? upstreamFailureError(adapter, error) : error;
+      throw error;
     }
-    // Failing before anything was forwarded gets a real status, and may fail over to the next key.
-    if (first.done) throw new UpstreamRouterError(502, 'upstream_error', `${adapter.displayName} ended its stream without sending any event.`, 'upstream_bad_response', true);
-    const failed = streamErrorOf(first.value);
-    if (failed) {
-      await events.return(undefined);
-      throw upstreamStatusError(adapter, anthropicErrorStatus(failed.type), first.value.data, {}, key.apiKey);
-    }
-    return { first: first.value, events };
   });
+  /** Checks an event before it is forwarded, and reads its usage; a wrong shape is the provider's malformed answer. */
+  function readEvent(event: SseEvent): void {
+    readProviderAnswer(() => {
+      readAnthropicStreamEvent(event);
+      usageReader.push(event);
+    });
+  }
   const writer = new SseWriter(request, reply);
   await finishStream(
     router,
@@ -122,23 +121,26 @@ async function passthrough(
     writer,
     async () => {
       let sawStop = false;
-      const forward = async (event: SseEvent) => {
+      const forward = async (event: SseEvent, read = true) => {
         if (event.event === 'message_stop' || (event.event === undefined && /"type"\s*:\s*"message_stop"/.test(event.data))) sawStop = true;
-        usageReader.push(event);
+        const failed = streamErrorOf(event);
+        if (failed) {
+          // Forwarded as the provider sent it (the SDK raises it), less the key; the stream ends there.
+          await writer.write(formatSseEvent(scrubProviderKey(event.data, opened.apiKey), event.event));
+          throw new ForwardedStreamError(`Anthropic stream error (${failed.type ?? 'unknown'}): ${failed.message}`);
+        }
+        if (read) readEvent(event);
         if (event.event === 'content_block_delta') meter.markFirstToken();
         const usage = usageReader.usage();
         if (usage) meter.usage = usage;
         const named = streamEventWithCallerModel(event, body.model);
         await writer.write(formatSseEvent(named.data, named.event));
-        // Forwarded as the provider sent it (the SDK raises it); the stream ends there.
-        const failed = streamErrorOf(event);
-        if (failed) throw new ForwardedStreamError(`Anthropic stream error (${failed.type ?? 'unknown'}): ${failed.message}`);
       };
-      await forward(opened.first);
+      await forward(opened.first, false);
       try {
         for await (const event of opened.events) await forward(event);
       } catch (error) {
-        throw error instanceof UpstreamFailure ? upstreamFailureError(adapter, error) : error;
+        throw providerFault(adapter, opened.apiKey, error);
       }
       // A stream that stops short would otherwise look complete to the caller.
       if (!sawStop) throw new UpstreamRouterError(502, 'upstream_error', `${adapter.displayName} ended its stream before message_stop; the answer is incomplete.`, 'upstream_stream_truncated', false);

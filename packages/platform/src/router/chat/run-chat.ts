@@ -3,16 +3,15 @@
 // canonical chunks that are translated one upstream event at a time, never buffered.
 
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../../providers/openai-chat.js';
-import { UpstreamStreamError } from '../../providers/provider-adapter.js';
+import { MalformedUpstreamResponse, UpstreamStreamError } from '../../providers/provider-adapter.js';
 import { openProviderCall } from '../access/account-state.js';
 import type { RouterCaller } from '../access/authorize-proxy.js';
 import type { UsageMeter } from '../metering.js';
 import { resolveModelId, type QualifiedModel } from '../model-id.js';
 import { applyFieldPolicy } from '../policy/field-policy.js';
 import type { RouterContext } from '../router-context.js';
-import { UpstreamFailure } from '../upstream/upstream-client.js';
-import { UpstreamRouterError, upstreamFailureError } from '../upstream/upstream-errors.js';
-import { readJsonBody, readUpstreamEvents, sendToProvider, targetOf, withKeyFailover, type ProviderCall } from '../upstream/provider-call.js';
+import { providerFault } from '../upstream/upstream-errors.js';
+import { readJsonBody, readProviderAnswer, readUpstreamEvents, sendToProvider, targetOf, withKeyFailover, type ProviderCall } from '../upstream/provider-call.js';
 
 export interface ChatPlan {
   qualified: QualifiedModel;
@@ -47,7 +46,7 @@ export async function completeChat(router: RouterContext, plan: ChatPlan): Promi
   const completion = await withKeyFailover(plan.call, async (key) => {
     const response = await sendToProvider(router.upstream, plan.call, key, plan.qualified.adapter.chat.buildRequest(request, targetOf(key)));
     const body = await readJsonBody(plan.call, response);
-    return plan.qualified.adapter.chat.parseResponse(body, request);
+    return readProviderAnswer(() => plan.qualified.adapter.chat.parseResponse(body, request));
   });
   plan.call.meter.markFirstToken();
   if (completion.usage) plan.call.meter.usage = completion.usage;
@@ -74,12 +73,16 @@ export async function streamChat(router: RouterContext, plan: ChatPlan): Promise
     async function* chunks(): AsyncGenerator<ChatCompletionChunk> {
       // Every complete answer names why it stopped; a stream that ends without saying so was cut off.
       let finished = false;
+      let any = false;
       const seen = (chunk: ChatCompletionChunk) => {
+        any = true;
         if (chunk.choices.some((choice) => choice.finish_reason !== null && choice.finish_reason !== undefined)) finished = true;
         return chunk;
       };
-      for await (const event of events) for (const chunk of translator.push(event)) yield seen(chunk);
-      for (const chunk of translator.end()) yield seen(chunk);
+      for await (const event of events) for (const chunk of readProviderAnswer(() => translator.push(event))) yield seen(chunk);
+      for (const chunk of readProviderAnswer(() => translator.end())) yield seen(chunk);
+      // A 200 with no answer in it at all (an empty body, a page that is not a stream) is not a cut-off answer.
+      if (!any) throw new MalformedUpstreamResponse('the stream carried no answer');
       if (!finished) throw new UpstreamStreamError('the stream ended before the answer was complete', 'incomplete_stream');
     }
     const rest = chunks();
@@ -89,25 +92,17 @@ export async function streamChat(router: RouterContext, plan: ChatPlan): Promise
       if (!next.done) first.push(next.value);
     } catch (error) {
       await rest.return(undefined);
-      throw midStreamError(plan, error);
+      throw error;
     }
-    return { first, rest: mapErrors(plan, rest) };
+    return { first, rest: mapErrors(plan, key.apiKey, rest) };
   });
 }
 
-async function* mapErrors(plan: ChatPlan, chunks: AsyncGenerator<ChatCompletionChunk>): AsyncGenerator<ChatCompletionChunk> {
+/** After the first chunk, failover is over: a stream that breaks becomes an error event in the caller's format. */
+async function* mapErrors(plan: ChatPlan, apiKey: string, chunks: AsyncGenerator<ChatCompletionChunk>): AsyncGenerator<ChatCompletionChunk> {
   try {
     for await (const chunk of chunks) yield { ...chunk, model: qualify(plan, chunk.model || plan.qualified.model) };
   } catch (error) {
-    throw midStreamError(plan, error);
+    throw providerFault(plan.qualified.adapter, apiKey, error);
   }
-}
-
-/** A stream that broke: as a RouterError (the caller gets it as an error event, or a status if nothing was sent yet). */
-export function midStreamError(plan: ChatPlan, error: unknown): unknown {
-  if (error instanceof UpstreamFailure) return upstreamFailureError(plan.qualified.adapter, error);
-  if (error instanceof UpstreamStreamError) {
-    return new UpstreamRouterError(502, 'upstream_error', `${plan.qualified.adapter.displayName} stream error: ${error.message}`, error.type ?? 'upstream_stream_error', false);
-  }
-  return error;
 }

@@ -9,7 +9,7 @@ import type { RouterCall } from '../http/router-call.js';
 import { resolveModelId } from '../model-id.js';
 import type { RouterContext } from '../router-context.js';
 import { RouterError } from '../router-error.js';
-import { readJsonBody, sendToProvider, targetOf, withKeyFailover } from '../upstream/provider-call.js';
+import { readJsonBody, readProviderAnswer, sendToProvider, targetOf, withKeyFailover } from '../upstream/provider-call.js';
 
 function toBase64(vector: number[]): string {
   return Buffer.from(new Float32Array(vector).buffer).toString('base64');
@@ -28,7 +28,8 @@ export async function handleEmbeddings(router: RouterContext, call: RouterCall, 
   embeddings.buildRequest(upstreamRequest, targetOf(providerCall.keys[0]!));
   const result: EmbeddingsResponse = await withKeyFailover(providerCall, async (key) => {
     const response = await sendToProvider(router.upstream, providerCall, key, embeddings.buildRequest(upstreamRequest, targetOf(key)));
-    return embeddings.parseResponse(await readJsonBody(providerCall, response), upstreamRequest);
+    const answer = await readJsonBody(providerCall, response);
+    return readProviderAnswer(() => embeddings.parseResponse(answer, upstreamRequest));
   });
   if (body.encoding_format === 'base64') {
     for (const item of result.data) if (Array.isArray(item.embedding)) item.embedding = toBase64(item.embedding);

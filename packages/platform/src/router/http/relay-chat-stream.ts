@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ChatCompletionChunk } from '../../providers/openai-chat.js';
 import type { ChatStream } from '../chat/run-chat.js';
 import type { RouterContext } from '../router-context.js';
+import type { RouterError } from '../router-error.js';
 import type { RouterCall } from './router-call.js';
 import { SseWriter } from './sse-writer.js';
 import { finishStream } from './stream-outcome.js';
@@ -14,8 +15,8 @@ export interface ChatStreamEncoder {
   push(chunk: ChatCompletionChunk): string;
   /** The SSE text that ends a complete answer. */
   end(): string;
-  /** The SSE error event that ends a broken one. */
-  error(error: unknown): string;
+  /** The SSE error event that ends a broken one (already mapped, the provider key scrubbed). */
+  error(error: RouterError): string;
 }
 
 export async function relayChatStream(

@@ -4,7 +4,7 @@
 // it was passed through as is). Metered exactly once in every case.
 
 import type { RouterContext } from '../router-context.js';
-import { toRouterError } from '../router-error.js';
+import { loggableError, toRouterError, usageOutcome, type RouterError } from '../router-error.js';
 import type { RouterCall } from './router-call.js';
 import { ClientGoneError, type SseWriter } from './sse-writer.js';
 
@@ -21,7 +21,7 @@ export async function finishStream(
   call: RouterCall,
   writer: SseWriter,
   pump: () => Promise<void>,
-  encodeError: (error: unknown) => string,
+  encodeError: (error: RouterError) => string,
   cancelUpstream: () => Promise<unknown>,
 ): Promise<void> {
   const { meter, signal } = call;
@@ -40,11 +40,13 @@ export async function finishStream(
       await cancelUpstream().catch(() => undefined);
       return;
     }
-    const routerError = toRouterError(error);
-    if (routerError.status >= 500 && routerError.code === 'internal_error') router.app.log.error({ err: error }, 'router stream failed');
-    meter.finish(200, routerError.code === 'upstream_timeout' ? 'upstream_timeout' : 'upstream_error', routerError.message);
+    const routerError = toRouterError(error, meter.providerKey);
+    if (routerError.status >= 500 && routerError.code === 'internal_error') router.app.log.error({ err: loggableError(error, meter.providerKey) }, 'router stream failed');
+    const outcome = usageOutcome(routerError);
+    // After the 200 nothing is refused any more: a stream that breaks broke upstream of the caller.
+    meter.finish(200, outcome === 'rejected' ? 'upstream_error' : outcome, routerError.message);
     try {
-      await writer.write(encodeError(error));
+      await writer.write(encodeError(routerError));
     } catch {
       // The client is gone as well; nothing left to tell.
     }

@@ -4,6 +4,7 @@
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { usableKeysByProvider } from '../../keys/resolve-provider-key.js';
+import { allowedModels, proxyAllows } from '../../proxies/model-allow-list.js';
 import { getProviderAdapter } from '../../providers/registry.js';
 import type { RouterCall } from '../http/router-call.js';
 import type { RouterContext } from '../router-context.js';
@@ -20,12 +21,15 @@ export interface ReachableModel {
 /** Every model of every provider the caller holds a key for, sorted by id. */
 export async function reachableModels(router: RouterContext, call: RouterCall): Promise<ReachableModel[]> {
   const byProvider = await usableKeysByProvider(router.keys, call.caller.organizationId, call.caller.keyCaller);
+  const allowList = allowedModels(call.caller.proxy);
   const lists = await Promise.all(
     [...byProvider].map(async ([provider, keys]) => {
       const adapter = getProviderAdapter(provider);
       if (!adapter) return [];
       const models = await router.modelLists.models(adapter, keys[0]!);
-      return models.map((model) => ({ id: `${provider}:${model}`, provider, providerName: adapter.displayName, model }));
+      return models
+        .filter((model) => proxyAllows(allowList, provider, model))
+        .map((model) => ({ id: `${provider}:${model}`, provider, providerName: adapter.displayName, model }));
     }),
   );
   return lists.flat().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { UsableProviderKey } from '../../keys/resolve-provider-key.js';
 import type { ProviderAdapter } from '../../providers/provider-adapter.js';
 import { targetOf } from '../upstream/provider-call.js';
+import { scrubProviderKey } from '../upstream/provider-text.js';
 import type { UpstreamClient } from '../upstream/upstream-client.js';
 
 export class ModelListCache {
@@ -37,13 +38,14 @@ export class ModelListCache {
     if (!adapter.models) return fallback;
     try {
       const request = adapter.models.buildRequest(targetOf(key));
-      const response = await this.upstream.send(request, AbortSignal.timeout(this.timeoutMs));
+      const response = await this.upstream.send(request, AbortSignal.timeout(this.timeoutMs), key);
       const text = await response.body.text();
       if (response.status < 200 || response.status >= 300) throw new Error(`HTTP ${response.status}`);
       return adapter.models.parseResponse(JSON.parse(text));
     } catch (error) {
       this.byKey.delete(key.id);
-      this.log.warn({ provider: adapter.id, keyId: key.id, err: { message: error instanceof Error ? error.message : String(error) } }, 'could not list provider models');
+      const message = scrubProviderKey(error instanceof Error ? error.message : String(error), key.apiKey);
+      this.log.warn({ provider: adapter.id, keyId: key.id, err: { message } }, 'could not list provider models');
       return fallback;
     }
   }

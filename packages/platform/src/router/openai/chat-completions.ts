@@ -10,7 +10,7 @@ import type { RouterCall } from '../http/router-call.js';
 import { relayChatStream } from '../http/relay-chat-stream.js';
 import { ClientGoneError } from '../http/sse-writer.js';
 import type { RouterContext } from '../router-context.js';
-import { openAIErrorBody, toRouterError } from '../router-error.js';
+import { openAIErrorBody } from '../router-error.js';
 
 export function encodeOpenAIChunk(chunk: ChatCompletionChunk, includeUsage: boolean): string {
   const isUsageChunk = chunk.choices.length === 0 && chunk.usage;
@@ -38,7 +38,7 @@ export async function handleChatCompletions(router: RouterContext, call: RouterC
   await relayChatStream(router, call, request, reply, stream, {
     push: (chunk) => encodeOpenAIChunk(chunk, includeUsage),
     end: () => formatSseEvent('[DONE]'),
-    error: (error) => formatSseEvent(JSON.stringify(openAIErrorBody(toRouterError(error)))),
+    error: (error) => formatSseEvent(JSON.stringify(openAIErrorBody(error))),
   });
 }
 

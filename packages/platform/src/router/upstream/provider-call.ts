@@ -1,15 +1,16 @@
 // Step 4–5 at the wire: call the provider with the best key, and fail over to the next key of the
-// same rank on 429, 5xx, timeouts and connection errors — but only until the caller has been
-// sent anything. Also reads a provider's SSE stream event by event as it arrives.
+// same rank on 429, 5xx, timeouts, connection errors and answers that cannot be read — but only
+// until the caller has been sent anything. Also reads a provider's SSE stream event by event.
 
 import type { Logger } from 'pino';
 import type { KeyCooldowns } from '../../keys/key-cooldowns.js';
 import type { UsableProviderKey } from '../../keys/resolve-provider-key.js';
-import type { ProviderAdapter, SseEvent, StreamFraming, UpstreamRequest, UpstreamTarget } from '../../providers/provider-adapter.js';
+import { MalformedUpstreamResponse, UpstreamStreamError, type ProviderAdapter, type SseEvent, type StreamFraming, type UpstreamRequest, type UpstreamTarget } from '../../providers/provider-adapter.js';
 import { createSseReader } from '../../providers/sse.js';
 import type { UsageMeter } from '../metering.js';
 import { classifyUpstreamError, UpstreamFailure, type UpstreamClient, type UpstreamResponse } from './upstream-client.js';
-import { UpstreamRouterError, upstreamFailureError, upstreamStatusError } from './upstream-errors.js';
+import { RouterError } from '../router-error.js';
+import { providerFault, UpstreamRouterError, upstreamFailureError, upstreamStatusError } from './upstream-errors.js';
 
 export interface ProviderCall {
   adapter: ProviderAdapter;
@@ -29,17 +30,19 @@ export function targetOf(key: UsableProviderKey): UpstreamTarget {
 
 /**
  * Runs `attempt` with each key in turn until one succeeds or fails for a reason another key
- * would not fix. `attempt` must throw UpstreamRouterError (retryable or not) for provider faults.
+ * would not fix. What `attempt` throws is mapped by providerFault (UpstreamFailure,
+ * MalformedUpstreamResponse, UpstreamStreamError, or an UpstreamRouterError already).
  */
 export async function withKeyFailover<T>(call: ProviderCall, attempt: (key: UsableProviderKey) => Promise<T>): Promise<T> {
   let last: unknown;
   for (const [i, key] of call.keys.entries()) {
-    call.meter.keyId = key.id;
+    call.meter.useKey(key);
     try {
       const result = await attempt(key);
       call.cooldowns?.recover(key.id);
       return result;
-    } catch (error) {
+    } catch (thrown) {
+      const error = providerFault(call.adapter, key.apiKey, thrown);
       last = error;
       if (error instanceof UpstreamRouterError && error.retryable) call.cooldowns?.rest(key.id, error.headers['retry-after']);
       // Any other answer (a 400, a refusal) means the key itself works.
@@ -83,7 +86,7 @@ export async function sendToProvider(
 ): Promise<UpstreamResponse> {
   let response: UpstreamResponse;
   try {
-    response = await client.send(request, call.signal);
+    response = await client.send(request, call.signal, key);
   } catch (error) {
     throw upstreamFailureError(call.adapter, classifyUpstreamError(error, call.signal, 'headers'));
   }
@@ -95,7 +98,8 @@ export async function sendToProvider(
     const failure = classifyUpstreamError(error, call.signal, 'body');
     if (failure.kind === 'aborted') throw upstreamFailureError(call.adapter, failure);
   }
-  throw upstreamStatusError(call.adapter, response.status, text, response.headers, key.apiKey);
+  // A member's key may point anywhere it was allowed to: its provider's words never reach the caller, only the mapped status and code.
+  throw upstreamStatusError(call.adapter, response.status, key.baseUrlPolicy === 'member' ? '' : text, response.headers, key.apiKey);
 }
 
 export async function readJsonBody(call: ProviderCall, response: UpstreamResponse): Promise<unknown> {
@@ -108,11 +112,23 @@ export async function readJsonBody(call: ProviderCall, response: UpstreamRespons
   if (body.truncated) {
     throw new UpstreamRouterError(502, 'upstream_error', `${call.adapter.displayName} answered with more than ${MAX_JSON_BODY_BYTES / 2 ** 20} MiB.`, 'upstream_bad_response', false);
   }
-  const text = body.text;
   try {
-    return JSON.parse(text);
+    return JSON.parse(body.text);
   } catch {
-    throw new UpstreamRouterError(502, 'upstream_error', `${call.adapter.displayName} answered with a body that is not JSON.`, 'upstream_bad_response', true);
+    throw new MalformedUpstreamResponse(body.text.trim() ? 'the body is not JSON' : 'the body is empty');
+  }
+}
+
+/**
+ * An adapter reading what the provider sent: whatever it throws on the way (a TypeError on a
+ * shape it did not expect too) is the provider's malformed answer, not Keyward's 500.
+ */
+export function readProviderAnswer<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof MalformedUpstreamResponse || error instanceof UpstreamStreamError || error instanceof UpstreamFailure || error instanceof RouterError) throw error;
+    throw new MalformedUpstreamResponse(`reading it failed (${error instanceof Error ? error.message : String(error)})`);
   }
 }
 

@@ -1,8 +1,12 @@
-// The router's side of the network: one undici Agent (a keep-alive Pool per upstream origin),
+// The router's side of the network: undici Agents (a keep-alive Pool per upstream origin),
 // connect / first-byte / idle-between-chunks timeouts, and the caller's AbortSignal wired through,
-// so a client that goes away cancels the provider call.
+// so a client that goes away cancels the provider call. Members' keys whose host is not on the
+// allow-list go through a second Agent that connects to public addresses only. Redirects are
+// never followed (undici follows none without a redirect interceptor).
 
-import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import { isIP } from 'node:net';
+import { Agent, buildConnector, request as undiciRequest, type Dispatcher } from 'undici';
+import { InternalAddressError, isInternalAddress, publicOnlyLookup, systemLookup, type HostLookup } from '../../keys/internal-address.js';
 import type { UpstreamRequest } from '../../providers/provider-adapter.js';
 
 export interface UpstreamTimeouts {
@@ -12,8 +16,8 @@ export interface UpstreamTimeouts {
   idleMs: number;
 }
 
-/** Why a call produced no HTTP answer. `aborted` = our caller went away. */
-export type UpstreamFailureKind = 'timeout' | 'connection' | 'aborted';
+/** Why a call produced no HTTP answer. `aborted` = our caller went away; `refused` = the address is internal and the key may not reach it. */
+export type UpstreamFailureKind = 'timeout' | 'connection' | 'aborted' | 'refused';
 
 export class UpstreamFailure extends Error {
   constructor(
@@ -32,12 +36,33 @@ export interface UpstreamResponse {
   body: Dispatcher.ResponseData['body'];
 }
 
+/**
+ * A connector that opens sockets to public addresses only: IP literals are checked before
+ * connecting, names at each lookup (so a name that rebinds to an internal address is refused).
+ */
+export function publicOnlyConnector(timeoutMs: number, lookup: HostLookup = systemLookup): buildConnector.connector {
+  const connect = buildConnector({ timeout: timeoutMs, lookup: publicOnlyLookup(lookup) });
+  return (options, callback) => {
+    const host = options.hostname.replace(/^\[|\]$/g, '');
+    if (isIP(host) && isInternalAddress(host)) return callback(new InternalAddressError(host), null);
+    return connect(options, callback);
+  };
+}
+
+/** Which Agent a call goes through; a UsableProviderKey is one. */
+export interface UpstreamRoute {
+  publicAddressesOnly: boolean;
+}
+
 export class UpstreamClient {
   private readonly agent: Agent;
+  private readonly publicOnlyAgent: Agent;
 
-  constructor(private readonly timeouts: UpstreamTimeouts) {
-    this.agent = new Agent({
-      connect: { timeout: timeouts.connectMs },
+  constructor(
+    private readonly timeouts: UpstreamTimeouts,
+    lookup: HostLookup = systemLookup,
+  ) {
+    const pool = {
       // Providers close idle sockets after ~60 s or so; reuse them well before that.
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 120_000,
@@ -45,13 +70,15 @@ export class UpstreamClient {
       pipelining: 1,
       headersTimeout: timeouts.idleMs,
       bodyTimeout: timeouts.idleMs,
-    });
+    };
+    this.agent = new Agent({ ...pool, connect: { timeout: timeouts.connectMs, lookup } });
+    this.publicOnlyAgent = new Agent({ ...pool, connect: publicOnlyConnector(timeouts.connectMs, lookup) });
   }
 
-  async send(upstream: UpstreamRequest, signal: AbortSignal): Promise<UpstreamResponse> {
+  async send(upstream: UpstreamRequest, signal: AbortSignal, route: UpstreamRoute = { publicAddressesOnly: false }): Promise<UpstreamResponse> {
     try {
       const response = await undiciRequest(upstream.url, {
-        dispatcher: this.agent,
+        dispatcher: route.publicAddressesOnly ? this.publicOnlyAgent : this.agent,
         method: upstream.method,
         headers: upstream.body === undefined ? upstream.headers : { 'content-type': 'application/json', ...upstream.headers },
         body: upstream.body === undefined ? null : JSON.stringify(upstream.body),
@@ -65,8 +92,8 @@ export class UpstreamClient {
     }
   }
 
-  close(): Promise<void> {
-    return this.agent.close();
+  async close(): Promise<void> {
+    await Promise.all([this.agent.close(), this.publicOnlyAgent.close()]);
   }
 }
 
@@ -78,6 +105,7 @@ export function classifyUpstreamError(error: unknown, signal: AbortSignal | unde
   if (signal?.aborted || code === 'UND_ERR_ABORTED' || (error as Error)?.name === 'AbortError') {
     return new UpstreamFailure('aborted', 'the client closed the connection', phase);
   }
+  if (error instanceof InternalAddressError) return new UpstreamFailure('refused', error.message, 'connect');
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return new UpstreamFailure('timeout', 'connecting to the provider timed out', 'connect');
   if (code === 'UND_ERR_HEADERS_TIMEOUT') return new UpstreamFailure('timeout', 'the provider did not start answering in time', 'headers');
   if (code === 'UND_ERR_BODY_TIMEOUT') return new UpstreamFailure('timeout', 'the provider stopped sending in the middle of its answer', 'body');

@@ -7,8 +7,10 @@ import { addMembership, findPrimaryOrganization } from '../../../src/accounts/or
 import { addTeamMember, createTeam } from '../../../src/accounts/teams.js';
 import { createUser } from '../../../src/accounts/users.js';
 import type { OwnerScope } from '../../../src/db/schema.js';
-import { addProviderKey } from '../../../src/keys/provider-keys.js';
-import { createLlmProxy } from '../../../src/router/llm-proxies.js';
+import type { KeyActor } from '../../../src/keys/base-url-policy.js';
+import type { HostLookup } from '../../../src/keys/internal-address.js';
+import { addProviderKey, memberKeyPolicy } from '../../../src/keys/provider-keys.js';
+import { createLlmProxy } from '../../../src/proxies/llm-proxies.js';
 import { clientCredentialsToken, createConfidentialClient, userTokens } from '../../support/oauth-client.js';
 import { startTestPlatform, type TestPlatform } from '../../support/test-platform.js';
 import { startAnthropicUpstream } from '../../upstreams/anthropic-upstream.js';
@@ -28,7 +30,11 @@ export interface RouterHarness {
   baseURL(proxyId?: string | null): string;
   openai(token?: string, proxyId?: string | null): OpenAI;
   anthropic(token?: string, proxyId?: string | null): Anthropic;
-  addKey(provider: string, options?: { apiKey?: string; scope?: OwnerScope; teamId?: string; userId?: string; primary?: boolean; baseUrl?: string }): Promise<string>;
+  /** `baseUrl: null` leaves the provider's default; `actor` adds it as that person (a member's key follows the member policy). */
+  addKey(
+    provider: string,
+    options?: { apiKey?: string; scope?: OwnerScope; teamId?: string; userId?: string; primary?: boolean; baseUrl?: string | null; actor?: KeyActor },
+  ): Promise<string>;
   addUser(email: string): Promise<{ id: string; email: string; password: string }>;
   tokenFor(user: { email: string; password: string }): Promise<string>;
   addTeam(name: string, memberIds: string[]): Promise<string>;
@@ -39,8 +45,8 @@ export interface RouterHarness {
 
 export const upstreamBase = (provider: MockProvider, upstream: MockUpstream) => (provider === 'openai' ? `${upstream.baseUrl}/v1` : upstream.baseUrl);
 
-export async function startRouterHarness(env: Record<string, string> = {}): Promise<RouterHarness> {
-  const tp = await startTestPlatform(env);
+export async function startRouterHarness(env: Record<string, string> = {}, options: { lookupHost?: HostLookup } = {}): Promise<RouterHarness> {
+  const tp = await startTestPlatform(env, undefined, options);
   const ctx = tp.platform.ctx;
   const org = await findPrimaryOrganization(ctx.db);
   const upstreams = {
@@ -61,16 +67,22 @@ export async function startRouterHarness(env: Record<string, string> = {}): Prom
     async addKey(provider, options = {}) {
       keyCount += 1;
       const mock = provider === 'anthropic' || provider === 'gemini' ? provider : 'openai';
-      const key = await addProviderKey(ctx.db, ctx.box, {
-        organizationId: org!.id,
-        provider,
-        apiKey: options.apiKey ?? `test-${provider}-secret-key-${keyCount}-${'x'.repeat(24)}`,
-        baseUrl: options.baseUrl ?? upstreamBase(mock, upstreams[mock]),
-        scope: options.scope ?? 'org',
-        teamId: options.teamId,
-        userId: options.userId,
-        primary: options.primary ?? false,
-      });
+      const key = await addProviderKey(
+        ctx.db,
+        ctx.box,
+        {
+          organizationId: org!.id,
+          provider,
+          apiKey: options.apiKey ?? `test-${provider}-secret-key-${keyCount}-${'x'.repeat(24)}`,
+          baseUrl: options.baseUrl === null ? undefined : (options.baseUrl ?? upstreamBase(mock, upstreams[mock])),
+          scope: options.scope ?? 'org',
+          teamId: options.teamId,
+          userId: options.userId,
+          primary: options.primary ?? false,
+          actor: options.actor,
+        },
+        memberKeyPolicy(ctx),
+      );
       await ctx.changes.publish('provider_key', key.id);
       return key.id;
     },

@@ -2,6 +2,7 @@
 // typed errors (RateLimitError, OverloadedError, …) for whatever provider is behind the router.
 
 import type { AnthropicErrorBody, AnthropicErrorType } from '../../../providers/anthropic/wire.js';
+import { MalformedUpstreamResponse } from '../../../providers/provider-adapter.js';
 
 /** The status → type table of Anthropic's errors page (platform.claude.com/docs/en/api/errors). */
 const ERROR_TYPES: Record<number, AnthropicErrorType> = {
@@ -35,7 +36,7 @@ export function anthropicErrorBody(status: number, message: string, requestId?: 
 }
 
 /** A provider answered with tool arguments that are not a JSON object; Anthropic's `input` must be one. */
-export class InvalidToolArgumentsError extends Error {
+export class InvalidToolArgumentsError extends MalformedUpstreamResponse {
   constructor(readonly toolName: string) {
     super(`The provider returned arguments for tool '${toolName}' that are not a JSON object`);
     this.name = 'InvalidToolArgumentsError';

@@ -62,7 +62,7 @@ export function readAnthropicUsage(body: unknown): Usage | undefined {
 }
 
 export interface AnthropicStreamUsageReader {
-  /** Feed every native SSE event as it is forwarded; never throws. */
+  /** Feed every native SSE event as it is forwarded; a count that is not a number throws MalformedUpstreamResponse. */
   push(event: SseEvent): void;
   /** Usage so far: message_start's input counts, overwritten by message_delta's cumulative totals. */
   usage(): Usage | undefined;

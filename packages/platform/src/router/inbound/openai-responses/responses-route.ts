@@ -6,7 +6,6 @@ import { completeChat, planChat, qualify, streamChat } from '../../chat/run-chat
 import type { RouterCall } from '../../http/router-call.js';
 import { relayChatStream } from '../../http/relay-chat-stream.js';
 import type { RouterContext } from '../../router-context.js';
-import { toRouterError } from '../../router-error.js';
 import { responsesToChatRequest, type ResponsesRequest } from './request.js';
 import { chatCompletionToResponse } from './response.js';
 import { createResponsesStreamEncoder } from './stream.js';
@@ -25,9 +24,6 @@ export async function handleResponses(router: RouterContext, call: RouterCall, r
   await relayChatStream(router, call, request, reply, stream, {
     push: (chunk) => encoder.push(chunk),
     end: () => encoder.end(),
-    error: (error) => {
-      const routerError = toRouterError(error);
-      return encoder.error(routerError.code ?? 'upstream_error', routerError.message);
-    },
+    error: (error) => encoder.error(error.code ?? 'upstream_error', error.message),
   });
 }

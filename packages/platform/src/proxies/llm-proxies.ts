@@ -29,6 +29,7 @@ export async function createLlmProxy(
     is_default: input.isDefault ? 1 : 0,
     created_at: now,
     updated_at: now,
+    allowed_models_json: null,
   };
   await db.insertInto('llm_proxies').values(proxy).execute();
   return proxy;
