@@ -7,6 +7,8 @@ import { startRouterHarness, type RouterHarness } from './support/router-harness
 
 const KEY_A = `sk-key-a-${'a'.repeat(24)}`;
 const KEY_B = `sk-key-b-${'b'.repeat(24)}`;
+const ANT_A = `sk-ant-a-${'c'.repeat(24)}`;
+const ANT_B = `sk-ant-b-${'d'.repeat(24)}`;
 
 let h: RouterHarness;
 beforeAll(async () => {
@@ -14,6 +16,8 @@ beforeAll(async () => {
   // Same rank (org, not primary): the older one, A, is tried first.
   await h.addKey('openai', { apiKey: KEY_A });
   await h.addKey('openai', { apiKey: KEY_B });
+  await h.addKey('anthropic', { apiKey: ANT_A });
+  await h.addKey('anthropic', { apiKey: ANT_B });
 });
 afterAll(async () => {
   await h?.close();
@@ -54,5 +58,22 @@ describe('a key that answered 429', () => {
     expect([keyOf(-2), keyOf(-1)]).toEqual([KEY_A, KEY_B]);
     await h.openai().chat.completions.create(hi);
     expect(keyOf(-1)).toBe(KEY_B);
+  });
+});
+
+describe('a key that answered a 5xx with Retry-After (the native Anthropic passthrough)', () => {
+  const antKeyOf = (n: number) => String(h.upstreams.anthropic.requests.at(n)!.headers['x-api-key']);
+  const ask = () => h.anthropic().messages.create({ model: 'anthropic:claude-sonnet-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] });
+
+  it('rests for the Retry-After the provider gave, not the 30-second default', async () => {
+    h.upstreams.anthropic.enqueue({ type: 'error', status: 529, message: 'Overloaded', headers: { 'retry-after': '1' } });
+    await ask();
+    expect([antKeyOf(-2), antKeyOf(-1)]).toEqual([ANT_A, ANT_B]);
+    await ask();
+    expect(antKeyOf(-1)).toBe(ANT_B);
+    // Before the fix a 5xx's Retry-After was ignored and A stayed behind B for 30 s.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await ask();
+    expect(antKeyOf(-1)).toBe(ANT_A);
   });
 });

@@ -44,7 +44,7 @@ export async function withKeyFailover<T>(call: ProviderCall, attempt: (key: Usab
     } catch (thrown) {
       const error = providerFault(call.adapter, key.apiKey, thrown);
       last = error;
-      if (error instanceof UpstreamRouterError && error.retryable) call.cooldowns?.rest(key.id, error.headers['retry-after']);
+      if (error instanceof UpstreamRouterError && error.retryable) call.cooldowns?.rest(key.id, error.retryAfter);
       // Any other answer (a 400, a refusal) means the key itself works.
       else if (!call.signal.aborted) call.cooldowns?.recover(key.id);
       const more = i < call.keys.length - 1;
