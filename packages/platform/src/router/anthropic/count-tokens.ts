@@ -8,15 +8,14 @@ import type { AnthropicMessagesRequest } from '../../providers/anthropic/wire.js
 import { buildCountTokensRequest, parseCountTokensResponse } from '../../providers/gemini/count-tokens.js';
 import type { ChatCompletionRequest, ChatMessage } from '../../providers/openai-chat.js';
 import { countChatTokens, openAIEncodingOf } from '../../providers/openai-compatible/tokenizer.js';
-import { UnsupportedParameterError } from '../../providers/provider-adapter.js';
+import { MalformedUpstreamResponse, UnsupportedParameterError } from '../../providers/provider-adapter.js';
 import { openProviderCall } from '../access/account-state.js';
 import type { RouterCall } from '../http/router-call.js';
 import { anthropicAccountState, anthropicToChatRequest, buildAnthropicPassthroughRequest } from '../inbound/anthropic-messages/index.js';
 import { resolveModelId, type QualifiedModel } from '../model-id.js';
 import type { RouterContext } from '../router-context.js';
 import { RouterError } from '../router-error.js';
-import { readJsonBody, sendToProvider, targetOf, withKeyFailover } from '../upstream/provider-call.js';
-import { UpstreamRouterError } from '../upstream/upstream-errors.js';
+import { callProvider, targetOf } from '../upstream/provider-call.js';
 
 export async function handleCountTokens(router: RouterContext, call: RouterCall, request: FastifyRequest, reply: FastifyReply) {
   const body = request.body as Record<string, unknown> & { model: string };
@@ -31,13 +30,12 @@ export async function handleCountTokens(router: RouterContext, call: RouterCall,
 
 async function countNatively(router: RouterContext, call: RouterCall, request: FastifyRequest, body: Record<string, unknown>, qualified: QualifiedModel): Promise<number> {
   const providerCall = await openProviderCall(router, call.caller, qualified, call, anthropicAccountState(body));
-  const answer = await withKeyFailover(providerCall, async (key) => {
-    const upstream = buildAnthropicPassthroughRequest(body, qualified.model, targetOf(key), request.headers, ANTHROPIC_COUNT_TOKENS_PATH);
-    return readJsonBody(providerCall, await sendToProvider(router.upstream, providerCall, key, upstream));
-  });
-  const count = typeof answer === 'object' && answer !== null ? (answer as { input_tokens?: unknown }).input_tokens : undefined;
-  if (typeof count !== 'number') throw badCount(qualified);
-  return count;
+  return callProvider(
+    router.upstream,
+    providerCall,
+    (key) => buildAnthropicPassthroughRequest(body, qualified.model, targetOf(key), request.headers, ANTHROPIC_COUNT_TOKENS_PATH),
+    (answer) => countOf(typeof answer === 'object' && answer !== null ? (answer as { input_tokens?: unknown }).input_tokens : undefined),
+  );
 }
 
 async function countTranslated(router: RouterContext, call: RouterCall, canonical: ChatCompletionRequest, qualified: QualifiedModel): Promise<number> {
@@ -46,11 +44,12 @@ async function countTranslated(router: RouterContext, call: RouterCall, canonica
     const providerCall = await openProviderCall(router, call.caller, qualified, call, qualified.adapter.chat.accountState?.(request));
     // Refuse an untranslatable field before any network call.
     buildCountTokensRequest(request, targetOf(providerCall.keys[0]!));
-    const count = await withKeyFailover(providerCall, async (key) =>
-      parseCountTokensResponse(await readJsonBody(providerCall, await sendToProvider(router.upstream, providerCall, key, buildCountTokensRequest(request, targetOf(key))))),
+    return callProvider(
+      router.upstream,
+      providerCall,
+      (key) => buildCountTokensRequest(request, targetOf(key)),
+      (answer) => countOf(parseCountTokensResponse(answer)),
     );
-    if (count === undefined) throw badCount(qualified);
-    return count;
   }
   const encoding = openAIEncodingOf(qualified.provider, qualified.model);
   if (!encoding) {
@@ -80,6 +79,8 @@ function messageTexts(message: ChatMessage, i: number): string[] {
   return texts;
 }
 
-function badCount(qualified: QualifiedModel): UpstreamRouterError {
-  return new UpstreamRouterError(502, 'upstream_error', `${qualified.adapter.displayName} answered the token count without a number.`, 'upstream_bad_response', false);
+/** A count that is not a number is the provider's malformed answer (502 upstream_bad_response, the next key tried). */
+function countOf(count: unknown): number {
+  if (typeof count !== 'number') throw new MalformedUpstreamResponse('the token count has no number');
+  return count;
 }

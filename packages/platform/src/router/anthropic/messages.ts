@@ -3,6 +3,7 @@
 // answer; with any other provider the body is translated to the canonical request and back.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { UsableProviderKey } from '../../keys/resolve-provider-key.js';
 import type { AnthropicMessagesRequest } from '../../providers/anthropic/wire.js';
 import { openProviderCall } from '../access/account-state.js';
 import { formatSseEvent } from '../../providers/sse.js';
@@ -29,9 +30,9 @@ import { finishStream, ForwardedStreamError } from '../http/stream-outcome.js';
 import { resolveModelId, type QualifiedModel } from '../model-id.js';
 import type { RouterContext } from '../router-context.js';
 import type { RouterError } from '../router-error.js';
-import { readJsonBody, readProviderAnswer, readUpstreamEvents, sendToProvider, targetOf, withKeyFailover } from '../upstream/provider-call.js';
+import { callProvider, openProviderStream, readProviderAnswer, targetOf } from '../upstream/provider-call.js';
 import { scrubProviderKey } from '../upstream/provider-text.js';
-import { providerFault, UpstreamRouterError, upstreamStatusError } from '../upstream/upstream-errors.js';
+import { UpstreamRouterError, upstreamStatusError } from '../upstream/upstream-errors.js';
 import { MalformedUpstreamResponse, type SseEvent } from '../../providers/provider-adapter.js';
 import { readAnthropicMessage } from '../../providers/anthropic/response.js';
 import { readAnthropicStreamEvent } from '../../providers/anthropic/stream.js';
@@ -73,15 +74,14 @@ async function passthrough(
   qualified: QualifiedModel,
 ) {
   const { adapter, model } = qualified;
-  const { meter, signal } = call;
+  const { meter } = call;
   const native = body as unknown as Record<string, unknown>;
   const providerCall = await openProviderCall(router, call.caller, qualified, call, anthropicAccountState(native));
+  const build = (key: UsableProviderKey) => buildAnthropicPassthroughRequest(native, model, targetOf(key), request.headers);
   if (!body.stream) {
-    const answer = await withKeyFailover(providerCall, async (key) => {
-      const response = await sendToProvider(router.upstream, providerCall, key, buildAnthropicPassthroughRequest(native, model, targetOf(key), request.headers));
-      const answer = await readJsonBody(providerCall, response);
-      // Forwarded as it is, but only once it is a message whose usage can be metered.
-      readProviderAnswer(() => readAnthropicMessage(answer));
+    // Forwarded as it is, but only once it is a message whose usage can be metered.
+    const answer = await callProvider(router.upstream, providerCall, build, (answer) => {
+      readAnthropicMessage(answer);
       return answer;
     });
     meter.markFirstToken();
@@ -91,29 +91,24 @@ async function passthrough(
     return reply.send(withCallerModel(answer, body.model));
   }
   const usageReader = createAnthropicStreamUsageReader();
-  const opened = await withKeyFailover(providerCall, async (key) => {
-    const response = await sendToProvider(router.upstream, providerCall, key, buildAnthropicPassthroughRequest(native, model, targetOf(key), request.headers));
-    const events = readUpstreamEvents(response, signal, 'sse');
-    // Failing before anything was forwarded gets a real status, and may fail over to the next key.
-    try {
-      const first = await events.next();
-      if (first.done) throw new MalformedUpstreamResponse('the stream carried no event');
-      const failed = streamErrorOf(first.value);
-      if (failed) throw upstreamStatusError(adapter, anthropicErrorStatus(failed.type), first.value.data, {}, key.apiKey);
-      readEvent(first.value);
-      return { first: first.value, events, apiKey: key.apiKey };
-    } catch (error) {
-      await events.return(undefined);
-      throw error;
+  /** The provider's events, each checked before it is forwarded and its usage read; an error event first is a failed call (real status, next key). */
+  async function* nativeEvents(events: AsyncGenerator<SseEvent>, key: UsableProviderKey): AsyncGenerator<SseEvent> {
+    let first = true;
+    for await (const event of events) {
+      const failed = streamErrorOf(event);
+      if (failed && first) throw upstreamStatusError(adapter, anthropicErrorStatus(failed.type), event.data, {}, key.apiKey);
+      first = false;
+      if (!failed) {
+        readProviderAnswer(() => {
+          readAnthropicStreamEvent(event);
+          usageReader.push(event);
+        });
+      }
+      yield event;
     }
-  });
-  /** Checks an event before it is forwarded, and reads its usage; a wrong shape is the provider's malformed answer. */
-  function readEvent(event: SseEvent): void {
-    readProviderAnswer(() => {
-      readAnthropicStreamEvent(event);
-      usageReader.push(event);
-    });
+    if (first) throw new MalformedUpstreamResponse('the stream carried no event');
   }
+  const opened = await openProviderStream(router.upstream, providerCall, build, 'sse', nativeEvents);
   const writer = new SseWriter(request, reply);
   await finishStream(
     router,
@@ -121,32 +116,27 @@ async function passthrough(
     writer,
     async () => {
       let sawStop = false;
-      const forward = async (event: SseEvent, read = true) => {
+      const forward = async (event: SseEvent) => {
         if (event.event === 'message_stop' || (event.event === undefined && /"type"\s*:\s*"message_stop"/.test(event.data))) sawStop = true;
         const failed = streamErrorOf(event);
         if (failed) {
           // Forwarded as the provider sent it (the SDK raises it), less the key; the stream ends there.
-          await writer.write(formatSseEvent(scrubProviderKey(event.data, opened.apiKey), event.event));
+          await writer.write(formatSseEvent(scrubProviderKey(event.data, opened.key.apiKey), event.event));
           throw new ForwardedStreamError(`Anthropic stream error (${failed.type ?? 'unknown'}): ${failed.message}`);
         }
-        if (read) readEvent(event);
         if (event.event === 'content_block_delta') meter.markFirstToken();
         const usage = usageReader.usage();
         if (usage) meter.usage = usage;
         const named = streamEventWithCallerModel(event, body.model);
         await writer.write(formatSseEvent(named.data, named.event));
       };
-      await forward(opened.first, false);
-      try {
-        for await (const event of opened.events) await forward(event);
-      } catch (error) {
-        throw providerFault(adapter, opened.apiKey, error);
-      }
+      for (const event of opened.first) await forward(event);
+      for await (const event of opened.rest) await forward(event);
       // A stream that stops short would otherwise look complete to the caller.
       if (!sawStop) throw new UpstreamRouterError(502, 'upstream_error', `${adapter.displayName} ended its stream before message_stop; the answer is incomplete.`, 'upstream_stream_truncated', false);
     },
     encodeStreamError,
-    () => opened.events.return(undefined),
+    () => opened.rest.return(undefined),
   );
 }
 

@@ -9,7 +9,7 @@ import type { RouterCall } from '../http/router-call.js';
 import { resolveModelId } from '../model-id.js';
 import type { RouterContext } from '../router-context.js';
 import { RouterError } from '../router-error.js';
-import { readJsonBody, readProviderAnswer, sendToProvider, targetOf, withKeyFailover } from '../upstream/provider-call.js';
+import { callProvider, targetOf } from '../upstream/provider-call.js';
 
 function toBase64(vector: number[]): string {
   return Buffer.from(new Float32Array(vector).buffer).toString('base64');
@@ -26,11 +26,12 @@ export async function handleEmbeddings(router: RouterContext, call: RouterCall, 
   const providerCall = await openProviderCall(router, call.caller, qualified, call);
   const upstreamRequest: EmbeddingsRequest = { ...body, model: qualified.model };
   embeddings.buildRequest(upstreamRequest, targetOf(providerCall.keys[0]!));
-  const result: EmbeddingsResponse = await withKeyFailover(providerCall, async (key) => {
-    const response = await sendToProvider(router.upstream, providerCall, key, embeddings.buildRequest(upstreamRequest, targetOf(key)));
-    const answer = await readJsonBody(providerCall, response);
-    return readProviderAnswer(() => embeddings.parseResponse(answer, upstreamRequest));
-  });
+  const result: EmbeddingsResponse = await callProvider(
+    router.upstream,
+    providerCall,
+    (key) => embeddings.buildRequest(upstreamRequest, targetOf(key)),
+    (answer) => embeddings.parseResponse(answer, upstreamRequest),
+  );
   if (body.encoding_format === 'base64') {
     for (const item of result.data) if (Array.isArray(item.embedding)) item.embedding = toBase64(item.embedding);
   }
