@@ -15,7 +15,19 @@ export interface ImagePart {
   image_url: { url: string; detail?: 'auto' | 'low' | 'high' };
 }
 
-export type UserContentPart = TextPart | ImagePart;
+/** A file the caller sends inline: `file_data` is a `data:<mime>;base64,…` URL (PDFs). `file_id` is refused (stored account state). */
+export interface FilePart {
+  type: 'file';
+  file: { file_data?: string; filename?: string; file_id?: string };
+}
+
+export interface AudioPart {
+  type: 'input_audio';
+  /** Base64 audio, without a data: prefix. */
+  input_audio: { data: string; format: 'wav' | 'mp3' | (string & {}) };
+}
+
+export type UserContentPart = TextPart | ImagePart | FilePart | AudioPart;
 
 export interface ToolCall {
   id: string;
@@ -76,6 +88,13 @@ export interface ChatCompletionRequest {
   max_completion_tokens?: number | null;
   temperature?: number | null;
   top_p?: number | null;
+  /** Not OpenAI's: arrives from the Anthropic wire; Anthropic and Gemini honour it, OpenAI refuses it. */
+  top_k?: number | null;
+  /**
+   * Not OpenAI's: Anthropic's `thinking.budget_tokens`. Gemini takes it as thinkingBudget (and
+   * returns its thoughts), OpenAI-wire providers as the nearest reasoning_effort.
+   */
+  thinking_budget?: number | null;
   stop?: string | string[] | null;
   tools?: FunctionTool[];
   tool_choice?: ToolChoice;
@@ -93,6 +112,14 @@ export interface ChatCompletionRequest {
   metadata?: Record<string, string> | null;
   store?: boolean | null;
   service_tier?: string | null;
+  /** Advisory on OpenAI's platform: routing hints for its prompt cache and abuse detection. */
+  prompt_cache_key?: string | null;
+  safety_identifier?: string | null;
+  verbosity?: 'low' | 'medium' | 'high' | null;
+  modalities?: string[] | null;
+  audio?: Record<string, unknown> | null;
+  prediction?: Record<string, unknown> | null;
+  web_search_options?: Record<string, unknown> | null;
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
@@ -113,7 +140,8 @@ export interface ChatCompletion {
   model: string;
   choices: Array<{
     index: number;
-    message: { role: 'assistant'; content: string | null; tool_calls?: ToolCall[]; refusal?: string | null };
+    /** `reasoning_content`: thinking text a provider returned (Gemini thoughts), for callers whose format has a place for it. */
+    message: { role: 'assistant'; content: string | null; tool_calls?: ToolCall[]; refusal?: string | null; reasoning_content?: string };
     finish_reason: FinishReason;
     logprobs: null;
   }>;
@@ -135,12 +163,17 @@ export interface ChatCompletionChunk {
   model: string;
   choices: Array<{
     index: number;
-    delta: { role?: 'assistant'; content?: string | null; tool_calls?: ToolCallDelta[]; refusal?: string | null };
+    delta: { role?: 'assistant'; content?: string | null; tool_calls?: ToolCallDelta[]; refusal?: string | null; reasoning_content?: string };
     finish_reason: FinishReason | null;
     logprobs?: null;
   }>;
   /** Present (possibly null) only when the caller asked for `stream_options.include_usage`. */
   usage?: Usage | null;
+  /**
+   * Not on the OpenAI wire (its encoder drops it): input tokens a provider reports before the end
+   * (Gemini, on every event), so Anthropic's message_start can carry them as Anthropic's does.
+   */
+  prompt_tokens?: number;
 }
 
 export interface EmbeddingsRequest {

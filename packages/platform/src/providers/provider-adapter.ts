@@ -103,6 +103,8 @@ export interface ProviderAdapter {
   /** The model-id prefix and the `--provider` name: `openai`, `anthropic`, `gemini`, `groq`, … */
   id: string;
   displayName: string;
+  /** The wire it speaks: on `openai`, fields Keyward does not know pass through for the provider to judge. */
+  wire: 'openai' | 'anthropic' | 'gemini';
   /** What the provider's official SDK takes as its base URL; a key's base URL overrides it. */
   defaultBaseUrl: string;
   /** Local servers (Ollama, vLLM) work without a key. */

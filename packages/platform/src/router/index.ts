@@ -5,6 +5,7 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app-context.js';
+import { KeyCooldowns } from '../keys/key-cooldowns.js';
 import { ProviderKeyCache } from '../keys/resolve-provider-key.js';
 import type { AuthenticateBearer } from '../oauth/principal.js';
 import { LimitGuard } from '../limits/limit-guard.js';
@@ -15,11 +16,12 @@ import { handleAnthropicMessages, anthropicRouterErrorBody } from './anthropic/m
 import { handleEmbeddings } from './embeddings/create-embeddings.js';
 import { openRouterCall, routeConfig, type RouterCall, type RouterRouteConfig } from './http/router-call.js';
 import { createStrictAjv, validationError } from './http/validation.js';
-import { anthropicMessagesRequestSchema } from './inbound/anthropic-messages/index.js';
+import { anthropicCountTokensRequestSchema, anthropicMessagesRequestSchema } from './inbound/anthropic-messages/index.js';
 import { handleResponses } from './inbound/openai-responses/responses-route.js';
 import { responsesRequestSchema } from './inbound/openai-responses/schema.js';
 import { createNotFoundHandler } from './http/not-found.js';
-import { handleListAnthropicModels, handleListModels } from './models/list-models.js';
+import { handleListAnthropicModels, handleListModels, handleRetrieveAnthropicModel, handleRetrieveModel } from './models/list-models.js';
+import { handleCountTokens } from './anthropic/count-tokens.js';
 import { ModelListCache } from './models/model-list-cache.js';
 import { handleChatCompletions } from './openai/chat-completions.js';
 import { chatCompletionsRequestSchema, embeddingsRequestSchema } from './openai/schemas.js';
@@ -68,6 +70,19 @@ const ROUTES: RouteSpec[] = [
     handler: handleListAnthropicModels,
   },
   {
+    method: 'GET',
+    // The OpenAI SDK's `models.retrieve(id)`; ids hold ':' and may hold '/', hence the wildcard.
+    paths: ['/models/*'],
+    config: { wire: 'openai', endpoint: 'models', inboundFormat: 'openai_models' },
+    handler: handleRetrieveModel,
+  },
+  {
+    method: 'GET',
+    paths: ['/v1/models/*'],
+    config: { wire: 'anthropic', endpoint: 'models', inboundFormat: 'anthropic_models' },
+    handler: handleRetrieveAnthropicModel,
+  },
+  {
     method: 'POST',
     paths: ['/embeddings'],
     config: { wire: 'openai', endpoint: 'embeddings', inboundFormat: 'openai_embeddings' },
@@ -89,6 +104,14 @@ const ROUTES: RouteSpec[] = [
     schema: anthropicMessagesRequestSchema,
     handler: handleAnthropicMessages,
   },
+  {
+    method: 'POST',
+    // The Anthropic SDK's `messages.countTokens()`.
+    paths: ['/v1/messages/count_tokens', '/messages/count_tokens'],
+    config: { wire: 'anthropic', endpoint: 'count_tokens', inboundFormat: 'anthropic_count_tokens' },
+    schema: anthropicCountTokensRequestSchema,
+    handler: handleCountTokens,
+  },
 ];
 
 export async function registerModelRouter(
@@ -108,6 +131,7 @@ export async function registerModelRouter(
     authenticateBearer: deps.authenticateBearer,
     directory: new RouterDirectory(ctx.db, ctx.changes),
     keys,
+    cooldowns: new KeyCooldowns(),
     upstream,
     usage,
     prices,

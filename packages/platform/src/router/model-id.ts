@@ -42,5 +42,5 @@ export async function resolveModelId(router: RouterContext, caller: RouterCaller
     ? `Providers you can use here: ${providers.join(', ')} (e.g. "${providers[0]}:<model>").`
     : 'No provider keys are available to you on this proxy yet; an admin can add one.';
   const problem = split ? `Unknown provider "${split.provider}" in model "${id}".` : `Model "${id}" has no provider prefix; use "provider:model".`;
-  throw RouterError.invalid(`${problem} ${choices}`, param, 'model_not_found');
+  throw RouterError.invalid(`${problem} ${choices}`, param, 'invalid_request');
 }

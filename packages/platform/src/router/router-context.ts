@@ -2,6 +2,7 @@
 // the upstream connection pools, the usage sink). Built once in index.ts.
 
 import type { AppContext } from '../app-context.js';
+import type { KeyCooldowns } from '../keys/key-cooldowns.js';
 import type { ProviderKeyCache } from '../keys/resolve-provider-key.js';
 import type { AuthenticateBearer } from '../oauth/principal.js';
 import type { LimitGuard } from '../limits/limit-guard.js';
@@ -16,6 +17,8 @@ export interface RouterContext {
   authenticateBearer: AuthenticateBearer;
   directory: RouterDirectory;
   keys: ProviderKeyCache;
+  /** Keys that just failed, rested behind the others of their rank (in memory, per instance). */
+  cooldowns: KeyCooldowns;
   upstream: UpstreamClient;
   usage: UsageSink;
   prices: PriceBook;

@@ -15,7 +15,14 @@ export type UsageOutcome =
   /** The client went away before the answer was complete; the upstream call was aborted. */
   | 'client_aborted';
 
-export type InboundFormat = 'openai_chat' | 'openai_responses' | 'openai_embeddings' | 'openai_models' | 'anthropic_messages' | 'anthropic_models';
+export type InboundFormat =
+  | 'openai_chat'
+  | 'openai_responses'
+  | 'openai_embeddings'
+  | 'openai_models'
+  | 'anthropic_messages'
+  | 'anthropic_count_tokens'
+  | 'anthropic_models';
 
 export interface UsageRecord {
   id: string;
@@ -27,7 +34,7 @@ export interface UsageRecord {
   clientId: string | null;
   organizationId: string | null;
   proxyId: string | null;
-  endpoint: 'chat' | 'responses' | 'messages' | 'embeddings' | 'models';
+  endpoint: 'chat' | 'responses' | 'messages' | 'count_tokens' | 'embeddings' | 'models';
   inboundFormat: InboundFormat;
   provider: string | null;
   model: string | null;

@@ -29,7 +29,8 @@ const CASES: Array<{ name: string; body: string; status: number; mentions?: RegE
   { name: 'wrong type (messages is a string)', body: JSON.stringify({ ...good, messages: 'hi' }), status: 400, mentions: /messages/ },
   { name: 'wrong type (temperature is a string)', body: JSON.stringify({ ...good, temperature: 'hot' }), status: 400, mentions: /temperature/ },
   { name: 'wrong type (max_tokens is a numeric string)', body: JSON.stringify({ ...good, max_tokens: '10' }), status: 400, mentions: /max_tokens/ },
-  { name: 'unknown top-level field', body: JSON.stringify({ ...good, frobnicate: true }), status: 400, mentions: /frobnicate/ },
+  // An unknown field passes to an OpenAI-wire provider (it judges); translated, it is refused by name.
+  { name: 'unknown top-level field, translated', body: JSON.stringify({ ...good, model: 'anthropic:claude-sonnet-4-5', frobnicate: true }), status: 400, mentions: /frobnicate/ },
   { name: 'empty messages', body: JSON.stringify({ ...good, messages: [] }), status: 400, mentions: /messages/ },
   { name: 'missing model', body: JSON.stringify({ messages: good.messages }), status: 400, mentions: /model/ },
   { name: 'unqualified model', body: JSON.stringify({ ...good, model: 'gpt-4o-mini' }), status: 400, mentions: /provider/ },

@@ -189,8 +189,9 @@ const FEATURES: Feature[] = [
     async check(run) {
       const mock = h.upstreams[run.provider];
       const before = mock.requests.length;
-      const field = run.inbound === 'openai' ? 'logprobs' : 'top_k';
-      const extra = run.inbound === 'openai' ? { logprobs: true } : { top_k: 5 };
+      // Gemini honours top_k (topK); the MCP connector exists only on Anthropic.
+      const [field, extra]: [string, Record<string, unknown>] =
+        run.inbound === 'openai' ? ['logprobs', { logprobs: true }] : run.provider === 'gemini' ? ['mcp_servers', { mcp_servers: [{ type: 'url', url: 'https://mcp.example/sse', name: 'x' }] }] : ['top_k', { top_k: 5 }];
       const error: any = await (run.inbound === 'openai'
         ? callOpenAI(h.openai(), { model: MODELS[run.provider], messages: [{ role: 'user', text: 'hi' }], extra }, run.stream)
         : callAnthropic(h.anthropic(), { model: MODELS[run.provider], messages: [{ role: 'user', text: 'hi' }], extra }, run.stream)

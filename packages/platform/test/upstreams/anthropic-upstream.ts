@@ -38,6 +38,13 @@ export async function startAnthropicUpstream(): Promise<MockUpstream> {
       answerMessages(request, reply, res);
       return true;
     }
+    if (request.method === 'POST' && path === '/v1/messages/count_tokens') {
+      if (rejectedHeaders(request, res)) return true;
+      // One token per word of the request's text, like a tokenizer would roughly.
+      const words = JSON.stringify(request.body).match(/"(?:text|content|system)":"((?:[^"\\]|\\.)*)"/g) ?? [];
+      writeJson(res, 200, { input_tokens: words.reduce((sum, w) => sum + w.split(':').slice(1).join(':').split(/\s+/).filter(Boolean).length, 0) });
+      return true;
+    }
     if (request.method === 'GET' && path === '/v1/models') {
       if (rejectedHeaders(request, res)) return true;
       writeJson(res, 200, {

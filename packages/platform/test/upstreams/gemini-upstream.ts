@@ -65,12 +65,12 @@ function writeError(res: ServerResponse, reply: Extract<MockReply, { type: 'erro
   sendJson(res, reply.status, errorBody(reply.status, reply.message, details), reply.headers);
 }
 
-type GeminiRoute = { method: 'generateContent' | 'streamGenerateContent' | 'embedContent' | 'batchEmbedContents'; model: string; sse: boolean } | { method: 'models' };
+type GeminiRoute = { method: 'generateContent' | 'streamGenerateContent' | 'embedContent' | 'batchEmbedContents' | 'countTokens'; model: string; sse: boolean } | { method: 'models' };
 
 function routeOf(request: RecordedRequest): GeminiRoute | undefined {
   const [path = '', query = ''] = request.path.split('?');
   if (request.method === 'GET' && path === '/v1beta/models') return { method: 'models' };
-  const match = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent|embedContent|batchEmbedContents)$/.exec(path);
+  const match = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent|embedContent|batchEmbedContents|countTokens)$/.exec(path);
   if (request.method !== 'POST' || !match) return undefined;
   return { method: match[2] as 'generateContent', model: decodeURIComponent(match[1]!), sse: new URLSearchParams(query).get('alt') === 'sse' };
 }
@@ -116,7 +116,8 @@ function writeGenerate(route: Extract<GeminiRoute, { model: string }>, reply: Mo
     }
     if (reply.type === 'error_mid_stream') return writeError(res, { type: 'error', status: 500, ...(reply.message ? { message: reply.message } : {}) });
     if (reply.type === 'text') {
-      sendJson(res, 200, response(route.model, responseId, [{ text: reply.text }], reply.finish === 'length' ? 'MAX_TOKENS' : 'STOP', geminiUsage(reply.usage, true)));
+      const thought = reply.thoughts ? [{ text: reply.thoughts, thought: true }] : [];
+      sendJson(res, 200, response(route.model, responseId, [...thought, { text: reply.text }], reply.finish === 'length' ? 'MAX_TOKENS' : 'STOP', geminiUsage(reply.usage, true)));
     } else if (reply.type === 'tool_calls') {
       const parts: unknown[] = reply.text ? [{ text: reply.text }] : [];
       for (const call of reply.calls) parts.push({ functionCall: { name: call.name, args: parseArgs(call.arguments) } });
@@ -132,6 +133,7 @@ function writeGenerate(route: Extract<GeminiRoute, { model: string }>, reply: Mo
   if (reply.type === 'text' || reply.type === 'stall_after_first_chunk' || reply.type === 'error_mid_stream') {
     const pieces = splitForStream(reply.text);
     const usage = reply.type === 'text' ? reply.usage : undefined;
+    if (reply.type === 'text' && reply.thoughts) events.push(response(route.model, responseId, [{ text: reply.thoughts, thought: true }], undefined, geminiUsage(usage, false)));
     pieces.forEach((piece, i) => {
       const last = i === pieces.length - 1 && reply.type === 'text';
       const finish = last ? (reply.type === 'text' && reply.finish === 'length' ? 'MAX_TOKENS' : 'STOP') : undefined;
@@ -188,6 +190,14 @@ function writeEmbeddings(route: Extract<GeminiRoute, { model: string }>, request
   sendJson(res, 200, { embeddings: requests.map((r) => ({ values: values(...embedText(r)) })) });
 }
 
+/** countTokens: one token per whitespace-separated word of every text part, like a tokenizer would roughly. */
+function writeCountTokens(request: RecordedRequest, res: ServerResponse): void {
+  const body = (request.body ?? {}) as { contents?: unknown; generateContentRequest?: { contents?: unknown; systemInstruction?: unknown } };
+  const texts = JSON.stringify([body.contents, body.generateContentRequest?.contents, body.generateContentRequest?.systemInstruction]).match(/"text":"((?:[^"\\]|\\.)*)"/g) ?? [];
+  const totalTokens = texts.reduce((sum, text) => sum + text.slice(8, -1).split(/\s+/).filter(Boolean).length, 0);
+  sendJson(res, 200, { totalTokens, promptTokensDetails: [{ modality: 'TEXT', tokenCount: totalTokens }] });
+}
+
 function writeModels(reply: MockReply, res: ServerResponse): void {
   if (reply.type === 'error') return writeError(res, reply);
   sendJson(res, 200, {
@@ -225,6 +235,7 @@ export function startGeminiUpstream(options: GeminiUpstreamOptions = {}): Promis
       return true;
     }
     if (route.method === 'models') writeModels(reply, res);
+    else if (route.method === 'countTokens') writeCountTokens(request, res);
     else if (route.method === 'embedContent' || route.method === 'batchEmbedContents') writeEmbeddings(route, request, reply, res);
     else writeGenerate(route, reply, res);
     return true;

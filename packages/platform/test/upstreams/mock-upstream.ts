@@ -25,7 +25,7 @@ export interface MockUsage {
 
 /** What the upstream does with the next request. Streaming or not follows the request. */
 export type MockReply =
-  | { type: 'text'; text: string; usage?: MockUsage; finish?: 'stop' | 'length' }
+  | { type: 'text'; text: string; usage?: MockUsage; finish?: 'stop' | 'length'; /** Thought summary sent first (Gemini, when asked to include thoughts). */ thoughts?: string }
   | {
       type: 'tool_calls';
       calls: Array<{ id?: string; name: string; arguments: string }>;

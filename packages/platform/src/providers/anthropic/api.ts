@@ -11,6 +11,7 @@ export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
 export const ANTHROPIC_VERSION = '2023-06-01';
 
 export const ANTHROPIC_MESSAGES_PATH = '/v1/messages';
+export const ANTHROPIC_COUNT_TOKENS_PATH = '/v1/messages/count_tokens';
 export const ANTHROPIC_MODELS_PATH = '/v1/models';
 
 /** The list endpoint's largest page (documented `limit` maximum), so one call lists every model. */

@@ -11,6 +11,7 @@ import { createAnthropicStreamTranslator } from './stream.js';
 export const anthropicAdapter: ProviderAdapter = {
   id: 'anthropic',
   displayName: 'Anthropic',
+  wire: 'anthropic',
   defaultBaseUrl: ANTHROPIC_DEFAULT_BASE_URL,
   apiKeyRequired: true,
   chat: {

@@ -233,7 +233,6 @@ describe('fields Anthropic cannot honour are refused by name', () => {
     ['seed', { seed: 42 }],
     ['temperature', { temperature: 1.5 }],
     ['store', { store: true }],
-    ['service_tier', { service_tier: 'flex' }],
     ['audio', { audio: { voice: 'alloy', format: 'mp3' } }],
     ['modalities', { modalities: ['text', 'audio'] }],
     ['prediction', { prediction: { type: 'content', content: 'x' } }],

@@ -6,6 +6,7 @@ import type {
   AssistantMessage,
   ChatCompletionRequest,
   ChatMessage,
+  FilePart,
   FunctionTool,
   TextPart,
   ToolChoice,
@@ -14,6 +15,7 @@ import type {
 import { UnsupportedParameterError } from '../provider-adapter.js';
 import { DEFAULT_MAX_TOKENS, JSON_RESPONSE_TOOL_NAME } from './api.js';
 import type {
+  AnthropicDocumentBlock,
   AnthropicEffort,
   AnthropicImageBlock,
   AnthropicMessageParam,
@@ -47,6 +49,8 @@ export function toAnthropicRequest(request: ChatCompletionRequest): AnthropicMes
   }
   if (request.temperature != null) body.temperature = request.temperature;
   if (request.top_p != null) body.top_p = request.top_p;
+  if (request.top_k != null) body.top_k = request.top_k;
+  if (request.thinking_budget != null) body.thinking = { type: 'enabled', budget_tokens: request.thinking_budget };
   if (request.stop != null) {
     const stops = typeof request.stop === 'string' ? [request.stop] : request.stop;
     if (stops.length > 0) body.stop_sequences = stops;
@@ -71,9 +75,6 @@ function refuseUnsupported(request: ChatCompletionRequest): void {
   if (request.frequency_penalty != null && request.frequency_penalty !== 0) refuse('frequency_penalty');
   if (request.seed != null) refuse('seed', 'Anthropic has no deterministic sampling seed');
   if (request.store === true) refuse('store', 'Anthropic does not store completions');
-  if (request.service_tier != null && request.service_tier !== 'auto' && request.service_tier !== 'default') {
-    refuse('service_tier', `service_tier '${request.service_tier}' has no Anthropic equivalent`);
-  }
   if (request.temperature != null && request.temperature > ANTHROPIC_MAX_TEMPERATURE) {
     refuse('temperature', `Anthropic accepts temperature from 0 to ${ANTHROPIC_MAX_TEMPERATURE}; got ${request.temperature}`);
   }
@@ -201,12 +202,30 @@ function textBlocks(content: string | TextPart[]): AnthropicTextBlock[] {
 
 function userBlocks(content: string | UserContentPart[], path: string): AnthropicRequestBlock[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
-  return content.map((part, j) =>
-    part.type === 'text' ? { type: 'text', text: part.text } : imageBlock(part.image_url.url, `${path}.content[${j}].image_url.url`),
-  );
+  return content.map((part, j): AnthropicRequestBlock => {
+    switch (part.type) {
+      case 'text':
+        return { type: 'text', text: part.text };
+      case 'image_url':
+        return imageBlock(part.image_url.url, `${path}.content[${j}].image_url.url`);
+      case 'file':
+        return documentBlock(part, `${path}.content[${j}].file.file_data`);
+      default:
+        throw new UnsupportedParameterError(`${path}.content[${j}]`, `'${part.type}' parts are not supported by Anthropic`);
+    }
+  });
 }
 
 const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
+
+/** A PDF (or plain text) file part → a base64 `document` block, titled with its filename. */
+function documentBlock(part: FilePart, path: string): AnthropicDocumentBlock {
+  const data = DATA_URL.exec(part.file.file_data ?? '');
+  if (!data?.[1] || data[2] === undefined) throw new UnsupportedParameterError(path, `'${path}' must be a base64 data: URL`);
+  const block: AnthropicDocumentBlock = { type: 'document', source: { type: 'base64', media_type: data[1], data: data[2] } };
+  if (part.file.filename) block.title = part.file.filename;
+  return block;
+}
 
 function imageBlock(url: string, path: string): AnthropicImageBlock {
   const data = DATA_URL.exec(url);

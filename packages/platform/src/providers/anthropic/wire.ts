@@ -42,9 +42,16 @@ export interface AnthropicRedactedThinkingBlock {
   data: string;
 }
 
+export interface AnthropicDocumentBlock {
+  type: 'document';
+  source: { type: 'base64'; media_type: string; data: string };
+  title?: string;
+}
+
 export type AnthropicRequestBlock =
   | AnthropicTextBlock
   | AnthropicImageBlock
+  | AnthropicDocumentBlock
   | AnthropicToolUseBlock
   | AnthropicToolResultBlock
   | AnthropicThinkingBlock

@@ -15,6 +15,7 @@ export { GEMINI_DEFAULT_BASE_URL } from './api.js';
 export const geminiAdapter: ProviderAdapter = {
   id: 'gemini',
   displayName: 'Google Gemini',
+  wire: 'gemini',
   defaultBaseUrl: GEMINI_DEFAULT_BASE_URL,
   apiKeyRequired: true,
   modelId: GEMINI_MODEL_ID,

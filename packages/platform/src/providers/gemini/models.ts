@@ -1,4 +1,4 @@
-// `GET /v1beta/models`: only models that can answer generateContent are chat models.
+// `GET /v1beta/models`: models that answer generateContent (chat) or embedContent (embeddings).
 
 import type { ModelListAdapter } from '../provider-adapter.js';
 import { geminiHeaders, modelsUrl } from './api.js';
@@ -13,7 +13,7 @@ export const geminiModelListAdapter: ModelListAdapter = {
     return models.flatMap((model) => {
       const name = str(model.name);
       const methods = Array.isArray(model.supportedGenerationMethods) ? model.supportedGenerationMethods : [];
-      return name && methods.includes('generateContent') ? [name.replace(/^models\//, '')] : [];
+      return name && (methods.includes('generateContent') || methods.includes('embedContent')) ? [name.replace(/^models\//, '')] : [];
     });
   },
 };

@@ -53,6 +53,13 @@ function imagePart(part: ImagePart, param: string): GeminiPart {
   throw new UnsupportedParameterError(param, 'Gemini accepts images as data: URLs or https URLs');
 }
 
+/** A file part's data: URL → inlineData (Gemini reads PDFs, audio and video inline). */
+function inlineFile(url: string, param: string): GeminiPart {
+  const dataUrl = /^data:([^;,]+);base64,(.*)$/s.exec(url);
+  if (!dataUrl) throw new UnsupportedParameterError(param, 'Gemini takes files here as base64 data: URLs');
+  return { inlineData: { mimeType: dataUrl[1]!, data: dataUrl[2]! } };
+}
+
 function functionArgs(argumentsText: string, param: string): JsonObject {
   if (!argumentsText.trim()) return {};
   try {
@@ -91,9 +98,14 @@ export function toGeminiContents(messages: ChatMessage[]): Pick<GenerateContentR
         const parts: GeminiPart[] =
           typeof message.content === 'string'
             ? [{ text: message.content }]
-            : message.content.map((part, j) =>
-                part.type === 'text' ? { text: part.text } : imagePart(part, `messages[${i}].content[${j}].image_url`),
-              );
+            : message.content.map((part, j): GeminiPart => {
+                const param = `messages[${i}].content[${j}]`;
+                if (part.type === 'text') return { text: part.text };
+                if (part.type === 'image_url') return imagePart(part, `${param}.image_url`);
+                if (part.type === 'file') return inlineFile(part.file.file_data ?? '', `${param}.file.file_data`);
+                if (part.type === 'input_audio') return { inlineData: { mimeType: `audio/${part.input_audio.format}`, data: part.input_audio.data } };
+                throw new UnsupportedParameterError(param, `'${(part as { type: string }).type}' parts are not supported by Gemini`);
+              });
         contents.push({ role: 'user', parts });
         return;
       }
@@ -140,10 +152,20 @@ function thinkingConfig(model: string, effort: NonNullable<ChatCompletionRequest
   return { thinkingBudget: THINKING_BUDGETS[effort] };
 }
 
+function budgetConfig(model: string, budget: number): GeminiGenerationConfig['thinkingConfig'] {
+  if (/^(models\/)?gemini-[3-9]/.test(model)) return { thinkingLevel: budget < 8192 ? 'low' : 'high' };
+  return { thinkingBudget: budget };
+}
+
 function assertHonourable(request: ChatCompletionRequest): void {
   if (request.logprobs) throw new UnsupportedParameterError('logprobs', "Gemini's logprobs do not map onto OpenAI's; 'logprobs' is not supported");
   if (request.top_logprobs != null) throw new UnsupportedParameterError('top_logprobs');
   if (request.logit_bias && Object.keys(request.logit_bias).length > 0) throw new UnsupportedParameterError('logit_bias', "Gemini has no token biasing; 'logit_bias' is not supported");
+  if (request.store === true) throw new UnsupportedParameterError('store', "Gemini does not store completions; 'store' is not supported");
+  if (request.modalities?.some((modality) => modality !== 'text')) throw new UnsupportedParameterError('modalities', "Gemini answers with text here; 'modalities' other than text is not supported");
+  for (const field of ['audio', 'prediction', 'web_search_options'] as const) {
+    if (request[field] != null) throw new UnsupportedParameterError(field, `'${field}' is not supported by Gemini`);
+  }
 }
 
 export function buildGenerateContentBody(request: ChatCompletionRequest): GenerateContentRequest {
@@ -169,6 +191,7 @@ export function buildGenerateContentBody(request: ChatCompletionRequest): Genera
   if (maxTokens != null) config.maxOutputTokens = maxTokens;
   if (request.temperature != null) config.temperature = request.temperature;
   if (request.top_p != null) config.topP = request.top_p;
+  if (request.top_k != null) config.topK = request.top_k;
   if (request.stop != null) config.stopSequences = typeof request.stop === 'string' ? [request.stop] : request.stop;
   if (request.n != null && request.n !== 1) config.candidateCount = request.n;
   if (request.seed != null) config.seed = request.seed;
@@ -180,6 +203,8 @@ export function buildGenerateContentBody(request: ChatCompletionRequest): Genera
     if (request.response_format.json_schema.schema) config.responseJsonSchema = request.response_format.json_schema.schema;
   }
   if (request.reasoning_effort != null) config.thinkingConfig = thinkingConfig(request.model, request.reasoning_effort);
+  // An Anthropic-format caller asked for thinking: it gets the budget, and the thoughts back.
+  if (request.thinking_budget != null) config.thinkingConfig = { ...budgetConfig(request.model, request.thinking_budget), includeThoughts: true };
   if (Object.keys(config).length > 0) body.generationConfig = config;
   return body;
 }

@@ -27,16 +27,19 @@ describe('GenerateContentResponse → ChatCompletion', () => {
     expect(out.created).toBeGreaterThan(1_700_000_000);
   });
 
-  it('parallel function calls → tool_calls with call_<n> ids and JSON-string arguments', () => {
+  it('parallel function calls → tool_calls with call_<n>_<random> ids and JSON-string arguments', () => {
     const out = parseGenerateContentResponse(JSON.parse(fixture('generate-content-function-calls.json')), request);
+    const again = parseGenerateContentResponse(JSON.parse(fixture('generate-content-function-calls.json')), request);
+    // Ids never repeat across answers: UIs key tool calls on them.
+    expect(again.choices[0]!.message.tool_calls![0]!.id).not.toBe(out.choices[0]!.message.tool_calls![0]!.id);
     expect(out.choices[0]).toEqual({
       index: 0,
       message: {
         role: 'assistant',
         content: null,
         tool_calls: [
-          { id: 'call_0', type: 'function', function: { name: 'get_current_temperature', arguments: '{"location":"Paris"}' } },
-          { id: 'call_1', type: 'function', function: { name: 'get_current_temperature', arguments: '{"location":"London"}' } },
+          { id: expect.stringMatching(/^call_0_[0-9a-f]{16}$/), type: 'function', function: { name: 'get_current_temperature', arguments: '{"location":"Paris"}' } },
+          { id: expect.stringMatching(/^call_1_[0-9a-f]{16}$/), type: 'function', function: { name: 'get_current_temperature', arguments: '{"location":"London"}' } },
         ],
       },
       finish_reason: 'tool_calls',
@@ -102,8 +105,8 @@ describe('errors and model list', () => {
     expect(geminiAdapter.parseError(status, body)).toEqual(expected);
   });
 
-  it('GET /v1beta/models: prefix stripped, only generateContent models', () => {
-    expect(geminiAdapter.models?.parseResponse(JSON.parse(fixture('models.json')))).toEqual(['gemini-2.0-flash', 'gemini-2.5-pro']);
+  it('GET /v1beta/models: prefix stripped, chat and embedding models', () => {
+    expect(geminiAdapter.models?.parseResponse(JSON.parse(fixture('models.json')))).toEqual(['gemini-2.0-flash', 'text-embedding-004', 'gemini-2.5-pro']);
     expect(geminiAdapter.models?.buildRequest({ baseUrl: '', apiKey: 'k' })).toEqual({
       method: 'GET',
       url: 'https://generativelanguage.googleapis.com/v1beta/models?pageSize=1000',

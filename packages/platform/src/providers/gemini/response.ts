@@ -27,6 +27,8 @@ export function finishReason(value: unknown, hasToolCalls: boolean): FinishReaso
 
 export interface CandidateParts {
   text: string;
+  /** Thought summaries, returned only when asked for (includeThoughts). */
+  thoughts: string;
   calls: Array<{ id?: string; name: string; arguments: string }>;
 }
 
@@ -34,9 +36,12 @@ export interface CandidateParts {
 export function candidateParts(candidate: JsonObject): CandidateParts {
   const content = optionalObject(candidate.content, 'candidates[].content') ?? {};
   const parts = optionalObjects(content.parts, 'candidates[].content.parts') ?? [];
-  const out: CandidateParts = { text: '', calls: [] };
+  const out: CandidateParts = { text: '', thoughts: '', calls: [] };
   for (const part of parts) {
-    if (typeof part.text === 'string' && part.thought !== true) out.text += part.text;
+    if (typeof part.text === 'string') {
+      if (part.thought === true) out.thoughts += part.text;
+      else out.text += part.text;
+    }
     if (isObject(part.functionCall)) {
       const call: CandidateParts['calls'][number] = {
         name: str(part.functionCall.name) ?? '',
@@ -50,9 +55,12 @@ export function candidateParts(candidate: JsonObject): CandidateParts {
   return out;
 }
 
-/** Gemini names no calls: `call_<n>`, numbered within the response, unless Gemini sent an id. */
+/**
+ * Gemini names no calls, so each gets a fresh `call_<n>_<random>` unless Gemini sent an id: ids
+ * numbered per response alone would repeat across turns, and UIs key tool calls on them.
+ */
 export function toolCallId(call: { id?: string }, n: number): string {
-  return call.id || `call_${n}`;
+  return call.id || `call_${n}_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
 }
 
 /**
@@ -97,7 +105,7 @@ export function parseGenerateContentResponse(body: unknown, request: ChatComplet
       candidates.length === 0
         ? [{ index: 0, message: { role: 'assistant', content: null }, finish_reason: 'content_filter', logprobs: null }]
         : candidates.map((candidate, i) => {
-            const { text, calls } = candidateParts(candidate);
+            const { text, thoughts, calls } = candidateParts(candidate);
             const toolCalls: ToolCall[] = calls.map((call, n) => ({
               id: toolCallId(call, n),
               type: 'function',
@@ -110,6 +118,7 @@ export function parseGenerateContentResponse(body: unknown, request: ChatComplet
               logprobs: null,
             };
             if (toolCalls.length > 0) choice.message.tool_calls = toolCalls;
+            if (thoughts) choice.message.reasoning_content = thoughts;
             return choice;
           }),
   };

@@ -15,13 +15,16 @@ export function createGeminiStreamTranslator(request: ChatCompletionRequest): St
   const started = new Set<number>();
   const toolCounts = new Map<number, number>();
 
-  const chunk = (choices: ChatCompletionChunk['choices']): ChatCompletionChunk => ({
-    id: id!,
-    object: 'chat.completion.chunk',
-    created,
-    model: model ?? request.model,
-    choices,
-  });
+  let promptTokensSent = false;
+  const chunk = (choices: ChatCompletionChunk['choices']): ChatCompletionChunk => {
+    const out: ChatCompletionChunk = { id: id!, object: 'chat.completion.chunk', created, model: model ?? request.model, choices };
+    // The first chunk carries the input count Gemini already gave (see ChatCompletionChunk.prompt_tokens).
+    if (!promptTokensSent && lastUsage) {
+      out.prompt_tokens = lastUsage.prompt_tokens;
+      promptTokensSent = true;
+    }
+    return out;
+  };
 
   return {
     push(event) {
@@ -49,14 +52,16 @@ export function createGeminiStreamTranslator(request: ChatCompletionRequest): St
       }
       candidates.forEach((candidate, i) => {
         const index = optionalNumber(candidate.index, 'candidates[].index') ?? i;
-        const { text, calls } = candidateParts(candidate);
+        const { text, thoughts, calls } = candidateParts(candidate);
         const role = started.has(index) ? {} : { role: 'assistant' as const };
         started.add(index);
-        if (text || calls.length === 0) out.push(chunk([{ index, delta: { ...role, content: text }, finish_reason: null }]));
+        if (thoughts) out.push(chunk([{ index, delta: { ...role, reasoning_content: thoughts }, finish_reason: null }]));
+        const roleNow = thoughts ? {} : role;
+        if (text || (calls.length === 0 && !thoughts)) out.push(chunk([{ index, delta: { ...roleNow, content: text }, finish_reason: null }]));
         calls.forEach((call, k) => {
           const n = toolCounts.get(index) ?? 0;
           toolCounts.set(index, n + 1);
-          const delta = k === 0 && !text ? { ...role } : {};
+          const delta = k === 0 && !text ? { ...roleNow } : {};
           out.push(
             chunk([
               {

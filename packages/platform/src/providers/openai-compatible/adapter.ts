@@ -13,6 +13,7 @@ export function createOpenAICompatibleAdapter(preset: OpenAICompatiblePreset): P
   const adapter: ProviderAdapter = {
     id: preset.id,
     displayName: preset.displayName,
+    wire: 'openai',
     defaultBaseUrl: preset.defaultBaseUrl,
     apiKeyRequired: preset.apiKeyRequired,
     chat: {

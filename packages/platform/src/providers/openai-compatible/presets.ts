@@ -14,7 +14,8 @@ export type PresetFeature =
   | 'presence_penalty'
   | 'frequency_penalty'
   | 'seed'
-  | 'reasoning_effort';
+  | 'reasoning_effort'
+  | 'top_k';
 
 export interface OpenAICompatiblePreset {
   id: string;
@@ -66,6 +67,8 @@ export const OPENAI_COMPATIBLE_PRESETS: readonly OpenAICompatiblePreset[] = [
     defaultBaseUrl: 'https://api.openai.com/v1',
     // `max_tokens` is deprecated and refused by o-series and gpt-5 models; every model accepts this one.
     maxTokensField: 'max_completion_tokens',
+    // OpenAI samples by top_p only and refuses top_k as an unknown argument.
+    unsupported: ['top_k'],
     openaiPlatformFields: true,
     embeddings: true,
   },
@@ -77,6 +80,7 @@ export const OPENAI_COMPATIBLE_PRESETS: readonly OpenAICompatiblePreset[] = [
     defaultBaseUrl: '',
     wire: 'azure',
     maxTokensField: 'passthrough',
+    unsupported: ['top_k'],
     openaiPlatformFields: true,
     embeddings: true,
     // The resource's model list names base models, not the deployments a caller addresses.

@@ -18,6 +18,7 @@ const FEATURE_USE: Record<PresetFeature, (r: ChatCompletionRequest) => string | 
   frequency_penalty: (r) => (r.frequency_penalty ? 'frequency_penalty' : undefined),
   seed: (r) => (r.seed != null ? 'seed' : undefined),
   reasoning_effort: (r) => (r.reasoning_effort != null ? 'reasoning_effort' : undefined),
+  top_k: (r) => (r.top_k != null ? 'top_k' : undefined),
 };
 
 const OPENAI_PLATFORM_FIELDS = ['store', 'metadata', 'service_tier'] as const;
@@ -29,7 +30,14 @@ export function assertSupported(preset: OpenAICompatiblePreset, request: ChatCom
   }
 }
 
-export function buildChatBody(preset: OpenAICompatiblePreset, request: ChatCompletionRequest): Record<string, unknown> {
+/** Anthropic's thinking budget as OpenAI's nearest effort (the budgets Google maps its efforts to: 1024, 8192, 24576). */
+export function effortForBudget(budget: number): 'low' | 'medium' | 'high' {
+  return budget < 4096 ? 'low' : budget < 16384 ? 'medium' : 'high';
+}
+
+export function buildChatBody(preset: OpenAICompatiblePreset, canonical: ChatCompletionRequest): Record<string, unknown> {
+  const { thinking_budget: budget, ...request } = canonical;
+  if (budget != null && request.reasoning_effort == null) request.reasoning_effort = effortForBudget(budget);
   assertSupported(preset, request);
   const body: Record<string, unknown> = {};
   // Nulls mean "unset" on the canonical wire; strict servers (Mistral) refuse them.

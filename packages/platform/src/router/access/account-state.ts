@@ -4,6 +4,8 @@
 
 import { resolveProviderKey, type UsableProviderKey } from '../../keys/resolve-provider-key.js';
 import type { AccountStateUse } from '../../providers/provider-adapter.js';
+import type { UsageMeter } from '../metering.js';
+import type { ProviderCall } from '../upstream/provider-call.js';
 import type { QualifiedModel } from '../model-id.js';
 import type { RouterContext } from '../router-context.js';
 import { RouterError } from '../router-error.js';
@@ -30,5 +32,24 @@ export async function resolveKeysForCall(
       'shared_key_account_state',
     );
   }
-  return keys;
+  // Keys that just failed go behind the others of their rank (keys/key-cooldowns.ts).
+  return router.cooldowns.order(keys);
+}
+
+/**
+ * Every provider call of every route starts here: the meter learns provider and model, the keys
+ * are resolved (shared-key rule, rested keys last), and failover, errors and metering follow from
+ * the ProviderCall — translated chat, the native Anthropic passthrough, token counts, embeddings.
+ */
+export async function openProviderCall(
+  router: RouterContext,
+  caller: RouterCaller,
+  qualified: QualifiedModel,
+  context: { meter: UsageMeter; signal: AbortSignal },
+  uses?: readonly AccountStateUse[],
+): Promise<ProviderCall> {
+  context.meter.provider = qualified.provider;
+  context.meter.model = qualified.model;
+  const keys = await resolveKeysForCall(router, caller, qualified, uses);
+  return { adapter: qualified.adapter, keys, signal: context.signal, meter: context.meter, log: router.app.log, cooldowns: router.cooldowns };
 }

@@ -3,8 +3,9 @@
 // answer; with any other provider the body is translated to the canonical request and back.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { UsableProviderKey } from '../../keys/resolve-provider-key.js';
 import type { AnthropicMessagesRequest } from '../../providers/anthropic/wire.js';
-import { resolveKeysForCall } from '../access/account-state.js';
+import { openProviderCall } from '../access/account-state.js';
 import { admitCall } from '../access/admit-call.js';
 import { formatSseEvent } from '../../providers/sse.js';
 import {
@@ -19,6 +20,8 @@ import {
   encodeAnthropicStreamError,
   anthropicAccountState,
   readAnthropicUsage,
+  streamEventWithCallerModel,
+  withCallerModel,
 } from '../inbound/anthropic-messages/index.js';
 import { completeChat, planChat, streamChat } from '../chat/run-chat.js';
 import type { RouterCall } from '../http/router-call.js';
@@ -28,9 +31,9 @@ import { finishStream, ForwardedStreamError } from '../http/stream-outcome.js';
 import { resolveModelId, type QualifiedModel } from '../model-id.js';
 import type { RouterContext } from '../router-context.js';
 import type { RouterError } from '../router-error.js';
-import { readJsonBody, readProviderAnswer, readUpstreamEvents, sendToProvider, targetOf, withKeyFailover, type ProviderCall } from '../upstream/provider-call.js';
+import { callProvider, openProviderStream, readProviderAnswer, targetOf } from '../upstream/provider-call.js';
 import { scrubProviderKey } from '../upstream/provider-text.js';
-import { providerFault, UpstreamRouterError, upstreamStatusError } from '../upstream/upstream-errors.js';
+import { UpstreamRouterError, upstreamStatusError } from '../upstream/upstream-errors.js';
 import { MalformedUpstreamResponse, type SseEvent } from '../../providers/provider-adapter.js';
 import { readAnthropicMessage } from '../../providers/anthropic/response.js';
 import { readAnthropicStreamEvent } from '../../providers/anthropic/stream.js';
@@ -72,11 +75,10 @@ async function passthrough(
   qualified: QualifiedModel,
 ) {
   const { adapter, model } = qualified;
-  const { meter, signal } = call;
-  meter.provider = 'anthropic';
-  meter.model = model;
+  const { meter } = call;
   let native = body as unknown as Record<string, unknown>;
-  const keys = await resolveKeysForCall(router, call.caller, qualified, anthropicAccountState(native));
+  const providerCall = await openProviderCall(router, call.caller, qualified, call, anthropicAccountState(native));
+  // Limits are checked (and the worst case reserved) before the call; max_tokens lowered to what they can pay for.
   const asked = typeof native.max_tokens === 'number' ? native.max_tokens : undefined;
   const maxOutput = await admitCall(router, call.caller, meter, {
     provider: 'anthropic',
@@ -86,45 +88,38 @@ async function passthrough(
     producesOutput: true,
   });
   if (maxOutput !== undefined) native = { ...native, max_tokens: maxOutput };
-  const providerCall: ProviderCall = { adapter, keys, signal, meter, log: router.app.log };
+  const build = (key: UsableProviderKey) => buildAnthropicPassthroughRequest(native, model, targetOf(key), request.headers);
   if (!body.stream) {
-    const answer = await withKeyFailover(providerCall, async (key) => {
-      const response = await sendToProvider(router.upstream, providerCall, key, buildAnthropicPassthroughRequest(native, model, targetOf(key), request.headers));
-      const answer = await readJsonBody(providerCall, response);
-      // Forwarded as it is, but only once it is a message whose usage can be metered.
-      readProviderAnswer(() => readAnthropicMessage(answer));
+    // Forwarded as it is, but only once it is a message whose usage can be metered.
+    const answer = await callProvider(router.upstream, providerCall, build, (answer) => {
+      readAnthropicMessage(answer);
       return answer;
     });
     meter.markFirstToken();
     const usage = readAnthropicUsage(answer);
     if (usage) meter.usage = usage;
     meter.finish(200, 'ok');
-    return reply.send(answer);
+    return reply.send(withCallerModel(answer, body.model));
   }
   const usageReader = createAnthropicStreamUsageReader();
-  const opened = await withKeyFailover(providerCall, async (key) => {
-    const response = await sendToProvider(router.upstream, providerCall, key, buildAnthropicPassthroughRequest(native, model, targetOf(key), request.headers));
-    const events = readUpstreamEvents(response, signal, 'sse');
-    // Failing before anything was forwarded gets a real status, and may fail over to the next key.
-    try {
-      const first = await events.next();
-      if (first.done) throw new MalformedUpstreamResponse('the stream carried no event');
-      const failed = streamErrorOf(first.value);
-      if (failed) throw upstreamStatusError(adapter, anthropicErrorStatus(failed.type), first.value.data, {}, key.apiKey);
-      readEvent(first.value);
-      return { first: first.value, events, apiKey: key.apiKey };
-    } catch (error) {
-      await events.return(undefined);
-      throw error;
+  /** The provider's events, each checked before it is forwarded and its usage read; an error event first is a failed call (real status, next key). */
+  async function* nativeEvents(events: AsyncGenerator<SseEvent>, key: UsableProviderKey): AsyncGenerator<SseEvent> {
+    let first = true;
+    for await (const event of events) {
+      const failed = streamErrorOf(event);
+      if (failed && first) throw upstreamStatusError(adapter, anthropicErrorStatus(failed.type), event.data, {}, key.apiKey);
+      first = false;
+      if (!failed) {
+        readProviderAnswer(() => {
+          readAnthropicStreamEvent(event);
+          usageReader.push(event);
+        });
+      }
+      yield event;
     }
-  });
-  /** Checks an event before it is forwarded, and reads its usage; a wrong shape is the provider's malformed answer. */
-  function readEvent(event: SseEvent): void {
-    readProviderAnswer(() => {
-      readAnthropicStreamEvent(event);
-      usageReader.push(event);
-    });
+    if (first) throw new MalformedUpstreamResponse('the stream carried no event');
   }
+  const opened = await openProviderStream(router.upstream, providerCall, build, 'sse', nativeEvents);
   const writer = new SseWriter(request, reply);
   await finishStream(
     router,
@@ -132,31 +127,27 @@ async function passthrough(
     writer,
     async () => {
       let sawStop = false;
-      const forward = async (event: SseEvent, read = true) => {
+      const forward = async (event: SseEvent) => {
         if (event.event === 'message_stop' || (event.event === undefined && /"type"\s*:\s*"message_stop"/.test(event.data))) sawStop = true;
         const failed = streamErrorOf(event);
         if (failed) {
           // Forwarded as the provider sent it (the SDK raises it), less the key; the stream ends there.
-          await writer.write(formatSseEvent(scrubProviderKey(event.data, opened.apiKey), event.event));
+          await writer.write(formatSseEvent(scrubProviderKey(event.data, opened.key.apiKey), event.event));
           throw new ForwardedStreamError(`Anthropic stream error (${failed.type ?? 'unknown'}): ${failed.message}`);
         }
-        if (read) readEvent(event);
         if (event.event === 'content_block_delta') meter.markFirstToken();
         const usage = usageReader.usage();
         if (usage) meter.usage = usage;
-        await writer.write(formatSseEvent(event.data, event.event));
+        const named = streamEventWithCallerModel(event, body.model);
+        await writer.write(formatSseEvent(named.data, named.event));
       };
-      await forward(opened.first, false);
-      try {
-        for await (const event of opened.events) await forward(event);
-      } catch (error) {
-        throw providerFault(adapter, opened.apiKey, error);
-      }
+      for (const event of opened.first) await forward(event);
+      for await (const event of opened.rest) await forward(event);
       // A stream that stops short would otherwise look complete to the caller.
       if (!sawStop) throw new UpstreamRouterError(502, 'upstream_error', `${adapter.displayName} ended its stream before message_stop; the answer is incomplete.`, 'upstream_stream_truncated', false);
     },
     encodeStreamError,
-    () => opened.events.return(undefined),
+    () => opened.rest.return(undefined),
   );
 }
 

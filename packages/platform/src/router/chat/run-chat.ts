@@ -3,15 +3,15 @@
 // canonical chunks that are translated one upstream event at a time, never buffered.
 
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../../providers/openai-chat.js';
-import { MalformedUpstreamResponse, UpstreamStreamError } from '../../providers/provider-adapter.js';
-import { resolveKeysForCall } from '../access/account-state.js';
+import { MalformedUpstreamResponse, UpstreamStreamError, type SseEvent, type StreamTranslator } from '../../providers/provider-adapter.js';
+import { openProviderCall } from '../access/account-state.js';
 import { admitCall } from '../access/admit-call.js';
 import type { RouterCaller } from '../access/authorize-proxy.js';
 import type { UsageMeter } from '../metering.js';
 import { resolveModelId, type QualifiedModel } from '../model-id.js';
+import { applyFieldPolicy } from '../policy/field-policy.js';
 import type { RouterContext } from '../router-context.js';
-import { providerFault } from '../upstream/upstream-errors.js';
-import { readJsonBody, readProviderAnswer, readUpstreamEvents, sendToProvider, targetOf, withKeyFailover, type ProviderCall } from '../upstream/provider-call.js';
+import { callProvider, openProviderStream, readProviderAnswer, targetOf, type ProviderCall } from '../upstream/provider-call.js';
 
 export interface ChatPlan {
   qualified: QualifiedModel;
@@ -29,10 +29,12 @@ export async function planChat(
   meter: UsageMeter,
 ): Promise<ChatPlan> {
   const qualified = await resolveModelId(router, caller, body.model);
-  meter.provider = qualified.provider;
-  meter.model = qualified.model;
-  const request: ChatCompletionRequest = { ...body, model: qualified.model };
-  const keys = await resolveKeysForCall(router, caller, qualified, qualified.adapter.chat.accountState?.(request));
+  // Same wire: unknown fields pass for the provider to judge; translated: advisory dropped, unknown refused.
+  const request = applyFieldPolicy({ ...body, model: qualified.model }, qualified.adapter.wire);
+  const call = await openProviderCall(router, caller, qualified, { meter, signal }, qualified.adapter.chat.accountState?.(request));
+  // Refuse an untranslatable field before any network call.
+  qualified.adapter.chat.buildRequest(request, targetOf(call.keys[0]!));
+  // Limits are checked (and the worst case reserved) before the call; max_tokens lowered to what they can pay for.
   const asked = request.max_completion_tokens ?? request.max_tokens ?? undefined;
   const maxOutput = await admitCall(router, caller, meter, {
     provider: qualified.provider,
@@ -45,9 +47,7 @@ export async function planChat(
     if (request.max_completion_tokens != null) request.max_completion_tokens = maxOutput;
     else request.max_tokens = maxOutput;
   }
-  // Refuse an untranslatable field before any network call.
-  qualified.adapter.chat.buildRequest(request, targetOf(keys[0]!));
-  return { qualified, request, call: { adapter: qualified.adapter, keys, signal, meter, log: router.app.log } };
+  return { qualified, request, call };
 }
 
 /** What the input estimate is made from: the prompt as sent (messages, tools, schema). */
@@ -59,11 +59,8 @@ export const qualify = (plan: ChatPlan, model: string) => (model.startsWith(`${p
 export async function completeChat(router: RouterContext, plan: ChatPlan): Promise<ChatCompletion> {
   const request: ChatCompletionRequest = { ...plan.request, stream: false };
   delete request.stream_options;
-  const completion = await withKeyFailover(plan.call, async (key) => {
-    const response = await sendToProvider(router.upstream, plan.call, key, plan.qualified.adapter.chat.buildRequest(request, targetOf(key)));
-    const body = await readJsonBody(plan.call, response);
-    return readProviderAnswer(() => plan.qualified.adapter.chat.parseResponse(body, request));
-  });
+  const adapter = plan.qualified.adapter;
+  const completion = await callProvider(router.upstream, plan.call, (key) => adapter.chat.buildRequest(request, targetOf(key)), (body) => adapter.chat.parseResponse(body, request));
   plan.call.meter.markFirstToken();
   if (completion.usage) plan.call.meter.usage = completion.usage;
   return { ...completion, model: qualify(plan, completion.model || plan.qualified.model) };
@@ -82,43 +79,28 @@ export interface ChatStream {
 export async function streamChat(router: RouterContext, plan: ChatPlan): Promise<ChatStream> {
   const request: ChatCompletionRequest = { ...plan.request, stream: true };
   const adapter = plan.qualified.adapter;
-  return withKeyFailover(plan.call, async (key) => {
-    const response = await sendToProvider(router.upstream, plan.call, key, adapter.chat.buildRequest(request, targetOf(key)));
-    const translator = adapter.chat.createStreamTranslator(request);
-    const events = readUpstreamEvents(response, plan.call.signal, adapter.chat.streamFraming);
-    async function* chunks(): AsyncGenerator<ChatCompletionChunk> {
-      // Every complete answer names why it stopped; a stream that ends without saying so was cut off.
-      let finished = false;
-      let any = false;
-      const seen = (chunk: ChatCompletionChunk) => {
-        any = true;
-        if (chunk.choices.some((choice) => choice.finish_reason !== null && choice.finish_reason !== undefined)) finished = true;
-        return chunk;
-      };
-      for await (const event of events) for (const chunk of readProviderAnswer(() => translator.push(event))) yield seen(chunk);
-      for (const chunk of readProviderAnswer(() => translator.end())) yield seen(chunk);
-      // A 200 with no answer in it at all (an empty body, a page that is not a stream) is not a cut-off answer.
-      if (!any) throw new MalformedUpstreamResponse('the stream carried no answer');
-      if (!finished) throw new UpstreamStreamError('the stream ended before the answer was complete', 'incomplete_stream');
-    }
-    const rest = chunks();
-    const first: ChatCompletionChunk[] = [];
-    try {
-      const next = await rest.next();
-      if (!next.done) first.push(next.value);
-    } catch (error) {
-      await rest.return(undefined);
-      throw error;
-    }
-    return { first, rest: mapErrors(plan, key.apiKey, rest) };
-  });
+  const opened = await openProviderStream(router.upstream, plan.call, (key) => adapter.chat.buildRequest(request, targetOf(key)), adapter.chat.streamFraming, (events) =>
+    canonicalChunks(events, adapter.chat.createStreamTranslator(request)),
+  );
+  return { first: opened.first, rest: callerModel(plan, opened.rest) };
 }
 
-/** After the first chunk, failover is over: a stream that breaks becomes an error event in the caller's format. */
-async function* mapErrors(plan: ChatPlan, apiKey: string, chunks: AsyncGenerator<ChatCompletionChunk>): AsyncGenerator<ChatCompletionChunk> {
-  try {
-    for await (const chunk of chunks) yield { ...chunk, model: qualify(plan, chunk.model || plan.qualified.model) };
-  } catch (error) {
-    throw providerFault(plan.qualified.adapter, apiKey, error);
-  }
+async function* canonicalChunks(events: AsyncGenerator<SseEvent>, translator: StreamTranslator): AsyncGenerator<ChatCompletionChunk> {
+  // Every complete answer names why it stopped; a stream that ends without saying so was cut off.
+  let finished = false;
+  let any = false;
+  const seen = (chunk: ChatCompletionChunk) => {
+    any = true;
+    if (chunk.choices.some((choice) => choice.finish_reason !== null && choice.finish_reason !== undefined)) finished = true;
+    return chunk;
+  };
+  for await (const event of events) for (const chunk of readProviderAnswer(() => translator.push(event))) yield seen(chunk);
+  for (const chunk of readProviderAnswer(() => translator.end())) yield seen(chunk);
+  // A 200 with no answer in it at all (an empty body, a page that is not a stream) is not a cut-off answer.
+  if (!any) throw new MalformedUpstreamResponse('the stream carried no answer');
+  if (!finished) throw new UpstreamStreamError('the stream ended before the answer was complete', 'incomplete_stream');
+}
+
+async function* callerModel(plan: ChatPlan, chunks: AsyncGenerator<ChatCompletionChunk>): AsyncGenerator<ChatCompletionChunk> {
+  for await (const chunk of chunks) yield { ...chunk, model: qualify(plan, chunk.model || plan.qualified.model) };
 }

@@ -4,13 +4,13 @@
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../../providers/openai-chat.js';
-import { resolveKeysForCall } from '../access/account-state.js';
+import { openProviderCall } from '../access/account-state.js';
 import { admitCall } from '../access/admit-call.js';
 import type { RouterCall } from '../http/router-call.js';
 import { resolveModelId } from '../model-id.js';
 import type { RouterContext } from '../router-context.js';
 import { RouterError } from '../router-error.js';
-import { readJsonBody, readProviderAnswer, sendToProvider, targetOf, withKeyFailover, type ProviderCall } from '../upstream/provider-call.js';
+import { callProvider, targetOf } from '../upstream/provider-call.js';
 
 function toBase64(vector: number[]): string {
   return Buffer.from(new Float32Array(vector).buffer).toString('base64');
@@ -19,11 +19,12 @@ function toBase64(vector: number[]): string {
 export async function handleEmbeddings(router: RouterContext, call: RouterCall, request: FastifyRequest, reply: FastifyReply) {
   const body = request.body as EmbeddingsRequest;
   const qualified = await resolveModelId(router, call.caller, body.model);
+  // Metered with its model even when refused below, before any key is looked up.
   call.meter.provider = qualified.provider;
   call.meter.model = qualified.model;
   const embeddings = qualified.adapter.embeddings;
   if (!embeddings) throw RouterError.invalid(`${qualified.adapter.displayName} has no embeddings API behind this router.`, 'model', 'unsupported_endpoint');
-  const keys = await resolveKeysForCall(router, call.caller, qualified);
+  const providerCall = await openProviderCall(router, call.caller, qualified, call);
   const upstreamRequest: EmbeddingsRequest = { ...body, model: qualified.model };
   await admitCall(router, call.caller, call.meter, {
     provider: qualified.provider,
@@ -32,13 +33,13 @@ export async function handleEmbeddings(router: RouterContext, call: RouterCall, 
     maxOutputTokens: undefined,
     producesOutput: false,
   });
-  embeddings.buildRequest(upstreamRequest, targetOf(keys[0]!));
-  const providerCall: ProviderCall = { adapter: qualified.adapter, keys, signal: call.signal, meter: call.meter, log: router.app.log };
-  const result: EmbeddingsResponse = await withKeyFailover(providerCall, async (key) => {
-    const response = await sendToProvider(router.upstream, providerCall, key, embeddings.buildRequest(upstreamRequest, targetOf(key)));
-    const answer = await readJsonBody(providerCall, response);
-    return readProviderAnswer(() => embeddings.parseResponse(answer, upstreamRequest));
-  });
+  embeddings.buildRequest(upstreamRequest, targetOf(providerCall.keys[0]!));
+  const result: EmbeddingsResponse = await callProvider(
+    router.upstream,
+    providerCall,
+    (key) => embeddings.buildRequest(upstreamRequest, targetOf(key)),
+    (answer) => embeddings.parseResponse(answer, upstreamRequest),
+  );
   if (body.encoding_format === 'base64') {
     for (const item of result.data) if (Array.isArray(item.embedding)) item.embedding = toBase64(item.embedding);
   }

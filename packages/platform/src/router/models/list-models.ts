@@ -35,10 +35,35 @@ export async function reachableModels(router: RouterContext, call: RouterCall): 
   return lists.flat().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
+const openAIModel = (m: ReachableModel) => ({ id: m.id, object: 'model' as const, created: 0, owned_by: m.provider });
+const anthropicModel = (m: ReachableModel) => ({ type: 'model' as const, id: m.id, display_name: `${m.model} (${m.providerName})`, created_at: new Date(0).toISOString() });
+
 export async function handleListModels(router: RouterContext, call: RouterCall, _request: FastifyRequest, reply: FastifyReply) {
   const models = await reachableModels(router, call);
   call.meter.finish(200, 'ok');
-  return reply.send({ object: 'list', data: models.map((m) => ({ id: m.id, object: 'model' as const, created: 0, owned_by: m.provider })) });
+  return reply.send({ object: 'list', data: models.map(openAIModel) });
+}
+
+/** The model the path names (`…/models/openai:gpt-4o`, the id may hold `/`), if this caller can reach it. */
+async function reachableModel(router: RouterContext, call: RouterCall, request: FastifyRequest): Promise<ReachableModel> {
+  const id = (request.params as { '*'?: string })['*'] ?? '';
+  const model = (await reachableModels(router, call)).find((m) => m.id === id);
+  if (!model) throw RouterError.notFound(`The model '${id}' does not exist or you do not have access to it.`, 'model_not_found');
+  return model;
+}
+
+/** GET …/models/{id}: the OpenAI SDK's `models.retrieve(id)`. */
+export async function handleRetrieveModel(router: RouterContext, call: RouterCall, request: FastifyRequest, reply: FastifyReply) {
+  const model = await reachableModel(router, call, request);
+  call.meter.finish(200, 'ok');
+  return reply.send(openAIModel(model));
+}
+
+/** GET …/v1/models/{id}: the Anthropic SDK's `models.retrieve(id)`. */
+export async function handleRetrieveAnthropicModel(router: RouterContext, call: RouterCall, request: FastifyRequest, reply: FastifyReply) {
+  const model = await reachableModel(router, call, request);
+  call.meter.finish(200, 'ok');
+  return reply.send(anthropicModel(model));
 }
 
 /** Anthropic's documented limits for `limit`: default 20, 1 to 1000. */
@@ -80,7 +105,7 @@ export async function handleListAnthropicModels(router: RouterContext, call: Rou
   }
   call.meter.finish(200, 'ok');
   return reply.send({
-    data: page.map((m) => ({ type: 'model' as const, id: m.id, display_name: `${m.model} (${m.providerName})`, created_at: new Date(0).toISOString() })),
+    data: page.map(anthropicModel),
     has_more: hasMore,
     first_id: page[0]?.id ?? null,
     last_id: page.at(-1)?.id ?? null,

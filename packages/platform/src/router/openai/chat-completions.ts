@@ -15,11 +15,12 @@ import { openAIErrorBody } from '../router-error.js';
 export function encodeOpenAIChunk(chunk: ChatCompletionChunk, includeUsage: boolean): string {
   const isUsageChunk = chunk.choices.length === 0 && chunk.usage;
   if (isUsageChunk && !includeUsage) return '';
+  const { prompt_tokens: _promptTokens, ...wire } = chunk;
   if (!includeUsage) {
-    const { usage: _usage, ...rest } = chunk;
+    const { usage: _usage, ...rest } = wire;
     return formatSseEvent(JSON.stringify(rest));
   }
-  return formatSseEvent(JSON.stringify(chunk.usage === undefined ? { ...chunk, usage: null } : chunk));
+  return formatSseEvent(JSON.stringify(wire.usage === undefined ? { ...wire, usage: null } : wire));
 }
 
 export async function handleChatCompletions(router: RouterContext, call: RouterCall, request: FastifyRequest, reply: FastifyReply) {

@@ -1,6 +1,7 @@
 // JSON Schemas of the OpenAI-format request bodies, compiled by the router's strict ajv
-// (no coercion, nothing removed): unknown top-level fields are refused by name, wrong types are
-// refused, never silently fixed. They check shape; adapters refuse what a provider cannot honour.
+// (no coercion, nothing removed): wrong types are refused, never silently fixed. Chat lets unknown
+// top-level fields through: an OpenAI-wire provider judges them, a translated wire refuses them by
+// name (router/policy/field-policy.ts). Adapters refuse what a provider cannot honour.
 
 const nullable = (schema: Record<string, unknown>) => ({ anyOf: [schema, { type: 'null' }] });
 
@@ -23,6 +24,37 @@ const imagePart = {
   },
 } as const;
 
+const filePart = {
+  type: 'object',
+  required: ['type', 'file'],
+  properties: {
+    type: { const: 'file' },
+    file: { type: 'object', properties: { file_data: { type: 'string', minLength: 1 }, filename: { type: 'string' }, file_id: { type: 'string' } } },
+  },
+} as const;
+
+const audioPart = {
+  type: 'object',
+  required: ['type', 'input_audio'],
+  properties: {
+    type: { const: 'input_audio' },
+    input_audio: { type: 'object', required: ['data', 'format'], properties: { data: { type: 'string', minLength: 1 }, format: { type: 'string' } } },
+  },
+} as const;
+
+/** Dispatch on `type` first, so a wrong part gets the error of its own kind, not "text is missing". */
+const userPart = {
+  type: 'object',
+  required: ['type'],
+  properties: { type: { enum: ['text', 'image_url', 'file', 'input_audio'] } },
+  allOf: [
+    { if: { properties: { type: { const: 'text' } } }, then: textPart },
+    { if: { properties: { type: { const: 'image_url' } } }, then: imagePart },
+    { if: { properties: { type: { const: 'file' } } }, then: filePart },
+    { if: { properties: { type: { const: 'input_audio' } } }, then: audioPart },
+  ],
+} as const;
+
 const textContent = { anyOf: [{ type: 'string' }, { type: 'array', items: textPart }] } as const;
 
 const message = {
@@ -34,7 +66,7 @@ const message = {
       if: { properties: { role: { const: 'user' } } },
       then: {
         required: ['content'],
-        properties: { content: { anyOf: [{ type: 'string' }, { type: 'array', items: { anyOf: [textPart, imagePart] } }] } },
+        properties: { content: { anyOf: [{ type: 'string' }, { type: 'array', items: userPart }] } },
       },
     },
     { if: { properties: { role: { enum: ['system', 'developer'] } } }, then: { required: ['content'], properties: { content: textContent } } },
@@ -84,7 +116,6 @@ const count = nullable({ type: 'integer', minimum: 1 });
 export const chatCompletionsRequestSchema = {
   type: 'object',
   required: ['model', 'messages'],
-  additionalProperties: false,
   properties: {
     model: { type: 'string', minLength: 1 },
     messages: { type: 'array', minItems: 1, items: message },
@@ -125,8 +156,18 @@ export const chatCompletionsRequestSchema = {
     metadata: nullable({ type: 'object', additionalProperties: { type: 'string' } }),
     store: nullable({ type: 'boolean' }),
     service_tier: nullable({ type: 'string' }),
+    prompt_cache_key: nullable({ type: 'string' }),
+    safety_identifier: nullable({ type: 'string' }),
+    verbosity: nullable({ enum: ['low', 'medium', 'high'] }),
+    modalities: nullable({ type: 'array', items: { type: 'string' } }),
+    audio: nullable({ type: 'object' }),
+    prediction: nullable({ type: 'object' }),
+    web_search_options: nullable({ type: 'object' }),
   },
 } as const;
+
+/** Top-level chat fields Keyward knows (and so maps, drops or refuses when translating). */
+export const KNOWN_CHAT_FIELDS: ReadonlySet<string> = new Set(Object.keys(chatCompletionsRequestSchema.properties));
 
 export const embeddingsRequestSchema = {
   type: 'object',

@@ -3,6 +3,7 @@
 // until the caller has been sent anything. Also reads a provider's SSE stream event by event.
 
 import type { Logger } from 'pino';
+import type { KeyCooldowns } from '../../keys/key-cooldowns.js';
 import type { UsableProviderKey } from '../../keys/resolve-provider-key.js';
 import { observeKeyFailover } from '../../metrics/metrics.js';
 import { MalformedUpstreamResponse, UpstreamStreamError, type ProviderAdapter, type SseEvent, type StreamFraming, type UpstreamRequest, type UpstreamTarget } from '../../providers/provider-adapter.js';
@@ -18,6 +19,8 @@ export interface ProviderCall {
   signal: AbortSignal;
   meter: UsageMeter;
   log: Logger;
+  /** Told how each key fared, so the next calls skip a key that just failed. */
+  cooldowns?: KeyCooldowns;
 }
 
 export { targetOf } from '../../keys/resolve-provider-key.js';
@@ -32,10 +35,18 @@ export async function withKeyFailover<T>(call: ProviderCall, attempt: (key: Usab
   for (const [i, key] of call.keys.entries()) {
     call.meter.useKey(key);
     try {
-      return await attempt(key);
+      const result = await attempt(key);
+      call.cooldowns?.recover(key.id);
+      return result;
     } catch (thrown) {
       const error = providerFault(call.adapter, key.apiKey, thrown);
       last = error;
+      if (error instanceof UpstreamRouterError && error.retryable) {
+        // A malformed answer fails over but does not rest the key: the 200 came from a key that works.
+        if (error.code !== 'upstream_bad_response') call.cooldowns?.rest(key.id, error.retryAfter);
+      }
+      // Any other answer (a 400, a refusal) means the key itself works.
+      else if (!call.signal.aborted) call.cooldowns?.recover(key.id);
       const more = i < call.keys.length - 1;
       if (!(error instanceof UpstreamRouterError) || !error.retryable || !more || call.signal.aborted) throw error;
       observeKeyFailover(call.adapter.id);
@@ -153,5 +164,61 @@ export async function* readUpstreamEvents(
     throw classifyUpstreamError(error, signal, 'body');
   } finally {
     if (!response.body.destroyed) response.body.destroy();
+  }
+}
+
+/**
+ * One non-streamed provider call, the same for every route: failover over the keys, the JSON
+ * body read bounded, and `read` checking its shape (what it throws is the provider's malformed answer).
+ */
+export function callProvider<T>(client: UpstreamClient, call: ProviderCall, build: (key: UsableProviderKey) => UpstreamRequest, read: (answer: unknown) => T): Promise<T> {
+  return withKeyFailover(call, async (key) => {
+    const response = await sendToProvider(client, call, key, build(key));
+    const answer = await readJsonBody(call, response);
+    return readProviderAnswer(() => read(answer));
+  });
+}
+
+export interface OpenedStream<T> {
+  /** Items read before anything was sent to the caller (at least one, unless the answer was empty). */
+  first: T[];
+  /** The rest, each failure already mapped by providerFault with the key that answered. */
+  rest: AsyncGenerator<T>;
+  /** The key that answered. */
+  key: UsableProviderKey;
+}
+
+/**
+ * One streamed provider call, the same for every route: `read` turns the provider's events into
+ * items; failover goes on until the first item is read, so whatever fails before it gets a real
+ * status and the next key. Once this returns, the caller's response may be committed.
+ */
+export function openProviderStream<T>(
+  client: UpstreamClient,
+  call: ProviderCall,
+  build: (key: UsableProviderKey) => UpstreamRequest,
+  framing: StreamFraming | undefined,
+  read: (events: AsyncGenerator<SseEvent>, key: UsableProviderKey) => AsyncGenerator<T>,
+): Promise<OpenedStream<T>> {
+  return withKeyFailover(call, async (key) => {
+    const response = await sendToProvider(client, call, key, build(key));
+    const items = read(readUpstreamEvents(response, call.signal, framing), key);
+    const first: T[] = [];
+    try {
+      const next = await items.next();
+      if (!next.done) first.push(next.value);
+    } catch (error) {
+      await items.return(undefined);
+      throw error;
+    }
+    return { first, rest: mapProviderFaults(call.adapter, key.apiKey, items), key };
+  });
+}
+
+async function* mapProviderFaults<T>(adapter: ProviderAdapter, apiKey: string, items: AsyncGenerator<T>): AsyncGenerator<T> {
+  try {
+    yield* items;
+  } catch (error) {
+    throw providerFault(adapter, apiKey, error);
   }
 }

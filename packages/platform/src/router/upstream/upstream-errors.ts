@@ -21,6 +21,9 @@ export class UpstreamRouterError extends RouterError {
     super(status, type, message, code, param);
     this.fromUpstream = true;
   }
+
+  /** The provider's well-formed Retry-After (429 and 5xx): how long key cooldowns rest the key. */
+  retryAfter: string | undefined;
 }
 
 export function upstreamStatusError(
@@ -56,12 +59,15 @@ export function upstreamStatusError(
   }
   if (status === 429) {
     const error = new UpstreamRouterError(429, 'rate_limit_error', `${name} rate limit: ${message}`, 'rate_limit_exceeded', true);
-    const retryAfter = safeRetryAfter(headers['retry-after']);
-    if (retryAfter) error.withHeader('retry-after', retryAfter);
+    error.retryAfter = safeRetryAfter(headers['retry-after']);
+    if (error.retryAfter) error.withHeader('retry-after', error.retryAfter);
     return error;
   }
   if (status >= 500) {
-    return new UpstreamRouterError(502, 'upstream_error', `${name} failed (HTTP ${status}): ${message}`, 'upstream_error', true);
+    const error = new UpstreamRouterError(502, 'upstream_error', `${name} failed (HTTP ${status}): ${message}`, 'upstream_error', true);
+    // Only the key's rest reads it: the caller's 502 is Keyward's answer, not the provider's 503.
+    error.retryAfter = safeRetryAfter(headers['retry-after']);
+    return error;
   }
   if (status === 404) return new UpstreamRouterError(404, 'not_found_error', `${name}: ${message}`, providerType ?? 'model_not_found', false);
   return new UpstreamRouterError(status >= 400 && status < 500 ? status : 502, 'invalid_request_error', `${name}: ${message}`, providerType ?? null, false);

@@ -1,6 +1,6 @@
 // The Anthropic Messages inbound format: what the router calls on `/v1/messages` routes.
 
-export { anthropicMessagesRequestSchema } from './schema.js';
+export { anthropicCountTokensRequestSchema, anthropicMessagesRequestSchema } from './schema.js';
 export { anthropicToChatRequest } from './request.js';
 export { chatCompletionToAnthropicMessage } from './response.js';
 export { type AnthropicStreamEncoder, createAnthropicStreamEncoder, encodeAnthropicStreamError } from './stream.js';
@@ -10,5 +10,7 @@ export {
   buildAnthropicPassthroughRequest,
   createAnthropicStreamUsageReader,
   readAnthropicUsage,
+  streamEventWithCallerModel,
+  withCallerModel,
 } from './passthrough.js';
 export { anthropicAccountState } from './account-state.js';

@@ -21,13 +21,14 @@ export function buildAnthropicPassthroughRequest(
   model: string,
   target: UpstreamTarget,
   inboundHeaders: InboundHeaders = {},
+  path: string = ANTHROPIC_MESSAGES_PATH,
 ): UpstreamRequest {
   const extra: Record<string, string> = { 'anthropic-version': headerValue(inboundHeaders['anthropic-version']) ?? ANTHROPIC_VERSION };
   const beta = headerValue(inboundHeaders['anthropic-beta']);
   if (beta) extra['anthropic-beta'] = beta;
   return {
     method: 'POST',
-    url: anthropicUrl(target, ANTHROPIC_MESSAGES_PATH),
+    url: anthropicUrl(target, path),
     headers: anthropicHeaders(target, extra),
     body: { ...body, model },
   };
@@ -35,6 +36,23 @@ export function buildAnthropicPassthroughRequest(
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(',') : value || undefined;
+}
+
+/** A native Message body naming the model as the caller sent it ("anthropic:claude-…"), like every other route. */
+export function withCallerModel(body: unknown, model: string): unknown {
+  return typeof body === 'object' && body !== null && 'model' in body ? { ...body, model } : body;
+}
+
+/** The same for a native stream: message_start is the one event that names the model. */
+export function streamEventWithCallerModel(event: SseEvent, model: string): SseEvent {
+  if (event.event !== 'message_start' && !(event.event === undefined && event.data.includes('"message_start"'))) return event;
+  try {
+    const data = JSON.parse(event.data) as { type?: string; message?: Record<string, unknown> };
+    if (data.type !== 'message_start' || typeof data.message !== 'object' || data.message === null) return event;
+    return { ...event, data: JSON.stringify({ ...data, message: { ...data.message, model } }) };
+  } catch {
+    return event;
+  }
 }
 
 /** Usage of a native non-streaming Message body, in canonical terms (prompt_tokens includes cache). */

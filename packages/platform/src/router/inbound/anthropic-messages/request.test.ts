@@ -173,15 +173,20 @@ describe('Anthropic Messages request → canonical request', () => {
   }
 });
 
+describe('top_k and thinking', () => {
+  it('are carried on the canonical request for the provider to map or refuse', () => {
+    const request = anthropicToChatRequest({ model, max_tokens: 10, top_k: 5, thinking: { type: 'enabled', budget_tokens: 2048 }, messages: [{ role: 'user', content: 'Hi' }] } as unknown as AnthropicMessagesRequest);
+    expect(request.top_k).toBe(5);
+    expect(request.thinking_budget).toBe(2048);
+  });
+});
+
 describe('what cannot be translated is refused by name', () => {
   const base = { model, max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] };
   const cases: Array<[string, Record<string, unknown>]> = [
-    ['top_k', { top_k: 5 }],
-    ['thinking', { thinking: { type: 'enabled', budget_tokens: 2048 } }],
-    ['thinking', { thinking: { type: 'adaptive' } }],
     ['output_config.effort', { output_config: { effort: 'max' } }],
     ['tools[0]', { tools: [{ type: 'web_search_20250305', name: 'web_search', max_uses: 5 }] }],
-    ['messages[0].content[0]', { messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0=' } }] }] }],
+    ['messages[0].content[0].source', { messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'url', url: 'https://x/y.pdf' } }] }] }],
     ['messages[0].content[1].source', { messages: [{ role: 'user', content: [{ type: 'text', text: 'x' }, { type: 'image', source: { type: 'file', file_id: 'file_011' } }] }] }],
     ['messages[0].content[0].content[0]', { messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'image', source: { type: 'url', url: 'https://x/y.png' } }] }] }] }],
     ['messages[0].content[0]', { messages: [{ role: 'assistant', content: [{ type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: {} }] }] }],

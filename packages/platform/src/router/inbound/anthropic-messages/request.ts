@@ -7,6 +7,7 @@ import type {
   AssistantMessage,
   ChatCompletionRequest,
   ChatMessage,
+  FilePart,
   FunctionTool,
   ImagePart,
   TextPart,
@@ -16,6 +17,7 @@ import type {
 } from '../../../providers/openai-chat.js';
 import { UnsupportedParameterError } from '../../../providers/provider-adapter.js';
 import type { AnthropicMessagesRequest, AnthropicTool, AnthropicToolChoice } from '../../../providers/anthropic/wire.js';
+import { KNOWN_MESSAGES_FIELDS } from './schema.js';
 
 type Block = { type: string } & Record<string, unknown>;
 
@@ -28,6 +30,9 @@ export function anthropicToChatRequest(body: AnthropicMessagesRequest): ChatComp
   };
   if (body.temperature != null) request.temperature = body.temperature;
   if (body.top_p != null) request.top_p = body.top_p;
+  if (body.top_k != null) request.top_k = body.top_k;
+  // Adaptive thinking leaves the depth to the model, as every reasoning model does by default.
+  if (body.thinking?.type === 'enabled') request.thinking_budget = body.thinking.budget_tokens;
   if (body.stop_sequences && body.stop_sequences.length > 0) request.stop = body.stop_sequences;
   if (body.metadata?.user_id) request.user = body.metadata.user_id;
   if (body.tools && body.tools.length > 0) request.tools = body.tools.map(toFunctionTool);
@@ -48,13 +53,12 @@ export function anthropicToChatRequest(body: AnthropicMessagesRequest): ChatComp
 }
 
 function refuseUntranslatable(body: AnthropicMessagesRequest): void {
+  for (const field of Object.keys(body)) {
+    if (!KNOWN_MESSAGES_FIELDS.has(field)) refuse(field, 'Keyward does not know this field, so it can pass it only to Anthropic models');
+  }
   const native = body as { container?: unknown; mcp_servers?: unknown[] };
   if (native.container != null) refuse('container', 'code-execution containers exist only on Anthropic');
   if (native.mcp_servers?.length) refuse('mcp_servers', 'the MCP connector exists only on Anthropic');
-  if (body.top_k != null) refuse('top_k', 'the OpenAI wire has no top_k');
-  if (body.thinking && body.thinking.type !== 'disabled') {
-    refuse('thinking', 'extended thinking has no canonical counterpart; use output_config.effort');
-  }
   const effort = body.output_config?.effort;
   if (effort && effort !== 'low' && effort !== 'medium' && effort !== 'high') {
     refuse('output_config.effort', `'${effort}' has no canonical counterpart (low, medium, high)`);
@@ -91,6 +95,7 @@ function userMessages(blocks: Block[], i: number): ChatMessage[] {
     if (block.type === 'tool_result') tools.push(toolMessage(block, path));
     else if (block.type === 'text') parts.push(textPart(block, path));
     else if (block.type === 'image') parts.push(imagePart(block, path));
+    else if (block.type === 'document') parts.push(filePart(block, path));
     else refuse(path, `content blocks of type '${block.type}' have no canonical counterpart`);
   });
   return parts.length > 0 ? [...tools, { role: 'user', content: parts }] : tools;
@@ -140,6 +145,17 @@ function imagePart(block: Block, path: string): ImagePart {
   }
   if (source?.type === 'url' && source.url) return { type: 'image_url', image_url: { url: source.url } };
   return refuse(`${path}.source`, `image sources of type '${source?.type}' have no canonical counterpart (base64 and url do)`);
+}
+
+/** A base64 document (a PDF) → an inline file part; url, text and file sources have no canonical counterpart. */
+function filePart(block: Block, path: string): FilePart {
+  const source = block.source as { type?: string; media_type?: string; data?: string } | undefined;
+  if (source?.type !== 'base64' || !source.media_type || source.data === undefined) {
+    return refuse(`${path}.source`, `document sources of type '${source?.type}' have no canonical counterpart (base64 does)`);
+  }
+  const file: FilePart['file'] = { file_data: `data:${source.media_type};base64,${source.data}` };
+  if (typeof block.title === 'string') file.filename = block.title;
+  return { type: 'file', file };
 }
 
 function toFunctionTool(tool: AnthropicTool & { type?: string }, i: number): FunctionTool {

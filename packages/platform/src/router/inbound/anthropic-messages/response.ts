@@ -8,6 +8,8 @@ import { InvalidToolArgumentsError } from './errors.js';
 export function chatCompletionToAnthropicMessage(completion: ChatCompletion, model: string): AnthropicMessage {
   const choice = completion.choices[0];
   const content: AnthropicResponseBlock[] = [];
+  // Thinking from another provider carries no Anthropic signature; it is shown, not replayed.
+  if (choice?.message.reasoning_content) content.push({ type: 'thinking', thinking: choice.message.reasoning_content, signature: '' });
   const text = choice?.message.content || choice?.message.refusal;
   if (text) content.push({ type: 'text', text });
   for (const call of choice?.message.tool_calls ?? []) {

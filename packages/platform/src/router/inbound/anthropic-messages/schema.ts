@@ -1,7 +1,8 @@
 // JSON Schema of the Messages request body, for Fastify/ajv route validation. It checks shape
 // only; request.ts refuses, by name, fields that are well-formed but cannot be translated.
-// Top-level unknown fields are refused: register the route with ajv `removeAdditional: false`,
-// or Fastify's default silently strips them instead.
+// Top-level unknown fields pass the schema: the native passthrough forwards them for Anthropic to
+// judge, and request.ts refuses them by name when translating. Register the route with ajv
+// `removeAdditional: false`, or Fastify's default silently strips them instead.
 
 const textBlock = {
   type: 'object',
@@ -18,7 +19,6 @@ const contentBlock = {
 export const anthropicMessagesRequestSchema = {
   type: 'object',
   required: ['model', 'max_tokens', 'messages'],
-  additionalProperties: false,
   properties: {
     model: { type: 'string', minLength: 1 },
     max_tokens: { type: 'integer', minimum: 1 },
@@ -85,3 +85,16 @@ export const anthropicMessagesRequestSchema = {
     mcp_servers: { type: 'array', items: { type: 'object' } },
   },
 } as const;
+
+const COUNT_TOKENS_FIELDS = ['model', 'messages', 'system', 'tools', 'tool_choice', 'thinking', 'output_config', 'mcp_servers', 'container'] as const;
+
+/** `messages/count_tokens` takes the parts of a Messages request that make up the prompt; no max_tokens. */
+export const anthropicCountTokensRequestSchema = {
+  type: 'object',
+  required: ['model', 'messages'],
+  additionalProperties: false,
+  properties: Object.fromEntries(COUNT_TOKENS_FIELDS.map((field) => [field, anthropicMessagesRequestSchema.properties[field]])),
+} as const;
+
+/** Top-level Messages fields Keyward knows, and so maps, drops or refuses when translating. */
+export const KNOWN_MESSAGES_FIELDS: ReadonlySet<string> = new Set(Object.keys(anthropicMessagesRequestSchema.properties));

@@ -20,7 +20,7 @@ export function createAnthropicStreamEncoder(options: { model: string }): Anthro
   let started = false;
   let finished = false;
   let nextBlock = 0;
-  let open: { index: number; kind: 'text' | 'tool' } | null = null;
+  let open: { index: number; kind: 'text' | 'tool' | 'thinking' } | null = null;
   /** Canonical tool-call index → Anthropic content block index. */
   const toolBlocks = new Map<number, number>();
   let stopReason: AnthropicStopReason | null = null;
@@ -28,7 +28,7 @@ export function createAnthropicStreamEncoder(options: { model: string }): Anthro
 
   const emit = (event: AnthropicStreamEvent): string => formatSseEvent(JSON.stringify(event), event.type);
 
-  const start = (id: string): string => {
+  const start = (id: string, promptTokens = 0): string => {
     started = true;
     return (
       emit({
@@ -41,8 +41,8 @@ export function createAnthropicStreamEncoder(options: { model: string }): Anthro
           content: [],
           stop_reason: null,
           stop_sequence: null,
-          // Input tokens are known only at the end of an OpenAI stream; message_delta carries them.
-          usage: { input_tokens: 0, output_tokens: 0 },
+          // OpenAI streams tell input tokens only at the end (message_delta carries them); Gemini's tell them at once.
+          usage: { input_tokens: promptTokens, output_tokens: 0 },
         },
       }) + emit({ type: 'ping' })
     );
@@ -63,6 +63,16 @@ export function createAnthropicStreamEncoder(options: { model: string }): Anthro
       out += emit({ type: 'content_block_start', index: open.index, content_block: { type: 'text', text: '' } });
     }
     return out + emit({ type: 'content_block_delta', index: open.index, delta: { type: 'text_delta', text: piece } });
+  };
+
+  const thinking = (piece: string): string => {
+    let out = '';
+    if (open?.kind !== 'thinking') {
+      out += close();
+      open = { index: nextBlock++, kind: 'thinking' };
+      out += emit({ type: 'content_block_start', index: open.index, content_block: { type: 'thinking', thinking: '', signature: '' } });
+    }
+    return out + emit({ type: 'content_block_delta', index: open.index, delta: { type: 'thinking_delta', thinking: piece } });
   };
 
   const tool = (delta: ToolCallDelta): string => {
@@ -93,10 +103,11 @@ export function createAnthropicStreamEncoder(options: { model: string }): Anthro
   return {
     push(chunk) {
       if (finished) return '';
-      let out = started ? '' : start(chunk.id);
+      let out = started ? '' : start(chunk.id, chunk.prompt_tokens);
       if (chunk.usage) usage = chunk.usage;
       const choice = chunk.choices[0];
       if (choice) {
+        if (choice.delta.reasoning_content) out += thinking(choice.delta.reasoning_content);
         const piece = choice.delta.content || choice.delta.refusal;
         if (piece) out += text(piece);
         for (const delta of choice.delta.tool_calls ?? []) out += tool(delta);

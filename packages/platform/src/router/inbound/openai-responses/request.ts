@@ -21,6 +21,24 @@ export interface ResponsesRequest {
   metadata?: Record<string, string> | null;
   store?: boolean | null;
   reasoning?: { effort?: string | null; summary?: string | null } | null;
+  include?: string[] | null;
+  truncation?: 'auto' | 'disabled' | null;
+  background?: boolean | null;
+  previous_response_id?: string | null;
+  conversation?: string | Record<string, unknown> | null;
+  service_tier?: string | null;
+  prompt_cache_key?: string | null;
+  safety_identifier?: string | null;
+}
+
+/** Fields whose only honourable value is "absent" (null, [] or the default): anything else is refused by name. */
+function refuseUnhonourable(body: ResponsesRequest): void {
+  if (body.store) refuse('store', 'responses are not stored; send store: false or omit it');
+  if (body.previous_response_id != null) refuse('previous_response_id', 'responses are not stored, so there is none to continue; send the earlier turns in input');
+  if (body.conversation != null) refuse('conversation', 'conversations are stored state this router does not keep; send the earlier turns in input');
+  if (body.background) refuse('background', 'background responses need stored responses');
+  if (body.include?.length) refuse('include', `extra output (${body.include.join(', ')}) cannot be produced through chat`);
+  if (body.truncation === 'auto') refuse('truncation', "only 'disabled' (the default) is supported");
 }
 
 const refuse = (param: string, reason: string): never => {
@@ -97,7 +115,7 @@ function inputMessages(input: ResponsesRequest['input']): ChatMessage[] {
 }
 
 export function responsesToChatRequest(body: ResponsesRequest): ChatCompletionRequest {
-  if (body.store) refuse('store', 'responses are not stored; send store: false or omit it');
+  refuseUnhonourable(body);
   const messages = inputMessages(body.input);
   if (body.instructions) messages.unshift({ role: 'system', content: body.instructions });
   const request: ChatCompletionRequest = { model: body.model, messages };
@@ -128,7 +146,12 @@ export function responsesToChatRequest(body: ResponsesRequest): ChatCompletionRe
     if (format.strict !== undefined) jsonSchema.strict = format.strict;
     request.response_format = { type: 'json_schema', json_schema: jsonSchema };
   }
-  if (body.text?.verbosity) refuse('text.verbosity', 'no chat counterpart');
+  if (body.text?.verbosity) request.verbosity = body.text.verbosity as 'low' | 'medium' | 'high';
+  // Advisory: forwarded to OpenAI-wire providers, dropped by translating ones (router/policy/field-policy.ts).
+  if (body.service_tier != null) request.service_tier = body.service_tier;
+  if (body.prompt_cache_key != null) request.prompt_cache_key = body.prompt_cache_key;
+  if (body.safety_identifier != null) request.safety_identifier = body.safety_identifier;
+  if (body.metadata != null) request.metadata = body.metadata;
   if (body.max_output_tokens != null) request.max_completion_tokens = body.max_output_tokens;
   if (body.temperature != null) request.temperature = body.temperature;
   if (body.top_p != null) request.top_p = body.top_p;

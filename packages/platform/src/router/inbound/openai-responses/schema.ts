@@ -1,6 +1,6 @@
-// JSON Schema of the Responses API request body the router translates. The basic surface only:
-// anything else (previous_response_id, built-in tools, background, include, …) is refused by
-// name as an unknown field, or by request.ts when its value cannot be translated.
+// JSON Schema of the Responses API request body the router translates (through chat, for every
+// provider). Unknown fields are refused by name; request.ts refuses by name the values of known
+// fields it cannot honour (a non-empty include, background: true, previous_response_id, …).
 
 export const responsesRequestSchema = {
   type: 'object',
@@ -29,7 +29,7 @@ export const responsesRequestSchema = {
           required: ['type'],
           properties: { type: { enum: ['text', 'json_object', 'json_schema'] }, name: { type: 'string' }, schema: { type: 'object' }, description: { type: 'string' }, strict: { type: ['boolean', 'null'] } },
         },
-        verbosity: { type: ['string', 'null'] },
+        verbosity: { enum: ['low', 'medium', 'high', null] },
       },
     },
     max_output_tokens: { type: ['integer', 'null'], minimum: 1 },
@@ -40,5 +40,13 @@ export const responsesRequestSchema = {
     metadata: { type: ['object', 'null'], additionalProperties: { type: 'string' } },
     store: { type: ['boolean', 'null'] },
     reasoning: { type: ['object', 'null'], properties: { effort: { type: ['string', 'null'] }, summary: { type: ['string', 'null'] } } },
+    include: { type: ['array', 'null'], items: { type: 'string' } },
+    truncation: { enum: ['auto', 'disabled', null] },
+    background: { type: ['boolean', 'null'] },
+    previous_response_id: { type: ['string', 'null'] },
+    conversation: { type: ['string', 'object', 'null'] },
+    service_tier: { type: ['string', 'null'] },
+    prompt_cache_key: { type: ['string', 'null'] },
+    safety_identifier: { type: ['string', 'null'] },
   },
 } as const;
