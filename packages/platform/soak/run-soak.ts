@@ -139,7 +139,12 @@ class Instance {
 interface RevocationProbe {
   label: string;
   /** Per instance probed: ms from the revocation request to the first refusal, null if none came. */
-  delays: { instance: string; ms: number | null }[];
+  /**
+   * ms: when the first refusal came back (an upper bound: it includes that call's queueing on a
+   * busy instance); acceptedUntil: when the last call that was still accepted had been sent (the
+   * revocation took effect after it); answered: how many probe calls got any answer at all.
+   */
+  delays: { instance: string; ms: number | null; acceptedUntil: number | null; answered: number }[];
 }
 
 type ProbeTokens = TokenSet & { client: { client_id: string } };
@@ -174,11 +179,17 @@ async function probeRevocation(label: string, tokens: ProbeTokens, instances: In
   if (revoke.status !== 200) throw new Error(`probe ${label}: revocation answered ${revoke.status}`);
   const delays = await Promise.all(
     instances.map(async (instance) => {
+      let acceptedUntil: number | null = null;
+      let answered = 0;
       while (Date.now() - revokedAt < REVOCATION_PROBE_LIMIT_MS) {
-        if ((await ask(instance)) === 401) return { instance: instance.name, ms: Date.now() - revokedAt };
+        const sentAt = Date.now() - revokedAt;
+        const status = await ask(instance);
+        if (status !== 0) answered++;
+        if (status === 401) return { instance: instance.name, ms: Date.now() - revokedAt, acceptedUntil, answered };
+        if (status === 200) acceptedUntil = sentAt;
         await sleep(50);
       }
-      return { instance: instance.name, ms: null };
+      return { instance: instance.name, ms: null, acceptedUntil, answered };
     }),
   );
   return { label, delays };
@@ -275,7 +286,14 @@ async function main(): Promise<number> {
     const events: string[] = [];
     const kills: { instance: number; at: number; backAt: number }[] = [];
     const probes: RevocationProbe[] = [];
-    const describe = (p: RevocationProbe) => p.delays.map((d) => `${d.instance} ${d.ms === null ? 'NEVER' : `${d.ms} ms`}`).join(', ') || 'did not run';
+    const describe = (p: RevocationProbe) =>
+      p.delays
+        .map((d) => {
+          const after = d.acceptedUntil === null ? '' : ` (last accepted call sent at ${d.acceptedUntil} ms)`;
+          if (d.ms !== null) return `${d.instance} ${d.ms} ms${after}`;
+          return d.answered === 0 ? `${d.instance} NO ANSWER (instance down or overloaded)` : `${d.instance} NEVER${after}`;
+        })
+        .join(', ') || 'did not run';
     const probe = async (label: string, targets = instances, issuer = a) => {
       try {
         const result = await probeRevocation(label, probeTokens.get(label)!, targets, proxy.id, issuer);
@@ -399,6 +417,8 @@ async function main(): Promise<number> {
     const worst = delays.some((d) => d === null) ? null : Math.max(...(delays as number[]));
     console.log(`\nrevocation               ${probes.map((p) => `${p.label}: ${describe(p)}`).join('; ')}`);
     console.log(`  longest delay seen     ${delays.length === 0 ? 'no probe ran' : worst === null ? `NOT REFUSED within ${REVOCATION_PROBE_LIMIT_MS / 1000} s on some instance` : `${worst} ms`} (contract: 5000 ms)`);
+    const lowerBounds = probes.flatMap((p) => p.delays.map((d) => d.acceptedUntil ?? 0));
+    console.log(`  longest still accepted ${lowerBounds.length ? Math.max(...lowerBounds) : 0} ms after a revocation (the delay lies between this and the first refusal's answer, which includes queueing)`);
     const died = instances.flatMap((i) => i.unexpectedExits.map((e) => `${i.name} ${e}`));
     console.log(`\ninstances died on their own ${died.length ? died.join('; ') : 0}`);
     console.log(`error log lines          ${errorLines.length}`);
