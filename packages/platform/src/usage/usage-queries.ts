@@ -149,14 +149,14 @@ export async function topUsage(db: Kysely<Database>, actor: Actor, filter: Usage
       : by === 'app'
         ? await base.select(['u.client_id as key', 'c.name as label', ...totalsColumns]).groupBy(['u.client_id', 'c.name']).orderBy(byCalls).limit(limit).execute()
         : await base
-            .select([sql<string>`coalesce(u.provider, '') || ':' || coalesce(u.model, '')`.as('key'), sql<string | null>`null`.as('label'), ...totalsColumns])
+            .select([sql<string | null>`case when u.model is null then null else coalesce(u.provider, '') || ':' || u.model end`.as('key'), sql<string | null>`null`.as('label'), ...totalsColumns])
             .groupBy(['u.provider', 'u.model'])
             .orderBy(byCalls)
             .limit(limit)
             .execute();
   return rows.map((row) => ({
     key: row.key,
-    label: row.label || (by === 'user' ? (row.key ? 'a removed user' : 'a service (client credentials)') : by === 'app' ? (row.key ?? 'no app') : row.key || 'unknown'),
+    label: row.label || (by === 'user' ? (row.key ? 'a removed user' : 'a service (client credentials)') : by === 'app' ? (row.key ?? 'no app') : row.key || 'no model (model lists, calls refused before a model was chosen)'),
     ...totalsOf(row),
   }));
 }
