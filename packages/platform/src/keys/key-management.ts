@@ -11,7 +11,7 @@ import { KeywardError, notFound } from '../errors.js';
 import { getProviderAdapter } from '../providers/registry.js';
 import { readBaseUrlAllowList, updateBaseUrlAllowList, type BaseUrlAllowList, type DisabledMemberKey } from './base-url-allow-list.js';
 import { assertBaseUrlAllowed, effectiveBaseUrl } from './base-url-policy.js';
-import { addProviderKey, memberKeyPolicy, visibleSuffix, type ProviderKeySummary } from './provider-keys.js';
+import { addProviderKey, clearPrimary, memberKeyPolicy, visibleSuffix, type ProviderKeySummary } from './provider-keys.js';
 import { testProviderKey, type ProviderKeyTestOutcome } from './test-provider-key.js';
 
 export interface KeyRequest {
@@ -92,15 +92,7 @@ export async function makeKeyPrimary(ctx: ServiceContext, actor: Actor, keyId: s
   const now = Date.now();
   await ctx.db.transaction().execute(async (trx) => {
     // One primary per provider and owner.
-    await trx
-      .updateTable('provider_keys')
-      .set({ is_primary: 0, updated_at: now })
-      .where('organization_id', '=', key.organization_id)
-      .where('provider', '=', key.provider)
-      .where('scope', '=', key.scope)
-      .where((eb) => (key.team_id ? eb('team_id', '=', key.team_id) : eb('team_id', 'is', null)))
-      .where((eb) => (key.user_id ? eb('user_id', '=', key.user_id) : eb('user_id', 'is', null)))
-      .execute();
+    await clearPrimary(trx, key, now);
     await trx.updateTable('provider_keys').set({ is_primary: 1, updated_at: now }).where('id', '=', key.id).execute();
   });
   await changed(ctx, actor, key, 'key.made_primary');

@@ -126,22 +126,29 @@ export async function addProviderKey(
     disabled_reason: null,
   };
   await db.transaction().execute(async (trx) => {
-    if (input.primary) {
-      // One primary per provider and owner: the new one takes over.
-      await trx
-        .updateTable('provider_keys')
-        .set({ is_primary: 0, updated_at: now })
-        .where('organization_id', '=', row.organization_id)
-        .where('provider', '=', row.provider)
-        .where('scope', '=', row.scope)
-        .where((eb) => (row.team_id ? eb('team_id', '=', row.team_id) : eb('team_id', 'is', null)))
-        .where((eb) => (row.user_id ? eb('user_id', '=', row.user_id) : eb('user_id', 'is', null)))
-        .execute();
-    }
+    // One primary per provider and owner: the new one takes over.
+    if (input.primary) await clearPrimary(trx, row, now);
     await trx.insertInto('provider_keys').values(row).execute();
   });
   const { secret_sealed: _s, options_json: _o, ...summary } = row;
   return summary;
+}
+
+/** Makes no key of this one's provider and owner primary (before one of them becomes it). */
+export async function clearPrimary(
+  db: Kysely<Database>,
+  key: Pick<ProviderKeyTable, 'organization_id' | 'provider' | 'scope' | 'team_id' | 'user_id'>,
+  now: number,
+): Promise<void> {
+  await db
+    .updateTable('provider_keys')
+    .set({ is_primary: 0, updated_at: now })
+    .where('organization_id', '=', key.organization_id)
+    .where('provider', '=', key.provider)
+    .where('scope', '=', key.scope)
+    .where((eb) => (key.team_id ? eb('team_id', '=', key.team_id) : eb('team_id', 'is', null)))
+    .where((eb) => (key.user_id ? eb('user_id', '=', key.user_id) : eb('user_id', 'is', null)))
+    .execute();
 }
 
 export function openProviderKeySecret(box: SealedBox, row: Pick<ProviderKeyTable, 'id' | 'secret_sealed'>): string {

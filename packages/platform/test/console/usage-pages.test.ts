@@ -37,9 +37,9 @@ beforeAll(async () => {
   other = await addPerson(tp, 'other@example.com');
   hostileApp = await addApp(tp, HOSTILE);
   formulaApp = await addApp(tp, FORMULA);
-  await addUsage(tp, { userId: member.id, clientId: hostileApp, requestId: 'req-member-1', inputTokens: 11, outputTokens: 4, timeToFirstTokenMs: 87 });
+  await addUsage(tp, { userId: member.id, clientId: hostileApp, requestId: 'req-member-1', inputTokens: 11, outputTokens: 4, timeToFirstTokenMs: 87, costNanoUsd: 1_234_000 });
   await addUsage(tp, { userId: member.id, clientId: formulaApp, requestId: 'req-member-2', outcome: 'upstream_timeout', status: 504, errorMessage: '-1+1 "timeout", then, more' });
-  await addUsage(tp, { userId: other.id, clientId: hostileApp, requestId: 'req-other-1' });
+  await addUsage(tp, { userId: other.id, clientId: hostileApp, requestId: 'req-other-1', unpriced: true });
   for (let i = 0; i < 120; i++) await addUsage(tp, { userId: other.id, requestId: `req-bulk-${i}`, createdAt: Date.now() - 60_000 - i * 1000 });
 }, 60_000);
 afterAll(() => tp?.close());
@@ -59,6 +59,8 @@ describe('/console overview', () => {
     const page = await response.text();
     expect(response.status).toBe(200);
     expect(page).toContain('data-total="calls">2<');
+    // Spend is summed from integer nano-USD: 1,234,000 nano-USD is $0.0012.
+    expect(page).toContain('data-total="cost_usd">$0.0012<');
     expect(page).toContain('<svg');
     expect(page).not.toContain('<script');
     expect(page).not.toContain('data-top="user"');
@@ -69,6 +71,7 @@ describe('/console overview', () => {
     const jar = await signIn(tp.admin.email, tp.admin.password);
     const page = await (await jar.fetch(`${tp.url}/console`)).text();
     expect(page).toContain('data-total="calls">123<');
+    expect(page).toContain('1 call with no known price not included');
     expect(page).toContain('data-top="user"');
     expect(page).toContain('other@example.com');
   });

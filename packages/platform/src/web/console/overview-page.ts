@@ -9,7 +9,7 @@ import { DAY_MS, topUsage, usageByDay, usageTotals, type UsageFilter, type Usage
 import { html } from '../html.js';
 import { actorOf, renderConsolePage } from './console-page.js';
 import { CONSOLE_PATHS } from './paths.js';
-import { dailyBarChart, fillDays } from './usage-chart.js';
+import { dailyBarChart, fillDays, totalsList } from './usage-chart.js';
 
 const OVERVIEW_DAYS = 30;
 
@@ -44,12 +44,7 @@ export async function overviewPage(app: FastifyInstance, ctx: AppContext): Promi
     const body = () => html`
 <h1>Overview</h1>
 <p class="lead">${admin ? "Your organization's" : 'Your'} use of the Model Router over the last ${OVERVIEW_DAYS} days.</p>
-<dl class="totals">
-<div><dt>Calls</dt><dd data-total="calls">${number(totals.calls)}</dd></div>
-<div><dt>Failed</dt><dd data-total="failed">${number(totals.failed)}</dd></div>
-<div><dt>Tokens in</dt><dd data-total="input_tokens">${number(totals.inputTokens)}</dd></div>
-<div><dt>Tokens out</dt><dd data-total="output_tokens">${number(totals.outputTokens)}</dd></div>
-</dl>
+${totalsList(totals)}
 ${totals.calls === 0
   ? html`<p class="empty">No calls in the last ${OVERVIEW_DAYS} days. ${admin
       ? html`Add a provider key under <a href="${CONSOLE_PATHS.keys}">Keys</a>, then connect an app to a proxy from <a href="${CONSOLE_PATHS.proxies}">Proxies</a>.`

@@ -1,7 +1,7 @@
 // Usage over time as an SVG bar chart drawn on the server: no script, no third-party library, so
 // it passes the console's CSP and reads the same without JavaScript. Each bar has a <title>.
 
-import { DAY_MS, type UsageDay } from '../../usage/usage-queries.js';
+import { DAY_MS, type UsageDay, type UsageTotals } from '../../usage/usage-queries.js';
 import { html } from '../html.js';
 
 const WIDTH = 720;
@@ -53,4 +53,21 @@ ${last && last !== first ? html`<text class="tick" x="${WIDTH - 4}" y="${HEIGHT 
 </svg>
 <figcaption>${series.label} per day (UTC)</figcaption>
 </figure>`;
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/** Spend in dollars; cents below a dollar are too coarse for single calls, so small sums keep 4 decimals. */
+const dollars = (usd: number) => `$${usd >= 1 ? usd.toFixed(2) : usd.toFixed(4)}`;
+
+/** The totals strip the overview and the usage page share: calls, failures, tokens and spend. */
+export function totalsList(totals: UsageTotals) {
+  const spend = totals.costUsd === null ? 'unknown' : dollars(totals.costUsd);
+  return html`<dl class="totals">
+<div><dt>Calls</dt><dd data-total="calls">${count(totals.calls)}</dd></div>
+<div><dt>Failed</dt><dd data-total="failed">${count(totals.failed)}</dd></div>
+<div><dt>Tokens in</dt><dd data-total="input_tokens">${count(totals.inputTokens)}</dd></div>
+<div><dt>Tokens out</dt><dd data-total="output_tokens">${count(totals.outputTokens)}</dd></div>
+<div><dt>Spend</dt><dd data-total="cost_usd">${spend}</dd>${totals.unpricedCalls > 0 ? html`<p class="fine">${count(totals.unpricedCalls)} ${totals.unpricedCalls === 1 ? "call" : "calls"} with no known price not included</p>` : ''}</div>
+</dl>`;
 }

@@ -11,7 +11,7 @@ import { html, type RawHtml } from '../html.js';
 import { actorOf, fieldError, formatTime, pageNumber, renderConsolePage } from './console-page.js';
 import { CONSOLE_PATHS } from './paths.js';
 import { toCsv } from '../csv.js';
-import { dailyBarChart, fillDays } from './usage-chart.js';
+import { dailyBarChart, fillDays, totalsList } from './usage-chart.js';
 
 export const USAGE_CSV_PATH = `${CONSOLE_PATHS.usage}.csv`;
 const ROWS_PER_PAGE = 50;
@@ -178,12 +178,7 @@ ${select('model', 'Model', v.model, choices.models.map((m) => ({ value: m, label
 ${select('outcome', 'Outcome', v.outcome, USAGE_OUTCOMES.map((o) => ({ value: o, label: OUTCOME_WORDS[o] })), 'Any outcome', form.errors.outcome)}
 <div class="filter-actions"><button class="primary" type="submit">Show</button> <a href="${CONSOLE_PATHS.usage}">Reset</a></div>
 </form>
-<dl class="totals">
-<div><dt>Calls</dt><dd data-total="calls">${number(totals.calls)}</dd></div>
-<div><dt>Failed</dt><dd data-total="failed">${number(totals.failed)}</dd></div>
-<div><dt>Tokens in</dt><dd data-total="input_tokens">${number(totals.inputTokens)}</dd></div>
-<div><dt>Tokens out</dt><dd data-total="output_tokens">${number(totals.outputTokens)}</dd></div>
-</dl>
+${totalsList(totals)}
 ${totals.calls === 0
   ? html`<p class="empty">No calls match. ${admin ? 'Widen the range or clear a filter; calls appear here a second or two after an app makes them.' : 'Connect an app (or a CLI at /device) and use a model through Keyward; its calls appear here a second or two later.'}</p>`
   : html`
