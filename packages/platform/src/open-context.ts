@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import { startChangeFeed } from './db/change-log.js';
 import { migrateToLatest, openStorage } from './db/database.js';
 import { createLogger } from './logger.js';
+import { observeChangeFeedLag } from './metrics/metrics.js';
 import { systemLookup, type HostLookup } from './upstream/internal-address.js';
 import { UpstreamClient } from './upstream/upstream-client.js';
 import { loadEncryptionKey, randomSecret, sharedSecret } from './secrets/instance-secrets.js';
@@ -20,7 +21,7 @@ export async function openContext(config: Config, log: Logger = createLogger(con
     await migrateToLatest(storage);
     const box = new SealedBox(await loadEncryptionKey(config));
     const cookieKey = Buffer.from(await sharedSecret(storage.db, box, 'cookie_key', () => randomSecret(32)), 'base64url');
-    const changes = await startChangeFeed(storage.db, { jobs, log });
+    const changes = await startChangeFeed(storage.db, { jobs, log, onRead: observeChangeFeedLag });
     const upstream = new UpstreamClient({ connectMs: config.upstreamConnectTimeoutMs, idleMs: config.upstreamTimeoutMs }, lookupHost);
     const ctx: AppContext = { config, storage, db: storage.db, box, cookieKey, changes, jobs, log, lookupHost, upstream };
     return ctx;

@@ -3,7 +3,6 @@
 // are known (auth refusals, key failovers, the usage queue, the change feed).
 
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { UsageRecord } from '../usage/usage-record.js';
 
 export const metricsRegistry = new Registry();
 collectDefaultMetrics({ register: metricsRegistry });
@@ -80,7 +79,19 @@ function modelLabel(model: string | null): string {
 }
 
 /** One observation per metered call. */
-export function observeCall(record: UsageRecord): void {
+/** The facts of one finished call the metrics read (a usage record has them all). */
+export interface CallFacts {
+  endpoint: string;
+  provider: string | null;
+  model: string | null;
+  outcome: string;
+  latencyMs: number;
+  timeToFirstTokenMs: number | null;
+  inputTokens: number | null;
+  outputTokens: number | null;
+}
+
+export function observeCall(record: CallFacts): void {
   const provider = record.provider ?? '';
   const model = modelLabel(record.model);
   const labels = { route: record.endpoint, provider, model, outcome: record.outcome };
