@@ -2,7 +2,7 @@
 // and the HTTP server. main.ts and the tests both start Keyward through here.
 
 import type { FastifyInstance } from 'fastify';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { AppContext } from './app-context.js';
 import { bootstrap, type BootstrapResult } from './accounts/bootstrap.js';
 import { scheduleAccountsHousekeeping } from './accounts/housekeeping.js';
@@ -12,7 +12,7 @@ import type { HostLookup } from './upstream/internal-address.js';
 import { auditDisabledMemberKeys, SYSTEM_AUDIT_ACTOR } from './keys/key-management.js';
 import { closeContext, openContext } from './open-context.js';
 import { retryWhileDatabaseUnavailable } from './db/wait-for-database.js';
-import { loggerOptions } from './logger.js';
+import { createLogger } from './logger.js';
 import { buildServer } from './server.js';
 
 export interface Platform {
@@ -22,7 +22,7 @@ export interface Platform {
   close(): Promise<void>;
 }
 
-export async function startPlatform(config: Config, log: Logger = pino(loggerOptions(config.logLevel)), options: { lookupHost?: HostLookup } = {}): Promise<Platform> {
+export async function startPlatform(config: Config, log: Logger = createLogger(config), options: { lookupHost?: HostLookup } = {}): Promise<Platform> {
   // Opening, migrating and first-start data all need the database: a restarting PostgreSQL is waited for.
   const { ctx, bootstrapResult } = await retryWhileDatabaseUnavailable(
     async () => {
