@@ -5,37 +5,9 @@ import { html, type RawHtml } from './html.js';
 import { STYLESHEET_PATH } from './styles.js';
 
 export function layout(options: { title: string; body: RawHtml; wide?: boolean; nav?: RawHtml }): string {
-  if (options.nav) return consoleShell(options as { title: string; body: RawHtml; nav: RawHtml });
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="same-origin">
-<title>${options.title} · Keyward</title>
-<link rel="stylesheet" href="${STYLESHEET_PATH}">
-</head>
-<body>
-<a class="brand" href="/"><span class="brand-mark" aria-hidden="true">K</span>Keyward</a>
-<main class="card${options.wide ? ' wide' : ''}">
-${options.body}
-</main>
-</body>
-</html>`.value;
-}
-
-/** The console's shell: the same brand and card, a navigation bar above, a wider card. */
-function consoleShell(options: { title: string; body: RawHtml; nav: RawHtml }): string {
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="same-origin">
-<title>${options.title} · Keyward</title>
-<link rel="stylesheet" href="${STYLESHEET_PATH}">
-</head>
-<body class="console">
+  // The console's shell: the same brand and card, a navigation bar above, a wider card.
+  const page = options.nav
+    ? html`<body class="console">
 <header class="topbar">
 <a class="brand" href="/console"><span class="brand-mark" aria-hidden="true">K</span>Keyward</a>
 ${options.nav}
@@ -43,7 +15,23 @@ ${options.nav}
 <main class="card console-card">
 ${options.body}
 </main>
-</body>
+</body>`
+    : html`<body>
+<a class="brand" href="/"><span class="brand-mark" aria-hidden="true">K</span>Keyward</a>
+<main class="card${options.wide ? ' wide' : ''}">
+${options.body}
+</main>
+</body>`;
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="same-origin">
+<title>${options.title} · Keyward</title>
+<link rel="stylesheet" href="${STYLESHEET_PATH}">
+</head>
+${page}
 </html>`.value;
 }
 
