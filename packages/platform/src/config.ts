@@ -56,6 +56,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** At start, how long to keep retrying a PostgreSQL server that cannot be reached (restarting, failing over) before giving up. */
   databaseStartWaitMs: number;
+  /** PostgreSQL cancels a statement that runs longer (0 = no limit). */
+  databaseStatementTimeoutMs: number;
   /** Hosts (`host` or `host:port`) members' keys may use besides official endpoints; an admin's saved list overrides it. */
   keyBaseUrlAllow: string[];
 }
@@ -156,6 +158,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceMs: integer(env, 'KEYWARD_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     // A PostgreSQL restart or failover takes seconds; an orchestrator restarting us in a loop helps nobody.
     databaseStartWaitMs: integer(env, 'KEYWARD_DATABASE_START_WAIT_MS', 60_000, 0, 3_600_000),
+    databaseStatementTimeoutMs: integer(env, 'KEYWARD_DATABASE_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000),
     // Empty: members' keys reach official endpoints only, until an operator names more.
     keyBaseUrlAllow: hostList(env, 'KEYWARD_KEY_BASE_URL_ALLOW'),
   };

@@ -21,9 +21,30 @@ export interface Storage {
 // Timestamps are bigint epoch milliseconds, well within Number's exact range.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
-export function openStorage(options: { databaseUrl?: string | undefined; dataDir: string; onPoolError?: (error: Error) => void }): Storage {
+/** A statement that runs longer is cancelled by PostgreSQL (a lock wait or a runaway query must not hold a connection forever). */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
+/** How long a query waits for a free connection from the pool (or for a new one to open) before failing. */
+export const CONNECTION_WAIT_MS = 10_000;
+
+export interface StorageOptions {
+  databaseUrl?: string | undefined;
+  dataDir: string;
+  onPoolError?: (error: Error) => void;
+  /** PostgreSQL only; 0 turns the limit off. Default DEFAULT_STATEMENT_TIMEOUT_MS. */
+  databaseStatementTimeoutMs?: number | undefined;
+}
+
+export function openStorage(options: StorageOptions): Storage {
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+    const statementTimeout = options.databaseStatementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: 10,
+      connectionTimeoutMillis: CONNECTION_WAIT_MS,
+      // Server-side limits, sent with each new connection: a hung statement or a transaction left
+      // open by a lost request ends with an error instead of pinning a pooled connection.
+      ...(statementTimeout > 0 ? { statement_timeout: statementTimeout, idle_in_transaction_session_timeout: statementTimeout * 2 } : {}),
+    });
     // A client whose server connection drops (restart, failover) must not crash the process,
     // idle or checked out between two statements: the statement in flight fails, the pool
     // discards the client on release, and the next query opens a new one.

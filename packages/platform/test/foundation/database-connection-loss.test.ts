@@ -37,3 +37,23 @@ describe.skipIf(testEngine() !== 'postgres')('losing the PostgreSQL connection',
     expect(rows[0]!.one).toBe(1);
   });
 });
+
+describe.skipIf(testEngine() !== 'postgres')('a statement that runs too long', () => {
+  it('is cancelled by the server after the statement timeout, and the pool goes on working', async () => {
+    const short = openStorage({ ...database, databaseStatementTimeoutMs: 200 });
+    try {
+      const started = Date.now();
+      await expect(sql`select pg_sleep(5)`.execute(short.db)).rejects.toThrow(/statement timeout/);
+      expect(Date.now() - started).toBeLessThan(3000);
+      const { rows } = await sql<{ one: number }>`select 1 as one`.execute(short.db);
+      expect(rows[0]!.one).toBe(1);
+    } finally {
+      await short.close();
+    }
+  });
+
+  it('has a default that ordinary statements never reach', async () => {
+    const { rows } = await sql<{ setting: string }>`select current_setting('statement_timeout') as setting`.execute(storage.db);
+    expect(rows[0]!.setting).toBe('30s');
+  });
+});
