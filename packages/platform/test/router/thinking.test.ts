@@ -50,6 +50,14 @@ describe('Anthropic-format thinking to OpenAI', () => {
     expect(lastBody('openai')).not.toHaveProperty('thinking_budget');
   });
 
+  it('a model that does not reason gets no reasoning_effort (OpenAI would refuse it): the budget is dropped', async () => {
+    await h.anthropic().messages.create(ask('openai:gpt-4o', 8000));
+    expect(lastBody('openai')).not.toHaveProperty('reasoning_effort');
+    expect(lastBody('openai')).not.toHaveProperty('thinking_budget');
+    await h.anthropic().messages.create(ask('openai:gpt-5-mini', 8000));
+    expect(lastBody('openai').reasoning_effort).toBe('medium');
+  });
+
   it('adaptive thinking leaves the depth to the model', async () => {
     await h.anthropic().messages.create({ ...ask('openai:o3-mini', 1024), thinking: { type: 'adaptive' } } as any);
     expect(lastBody('openai')).not.toHaveProperty('reasoning_effort');

@@ -43,6 +43,12 @@ export interface OpenAICompatiblePreset {
   staticModels?: readonly string[];
   /** Set when the model id lands in the URL (Azure deployment names). */
   modelId?: ModelIdRule;
+  /**
+   * The models that take `reasoning_effort`, when the provider refuses it from the others. An
+   * Anthropic-wire thinking budget becomes an effort only for these and is dropped otherwise (a
+   * hint the model cannot follow); an effort the caller sent itself is always forwarded.
+   */
+  reasoningModels?: RegExp;
 }
 
 /** Azure OpenAI's latest GA data-plane inference version; a key's `apiVersion` option overrides it. */
@@ -71,6 +77,8 @@ export const OPENAI_COMPATIBLE_PRESETS: readonly OpenAICompatiblePreset[] = [
     unsupported: ['top_k'],
     openaiPlatformFields: true,
     embeddings: true,
+    // o1, o3, o4-mini…, gpt-5 and its variants, codex-mini; gpt-4o, gpt-4.1 and gpt-3.5 refuse reasoning_effort.
+    reasoningModels: /^(o\d|gpt-5|codex)/i,
   },
   {
     ...bearer,

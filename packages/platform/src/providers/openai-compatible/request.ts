@@ -37,7 +37,8 @@ export function effortForBudget(budget: number): 'low' | 'medium' | 'high' {
 
 export function buildChatBody(preset: OpenAICompatiblePreset, canonical: ChatCompletionRequest): Record<string, unknown> {
   const { thinking_budget: budget, ...request } = canonical;
-  if (budget != null && request.reasoning_effort == null) request.reasoning_effort = effortForBudget(budget);
+  const reasons = !preset.reasoningModels || preset.reasoningModels.test(request.model);
+  if (budget != null && request.reasoning_effort == null && reasons) request.reasoning_effort = effortForBudget(budget);
   assertSupported(preset, request);
   const body: Record<string, unknown> = {};
   // Nulls mean "unset" on the canonical wire; strict servers (Mistral) refuse them.

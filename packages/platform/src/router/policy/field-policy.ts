@@ -37,7 +37,7 @@ export const CHAT_FIELD_POLICY: readonly FieldRule[] = [
   { field: 'logit_bias', openai: ['passed'], anthropic: ['refused'], gemini: ['refused'], sample: { '50256': -100 } },
   {
     field: 'thinking_budget',
-    openai: ['mapped', 'the nearest reasoning_effort: under 4096 low, under 16384 medium, else high'],
+    openai: ['mapped', 'the nearest reasoning_effort: under 4096 low, under 16384 medium, else high (OpenAI: reasoning models only; dropped for gpt-4o and the like)'],
     anthropic: ['mapped', 'thinking.budget_tokens'],
     gemini: ['mapped', 'thinkingConfig.thinkingBudget (Gemini 3: thinkingLevel low under 8192, else high), thoughts returned'],
     sample: 2048,
