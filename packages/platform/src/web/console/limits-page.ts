@@ -10,7 +10,7 @@ import { limitsFor, limitSubjectChoices, removeLimitAs, setLimitAs, setUnpricedC
 import { LIMIT_SCOPES, LIMIT_SUBJECT_FIELDS, LimitInputError, type LimitField, type LimitScope } from '../../limits/spending-limits.js';
 import { KeywardError } from '../../errors.js';
 import { html, type RawHtml } from '../html.js';
-import { actionButton, actorOf, csrfField, fieldError, formFields, renderConsolePage } from './console-page.js';
+import { actionButton, actorOf, csrfField, fieldError, formFields, formatTime, renderConsolePage } from './console-page.js';
 import { CONSOLE_PATHS } from './paths.js';
 import { dollars } from './usage-chart.js';
 
@@ -41,7 +41,7 @@ interface FormState {
   errors: Record<string, string>;
 }
 
-const resets = (l: LimitShown) => (l.usd === null ? '—' : l.resetsAt ? l.resetsAt.replace('T', ' ').slice(0, 16) + ' UTC' : 'never (total)');
+const resets = (l: LimitShown) => (l.usd === null ? '—' : l.resetsAt ? formatTime(Date.parse(l.resetsAt)) : 'never (total)');
 const perMinute = (n: number | null) => (n === null ? '—' : n.toLocaleString('en-US'));
 const amount = (l: LimitShown) => (l.usd === null ? 'no spending limit' : `${dollars(l.usd)} per ${l.period}`);
 

@@ -8,7 +8,7 @@ import type { AppContext } from '../../app-context.js';
 import { spendingAlertsFor, type LimitShown } from '../../limits/limit-management.js';
 import { DAY_MS, topUsage, usageByDay, usageTotals, type UsageFilter, type UsageRanking } from '../../usage/usage-queries.js';
 import { html } from '../html.js';
-import { actorOf, renderConsolePage } from './console-page.js';
+import { actorOf, formatTime, renderConsolePage } from './console-page.js';
 import { CONSOLE_PATHS } from './paths.js';
 import { dailyBarChart, dollars, fillDays, totalsList } from './usage-chart.js';
 
@@ -30,8 +30,8 @@ ${rows.length === 0
 
 /** A limit past its alert threshold this period: shown until the period ends. */
 function alertNotice(limit: LimitShown, admin: boolean) {
-  const resets = limit.resetsAt ? `until ${limit.resetsAt.replace('T', ' ').slice(0, 16)} UTC` : 'in total (it does not reset)';
-  return html`<div class="notice warn" role="status" data-spending-alert="${limit.id}"><strong>Spending alert:</strong> the limit of ${limit.subject} has reached ${limit.alertPercent}% of its amount: ${dollars(limit.spentUsd ?? 0)} of ${dollars(limit.usd ?? 0)} per ${limit.period} spent, ${resets}. ${
+  const resets = limit.resetsAt ? `it resets at ${formatTime(Date.parse(limit.resetsAt))}` : 'it is a total and does not reset';
+  return html`<div class="notice warn" role="status" data-spending-alert="${limit.id}"><strong>Spending alert:</strong> the limit of ${limit.subject} has reached ${limit.alertPercent}% of its amount: ${dollars(limit.spentUsd ?? 0)} of ${dollars(limit.usd ?? 0)} per ${limit.period} spent; ${resets}. ${
     admin ? '' : 'Calls stop when the limit is reached. '
   }<a href="${CONSOLE_PATHS.limits}">${admin ? 'See the limits' : 'See your limits'}</a></div>`;
 }
