@@ -18,6 +18,9 @@ export interface AuditEvent {
 
 export type AuditEntry = AuditLogTable;
 
+/** Who the audit log names for what Keyward does by itself (the start-up sweep, spending alerts). */
+export const SYSTEM_AUDIT_ACTOR: Omit<AuditActor, 'organizationId'> = { userId: null, label: 'Keyward (system)', ip: null };
+
 export async function recordAudit(db: Kysely<Database>, actor: AuditActor, event: AuditEvent): Promise<void> {
   await db
     .insertInto('audit_log')

@@ -189,9 +189,6 @@ export async function auditDisabledMemberKeys(db: Kysely<Database>, actor: Omit<
   }
 }
 
-/** Who the audit log names for what Keyward does by itself (the start-up sweep). */
-export const SYSTEM_AUDIT_ACTOR: Omit<AuditActor, 'organizationId'> = { userId: null, label: 'Keyward (system)', ip: null };
-
 export interface KeysView {
   /** Keys this actor may change. */
   manageable: ProviderKeySummary[];

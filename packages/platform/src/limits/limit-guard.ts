@@ -12,6 +12,7 @@ import type { PriceBook } from '../usage/model-prices.js';
 import { BudgetLedger } from './budget-ledger.js';
 import { periodEnd, periodStart } from './limit-periods.js';
 import { RateCounter } from './rate-counter.js';
+import { raiseSpendingAlertIfDue } from './spending-alerts.js';
 import { loadLimits, type SpendingLimit, type UnpricedCallPolicy } from './spending-limits.js';
 
 /** Worst-case output when the caller sets no max_tokens and a budget applies; max_tokens is then set to what fits. */
@@ -93,7 +94,7 @@ export class LimitGuard {
     private readonly prices: PriceBook,
     syncIntervalMs: number,
   ) {
-    this.ledger = new BudgetLedger(db, log, (id, start) => void this.checkAlert(id, start).catch(() => undefined), { flushIntervalMs: syncIntervalMs });
+    this.ledger = new BudgetLedger(db, log, (id, start) => void this.checkAlert(id, start).catch((err) => log.warn({ err, limitId: id }, 'spending alert could not be raised; the next settlement retries')), { flushIntervalMs: syncIntervalMs });
     this.rates = new RateCounter(db);
     this.timer = setInterval(() => {
       void this.rates.sync().catch((err) => log.warn({ err }, 'rate counts could not be synced; retrying'));
@@ -230,16 +231,10 @@ export class LimitGuard {
     };
   }
 
-  /** Once per limit and period, past its alert threshold: a warning in the log and `alerted_at` set. */
+  /** Once per limit and period, past its alert threshold: see spending-alerts.ts. */
   private async checkAlert(limitId: string, start: number): Promise<void> {
     const limit = this.limitsById.get(limitId);
-    if (!limit?.alertPercent || limit.nanoUsd === null) return;
-    const row = await this.db.selectFrom('limit_periods').select(['spent_nano_usd', 'alerted_at']).where('limit_id', '=', limitId).where('period_start', '=', start).executeTakeFirst();
-    if (!row || row.alerted_at !== null || Number(row.spent_nano_usd) * 100 < limit.nanoUsd * limit.alertPercent) return;
-    const result = await this.db.updateTable('limit_periods').set({ alerted_at: Date.now() }).where('limit_id', '=', limitId).where('period_start', '=', start).where('alerted_at', 'is', null).executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 1) {
-      this.log.warn({ limitId, scope: limit.scope, spentUsd: nanoToUsd(Number(row.spent_nano_usd)), limitUsd: nanoToUsd(limit.nanoUsd), alertPercent: limit.alertPercent }, 'spending limit alert threshold reached');
-    }
+    if (limit) await raiseSpendingAlertIfDue(this.db, this.log, limit, start);
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 // Spending and rate limits: who they bind (org, team, user, one user's use of one app, a
 // confidential client, a proxy), how much per period, and how many requests/tokens per minute.
-// Domain functions for the CLI now and the console later (which adds who may call them).
+// These validate, write and publish; who may call them is decided by the services that wrap them (limit-management.ts).
 
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
@@ -101,10 +101,24 @@ export interface LimitInput {
   alertPercent?: number | undefined;
 }
 
-const invalid = (message: string) => new KeywardError('invalid_limit', message);
+/** Which input a refusal is about, so a form can show it next to that field. */
+export type LimitField = 'scope' | 'teamId' | 'userId' | 'clientId' | 'proxyId' | 'usd' | 'period' | 'requestsPerMinute' | 'tokensPerMinute' | 'alertPercent';
+
+export class LimitInputError extends KeywardError {
+  constructor(
+    message: string,
+    readonly field: LimitField,
+    code = 'invalid_limit',
+    status = 400,
+  ) {
+    super(code, message, status);
+  }
+}
+
+const invalid = (message: string, field: LimitField) => new LimitInputError(message, field);
 
 /** Which subject fields each scope needs; the others must be absent. */
-const SUBJECT: Record<LimitScope, Array<'teamId' | 'userId' | 'clientId' | 'proxyId'>> = {
+export const LIMIT_SUBJECT_FIELDS: Record<LimitScope, Array<'teamId' | 'userId' | 'clientId' | 'proxyId'>> = {
   org: [],
   team: ['teamId'],
   user: ['userId'],
@@ -113,34 +127,34 @@ const SUBJECT: Record<LimitScope, Array<'teamId' | 'userId' | 'clientId' | 'prox
   proxy: ['proxyId'],
 };
 
-const positiveInt = (name: string, value: number | undefined) => {
+const positiveInt = (name: string, field: LimitField, value: number | undefined) => {
   if (value === undefined) return null;
-  if (!Number.isInteger(value) || value < 1 || value > 1e12) throw invalid(`${name} must be a positive whole number`);
+  if (!Number.isInteger(value) || value < 1 || value > 1e12) throw invalid(`${name} must be a positive whole number`, field);
   return value;
 };
 
 /** Creates the limit for a subject, or replaces the one it has: one limit per scope and subject. */
 export async function setLimit(ctx: Pick<AppContext, 'db' | 'changes'>, input: LimitInput): Promise<{ id: string }> {
   const scope = input.scope as LimitScope;
-  if (!LIMIT_SCOPES.includes(scope)) throw invalid(`scope must be one of ${LIMIT_SCOPES.join(', ')}`);
+  if (!LIMIT_SCOPES.includes(scope)) throw invalid(`scope must be one of ${LIMIT_SCOPES.join(', ')}`, 'scope');
   for (const field of ['teamId', 'userId', 'clientId', 'proxyId'] as const) {
-    const needed = SUBJECT[scope].includes(field);
-    if (needed && !input[field]) throw invalid(`a ${scope} limit needs ${flag(field)}`);
-    if (!needed && input[field]) throw invalid(`a ${scope} limit takes no ${flag(field)}`);
+    const needed = LIMIT_SUBJECT_FIELDS[scope].includes(field);
+    if (needed && !input[field]) throw invalid(`a ${scope} limit needs ${flag(field)}`, field);
+    if (!needed && input[field]) throw invalid(`a ${scope} limit takes no ${flag(field)}`, field);
   }
   let nanoUsd: number | null = null;
   if (input.usd !== undefined) {
     const micro = parseUsdPerMtok(input.usd);
-    if (micro === null) throw invalid(`--usd takes an amount in USD like 5 or 0.05, got "${input.usd}"`);
+    if (micro === null) throw invalid(`--usd takes an amount in USD like 5 or 0.05, got "${input.usd}"`, 'usd');
     nanoUsd = micro * 1000;
-    if (!input.period || !LIMIT_PERIODS.includes(input.period as LimitPeriod)) throw invalid(`a spending limit needs --period ${LIMIT_PERIODS.join('|')}`);
-  } else if (input.period) throw invalid('--period goes with --usd');
-  const rpm = positiveInt('requests per minute', input.requestsPerMinute);
-  const tpm = positiveInt('tokens per minute', input.tokensPerMinute);
-  if (nanoUsd === null && rpm === null && tpm === null) throw invalid('set at least one of --usd, --requests-per-minute, --tokens-per-minute');
+    if (!input.period || !LIMIT_PERIODS.includes(input.period as LimitPeriod)) throw invalid(`a spending limit needs --period ${LIMIT_PERIODS.join('|')}`, 'period');
+  } else if (input.period) throw invalid('--period goes with --usd', 'usd');
+  const rpm = positiveInt('requests per minute', 'requestsPerMinute', input.requestsPerMinute);
+  const tpm = positiveInt('tokens per minute', 'tokensPerMinute', input.tokensPerMinute);
+  if (nanoUsd === null && rpm === null && tpm === null) throw invalid('set at least one of --usd, --requests-per-minute, --tokens-per-minute', 'usd');
   const alert = input.alertPercent === undefined ? null : input.alertPercent;
-  if (alert !== null && (!Number.isInteger(alert) || alert < 1 || alert > 100)) throw invalid('the alert threshold is a percent from 1 to 100');
-  if (alert !== null && nanoUsd === null) throw invalid('an alert threshold needs --usd');
+  if (alert !== null && (!Number.isInteger(alert) || alert < 1 || alert > 100)) throw invalid('the alert threshold is a percent from 1 to 100', 'alertPercent');
+  if (alert !== null && nanoUsd === null) throw invalid('an alert threshold needs --usd', 'alertPercent');
   await checkSubject(ctx.db, input);
 
   const subject = {
@@ -171,16 +185,16 @@ const flag = (field: string) => `--${field.replace(/Id$/, '')}`;
 async function checkSubject(db: Kysely<Database>, input: LimitInput): Promise<void> {
   if (input.teamId) {
     const team = await db.selectFrom('teams').select('id').where('id', '=', input.teamId).where('organization_id', '=', input.organizationId).executeTakeFirst();
-    if (!team) throw new KeywardError('not_found', `there is no team "${input.teamId}" in this organization`, 404);
+    if (!team) throw new LimitInputError(`there is no team "${input.teamId}" in this organization`, 'teamId', 'not_found', 404);
   }
   if (input.proxyId) {
     const proxy = await db.selectFrom('llm_proxies').select('id').where('id', '=', input.proxyId).where('organization_id', '=', input.organizationId).executeTakeFirst();
-    if (!proxy) throw new KeywardError('not_found', `there is no LLM proxy "${input.proxyId}" in this organization`, 404);
+    if (!proxy) throw new LimitInputError(`there is no LLM proxy "${input.proxyId}" in this organization`, 'proxyId', 'not_found', 404);
   }
   if (input.clientId) {
     const client = await db.selectFrom('oauth_clients').select(['client_id', 'secret_hash']).where('client_id', '=', input.clientId).executeTakeFirst();
-    if (!client) throw new KeywardError('not_found', `there is no OAuth client "${input.clientId}"`, 404);
-    if (input.scope === 'client' && client.secret_hash === null) throw invalid('a client limit is for confidential clients; limit a public app per user with --scope app --user E --client ID');
+    if (!client) throw new LimitInputError(`there is no OAuth client "${input.clientId}"`, 'clientId', 'not_found', 404);
+    if (input.scope === 'client' && client.secret_hash === null) throw invalid('a client limit is for confidential clients; limit a public app per user with --scope app --user E --client ID', 'clientId');
   }
 }
 
@@ -259,7 +273,7 @@ export async function listLimits(db: Kysely<Database>, organizationId: string, o
 
 /** May a call whose model has no known price run while a spending limit applies? Default: refuse. */
 export async function setUnpricedCallPolicy(ctx: Pick<AppContext, 'db' | 'changes'>, organizationId: string, policy: string): Promise<{ unpricedCalls: UnpricedCallPolicy }> {
-  if (policy !== 'refuse' && policy !== 'allow') throw invalid('unpriced calls under a limit are either "refuse" or "allow"');
+  if (policy !== 'refuse' && policy !== 'allow') throw new KeywardError('invalid_limit', 'unpriced calls under a limit are either "refuse" or "allow"');
   await ctx.db.updateTable('organizations').set({ unpriced_calls_under_limit: policy }).where('id', '=', organizationId).execute();
   await ctx.changes.publish('spending_limit', organizationId);
   return { unpricedCalls: policy };

@@ -45,10 +45,22 @@ export interface ModelPriceView {
   updatedAt: string;
 }
 
-function micro(field: string, value: string | undefined): number | null {
+/** Which input a refusal is about, so a form can show it next to that field. */
+export type PriceField = 'provider' | 'model' | 'inputUsdPerMtok' | 'outputUsdPerMtok' | 'cachedInputUsdPerMtok' | 'cacheWriteUsdPerMtok';
+
+export class PriceInputError extends KeywardError {
+  constructor(
+    message: string,
+    readonly field: PriceField,
+  ) {
+    super('invalid_price', message);
+  }
+}
+
+function micro(name: string, field: PriceField, value: string | undefined): number | null {
   if (value === undefined) return null;
   const parsed = parseUsdPerMtok(value);
-  if (parsed === null) throw new KeywardError('invalid_price', `${field} takes USD per million tokens, like 0.15 or 0 (free), got "${value}"`);
+  if (parsed === null) throw new PriceInputError(`${name} takes USD per million tokens, like 0.15 or 0 (free), got "${value}"`, field);
   return parsed;
 }
 
@@ -66,15 +78,15 @@ const toView = (row: ModelPriceTable): ModelPriceView => ({
 export async function setModelPrice(ctx: Pick<AppContext, 'db' | 'changes'>, input: ModelPriceInput): Promise<ModelPriceView> {
   const provider = input.provider.trim();
   const model = input.model.trim();
-  if (!/^[a-z0-9][a-z0-9-]*$/.test(provider)) throw new KeywardError('invalid_price', `provider must be a provider name like openai or ollama, got "${input.provider}"`);
-  if (!model || model.length > 200) throw new KeywardError('invalid_price', 'model must be a model id (1-200 characters)');
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(provider)) throw new PriceInputError(`provider must be a provider name like openai or ollama, got "${input.provider}"`, 'provider');
+  if (!model || model.length > 200) throw new PriceInputError('model must be a model id (1-200 characters)', 'model');
   const row: ModelPriceTable = {
     provider,
     model,
-    input_micro_usd_per_mtok: micro('input price', input.inputUsdPerMtok)!,
-    output_micro_usd_per_mtok: micro('output price', input.outputUsdPerMtok)!,
-    cached_input_micro_usd_per_mtok: micro('cached-input price', input.cachedInputUsdPerMtok),
-    cache_write_micro_usd_per_mtok: micro('cache-write price', input.cacheWriteUsdPerMtok),
+    input_micro_usd_per_mtok: micro('input price', 'inputUsdPerMtok', input.inputUsdPerMtok)!,
+    output_micro_usd_per_mtok: micro('output price', 'outputUsdPerMtok', input.outputUsdPerMtok)!,
+    cached_input_micro_usd_per_mtok: micro('cached-input price', 'cachedInputUsdPerMtok', input.cachedInputUsdPerMtok),
+    cache_write_micro_usd_per_mtok: micro('cache-write price', 'cacheWriteUsdPerMtok', input.cacheWriteUsdPerMtok),
     updated_at: Date.now(),
   };
   const { provider: _p, model: _m, ...rest } = row;
@@ -96,6 +108,21 @@ export async function removeModelPrice(ctx: Pick<AppContext, 'db' | 'changes'>, 
 
 const rate = (value: number | null) => (value === null ? undefined : { base: Number(value) });
 
+/** An override row as the rates calls are priced with. */
+const overrideRates = (row: ModelPriceTable): ModelRates => ({
+  input: { base: Number(row.input_micro_usd_per_mtok) },
+  output: { base: Number(row.output_micro_usd_per_mtok) },
+  cachedInput: rate(row.cached_input_micro_usd_per_mtok),
+  cacheWrite: rate(row.cache_write_micro_usd_per_mtok),
+  source: 'override',
+});
+
+/** The rates a call to this model is priced with now (override, else catalogue), or null: no known price. */
+export async function lookupModelPrice(db: Kysely<Database>, provider: string, model: string): Promise<ModelRates | null> {
+  const row = await db.selectFrom('model_prices').selectAll().where('provider', '=', provider).where('model', '=', model).executeTakeFirst();
+  return row ? overrideRates(row) : catalogueRates(provider, model);
+}
+
 /** In-memory prices for the hot path: overrides loaded once and reloaded on change, the catalogue behind them. */
 export class PriceBook {
   private overrides = new Map<string, ModelRates>();
@@ -113,13 +140,7 @@ export class PriceBook {
     const rows = await this.db.selectFrom('model_prices').selectAll().execute();
     const next = new Map<string, ModelRates>();
     for (const row of rows) {
-      next.set(`${row.provider}\u0000${row.model}`, {
-        input: { base: Number(row.input_micro_usd_per_mtok) },
-        output: { base: Number(row.output_micro_usd_per_mtok) },
-        cachedInput: rate(row.cached_input_micro_usd_per_mtok),
-        cacheWrite: rate(row.cache_write_micro_usd_per_mtok),
-        source: 'override',
-      });
+      next.set(`${row.provider}\u0000${row.model}`, overrideRates(row));
     }
     this.overrides = next;
   }

@@ -7,6 +7,7 @@ import { operatorActor } from '../../src/accounts/actors.js';
 import { createTeamAs } from '../../src/accounts/team-management.js';
 import { createUserAs } from '../../src/accounts/user-management.js';
 import { addKey } from '../../src/keys/key-management.js';
+import { setLimitAs } from '../../src/limits/limit-management.js';
 import { createClientAs } from '../../src/oauth/client-management.js';
 import { createProxy } from '../../src/proxies/proxy-management.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
@@ -28,6 +29,7 @@ beforeAll(async () => {
   ids.proxy = (await createProxy(ctx, operator, { name: 'Second proxy' })).id;
   ids.orgKey = (await addKey(ctx, operator, { provider: 'openai', apiKey: 'sk-org-0123456789abcdef', scope: 'org' })).id;
   ids.client = (await createClientAs(ctx, operator, { name: 'Service', proxyIds: [ids.proxy] })).client_id;
+  ids.limit = (await setLimitAs(ctx, operator, { scope: 'org', usd: '100', period: 'month' })).id;
   adminJar = await signIn(tp, tp.admin.email, tp.admin.password);
   memberJar = await signIn(tp, MEMBER.email, MEMBER.password);
 }, 60_000);
@@ -38,7 +40,7 @@ afterAll(async () => {
 
 const fill = (path: string) => path.replace(/:(\w+)/g, (_, name: string) => ids[name]!);
 
-const MEMBER_PAGES = ['/console/keys', '/console/proxies'];
+const MEMBER_PAGES = ['/console/keys', '/console/proxies', '/console/limits', '/console/prices'];
 const ADMIN_PAGES = ['/console/proxies/:proxy', '/console/users', '/console/teams', '/console/apps', '/console/audit'];
 
 /** Every form action a member must not take, with a body an admin's form would send. */
@@ -67,6 +69,11 @@ const ADMIN_ACTIONS: Array<[string, Record<string, string>]> = [
   ['/console/teams/:team/members', { user: ':member' }],
   ['/console/teams/:team/remove', { user: ':member' }],
   ['/console/apps/:client/block', {}],
+  ['/console/limits', { scope: 'user', user: 'member@example.com', usd: '1000', period: 'day' }],
+  ['/console/limits/:limit/remove', {}],
+  ['/console/limits/unpriced', { policy: 'allow' }],
+  ['/console/prices', { provider: 'openai', model: 'gpt-4o-mini', input_usd: '0', output_usd: '0' }],
+  ['/console/prices/remove', { provider: 'openai', model: 'gpt-4o-mini' }],
 ];
 
 const withIds = (fields: Record<string, string>) => Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, fill(v)]));
@@ -112,6 +119,9 @@ describe('member', () => {
     expect((await db.selectFrom('memberships').select('role').where('user_id', '=', ids.member!).executeTakeFirst())?.role).toBe('member');
     expect(await db.selectFrom('users').select('id').where('email_normalized', '=', 'sneaky@example.com').executeTakeFirst()).toBeUndefined();
     expect(await db.selectFrom('organization_settings').select('key_base_url_allow').executeTakeFirst()).toBeUndefined();
+    expect((await db.selectFrom('spending_limits').select(['id', 'scope']).execute())).toEqual([{ id: ids.limit, scope: 'org' }]);
+    expect(await db.selectFrom('model_prices').select('model').execute()).toEqual([]);
+    expect((await db.selectFrom('organizations').select('unpriced_calls_under_limit').executeTakeFirstOrThrow()).unpriced_calls_under_limit).toBe('refuse');
     expect(await db.selectFrom('audit_log').select('id').where('actor_user_id', '=', ids.member!).execute()).toEqual([]);
     const nav = (await page(memberJar, `${tp.url}/console/keys`)).text;
     for (const hidden of ['/console/users', '/console/teams', '/console/apps', '/console/audit']) expect(nav).not.toContain(`href="${hidden}"`);

@@ -1,8 +1,7 @@
 // Spending and rate limits of the organization, and its rule for models with no known price.
 
-import { requirePrimaryOrganization } from '../../accounts/organizations.js';
-import { requireUserByEmail } from '../../accounts/users.js';
-import { listLimits, removeLimit, setLimit, setUnpricedCallPolicy } from '../../limits/spending-limits.js';
+import { operatorActor } from '../../accounts/actors.js';
+import { listLimitsAs, removeLimitAs, setLimitAs, setUnpricedCallPolicyAs } from '../../limits/limit-management.js';
 import { type AdminCommand, type Flags, str, UsageError } from '../command.js';
 
 function whole(flags: Flags, name: string): number | undefined {
@@ -31,14 +30,10 @@ export const limitSet: AdminCommand = {
   },
   required: ['scope'],
   async run(ctx, flags) {
-    const org = await requirePrimaryOrganization(ctx.db);
-    const email = str(flags, 'user');
-    const user = email === undefined ? undefined : await requireUserByEmail(ctx.db, email);
-    return setLimit(ctx, {
-      organizationId: org.id,
+    return setLimitAs(ctx, await operatorActor(ctx.db), {
       scope: str(flags, 'scope')!,
       teamId: str(flags, 'team'),
-      userId: user?.id,
+      userEmail: str(flags, 'user'),
       clientId: str(flags, 'client'),
       proxyId: str(flags, 'proxy'),
       usd: str(flags, 'usd'),
@@ -56,8 +51,7 @@ export const limitList: AdminCommand = {
   usage: 'keyward limit list',
   options: {},
   async run(ctx) {
-    const org = await requirePrimaryOrganization(ctx.db);
-    return { limits: await listLimits(ctx.db, org.id) };
+    return { limits: await listLimitsAs(ctx.db, await operatorActor(ctx.db)) };
   },
   text: (r) => {
     const limits = r.limits as Array<Record<string, unknown>>;
@@ -78,7 +72,7 @@ export const limitRemove: AdminCommand = {
   usage: 'keyward limit remove --id ID',
   options: { id: { type: 'string' } },
   required: ['id'],
-  run: (ctx, flags) => removeLimit(ctx, str(flags, 'id')!),
+  run: async (ctx, flags) => removeLimitAs(ctx, await operatorActor(ctx.db), str(flags, 'id')!),
   text: (r) => `removed limit ${String(r.id)}`,
 };
 
@@ -88,8 +82,7 @@ export const limitUnpriced: AdminCommand = {
   options: { policy: { type: 'string' } },
   required: ['policy'],
   async run(ctx, flags) {
-    const org = await requirePrimaryOrganization(ctx.db);
-    return setUnpricedCallPolicy(ctx, org.id, str(flags, 'policy')!);
+    return setUnpricedCallPolicyAs(ctx, await operatorActor(ctx.db), str(flags, 'policy')!);
   },
   text: (r) => `calls to unpriced models under a spending limit: ${String(r.unpricedCalls)}`,
 };

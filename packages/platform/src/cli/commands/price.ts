@@ -1,6 +1,8 @@
 // Price overrides: what a provider's model costs when the catalogue does not know it or is wrong for you.
 
-import { listModelPrices, removeModelPrice, setModelPrice } from '../../usage/model-prices.js';
+import { operatorActor } from '../../accounts/actors.js';
+import { listModelPrices } from '../../usage/model-prices.js';
+import { removeModelPriceAs, setModelPriceAs } from '../../usage/price-management.js';
 import { type AdminCommand, str } from '../command.js';
 
 export const priceSet: AdminCommand = {
@@ -17,7 +19,7 @@ export const priceSet: AdminCommand = {
   },
   required: ['provider', 'model', 'input-usd-per-mtok', 'output-usd-per-mtok'],
   async run(ctx, flags) {
-    const view = await setModelPrice(ctx, {
+    const view = await setModelPriceAs(ctx, await operatorActor(ctx.db), {
       provider: str(flags, 'provider')!,
       model: str(flags, 'model')!,
       inputUsdPerMtok: str(flags, 'input-usd-per-mtok')!,
@@ -58,7 +60,7 @@ export const priceRemove: AdminCommand = {
   async run(ctx, flags) {
     const provider = str(flags, 'provider')!;
     const model = str(flags, 'model')!;
-    return { provider, model, ...(await removeModelPrice(ctx, provider, model)) };
+    return { provider, model, ...(await removeModelPriceAs(ctx, await operatorActor(ctx.db), provider, model)) };
   },
   text: (r) => (r.removed ? `removed the override for ${String(r.provider)}:${String(r.model)}` : `there was no override for ${String(r.provider)}:${String(r.model)}`),
 };

@@ -16,7 +16,7 @@ export async function auditPage(app: FastifyInstance, ctx: AppContext): Promise<
     const { entries, more } = await listAudit(ctx.db, actor, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
     const body = (): RawHtml => html`
 <h1>Audit log</h1>
-<p class="lead">Who changed keys, proxies, clients, apps, users and teams, when, and from where. Secrets are never recorded.</p>
+<p class="lead">Who changed keys, proxies, clients, apps, users, teams, limits and prices, when, and from where; and spending alerts. Secrets are never recorded.</p>
 ${entries.length === 0
       ? html`<p class="empty">Nothing recorded yet. Changes made in this console or with the admin CLI appear here.</p>`
       : html`<div class="table-wrap"><table><thead><tr><th>Time</th><th>Actor</th><th>Source IP</th><th>Action</th><th>Target</th><th>Detail</th></tr></thead><tbody>${entries.map(

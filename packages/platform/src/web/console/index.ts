@@ -7,7 +7,9 @@ import { appsPage } from './apps-page.js';
 import { auditPage } from './audit-page.js';
 import { installConsoleGuard } from './guard.js';
 import { keysPage } from './keys-page.js';
+import { limitsPage } from './limits-page.js';
 import { overviewPage } from './overview-page.js';
+import { pricesPage } from './prices-page.js';
 import { proxiesPage } from './proxies-page.js';
 import { teamsPage } from './teams-page.js';
 import { usagePages } from './usage-page.js';
@@ -20,6 +22,8 @@ export async function consolePages(app: FastifyInstance, ctx: AppContext): Promi
   await app.register(accountPage, ctx);
   await app.register(keysPage, ctx);
   await app.register(proxiesPage, ctx);
+  await app.register(limitsPage, ctx);
+  await app.register(pricesPage, ctx);
   await app.register(usersPage, ctx);
   await app.register(teamsPage, ctx);
   await app.register(appsPage, ctx);

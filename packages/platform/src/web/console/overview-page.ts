@@ -1,15 +1,16 @@
 // /console: where everyone lands after signing in. The last 30 days of calls and tokens as charts,
 // and the top users, apps and models; a member sees their own use, an administrator the
-// organization's (the usage service decides).
+// organization's (the usage service decides). Limits past their alert threshold show as notices.
 
 import type { FastifyInstance } from 'fastify';
 import { isAdmin } from '../../access/actor.js';
 import type { AppContext } from '../../app-context.js';
+import { spendingAlertsFor, type LimitShown } from '../../limits/limit-management.js';
 import { DAY_MS, topUsage, usageByDay, usageTotals, type UsageFilter, type UsageRanking } from '../../usage/usage-queries.js';
 import { html } from '../html.js';
-import { actorOf, renderConsolePage } from './console-page.js';
+import { actorOf, formatTime, renderConsolePage } from './console-page.js';
 import { CONSOLE_PATHS } from './paths.js';
-import { dailyBarChart, fillDays, totalsList } from './usage-chart.js';
+import { dailyBarChart, dollars, fillDays, totalsList } from './usage-chart.js';
 
 const OVERVIEW_DAYS = 30;
 
@@ -27,22 +28,32 @@ ${rows.length === 0
 </section>`;
 }
 
+/** A limit past its alert threshold this period: shown until the period ends. */
+function alertNotice(limit: LimitShown, admin: boolean) {
+  const resets = limit.resetsAt ? `it resets at ${formatTime(Date.parse(limit.resetsAt))}` : 'it is a total and does not reset';
+  return html`<div class="notice warn" role="status" data-spending-alert="${limit.id}"><strong>Spending alert:</strong> the limit of ${limit.subject} has reached ${limit.alertPercent}% of its amount: ${dollars(limit.spentUsd ?? 0)} of ${dollars(limit.usd ?? 0)} per ${limit.period} spent; ${resets}. ${
+    admin ? '' : 'Calls stop when the limit is reached. '
+  }<a href="${CONSOLE_PATHS.limits}">${admin ? 'See the limits' : 'See your limits'}</a></div>`;
+}
+
 export async function overviewPage(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.get(CONSOLE_PATHS.overview, { config: { section: 'overview' } }, async (request, reply) => {
     const actor = actorOf(request);
     const admin = isAdmin(actor);
     const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
     const filter: UsageFilter = { from: today - (OVERVIEW_DAYS - 1) * DAY_MS, to: today + DAY_MS };
-    const [totals, days, users, apps, models] = await Promise.all([
+    const [totals, days, users, apps, models, alerts] = await Promise.all([
       usageTotals(ctx.db, actor, filter),
       usageByDay(ctx.db, actor, filter),
       admin ? topUsage(ctx.db, actor, filter, 'user') : Promise.resolve([]),
       topUsage(ctx.db, actor, filter, 'app'),
       topUsage(ctx.db, actor, filter, 'model'),
+      spendingAlertsFor(ctx.db, actor),
     ]);
     const filled = fillDays(days, filter);
     const body = () => html`
 <h1>Overview</h1>
+${alerts.map((limit) => alertNotice(limit, admin))}
 <p class="lead">${admin ? "Your organization's" : 'Your'} use of the Model Router over the last ${OVERVIEW_DAYS} days.</p>
 ${totalsList(totals)}
 ${totals.calls === 0

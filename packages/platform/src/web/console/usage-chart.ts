@@ -58,7 +58,7 @@ ${last && last !== first ? html`<text class="tick" x="${WIDTH - 4}" y="${HEIGHT 
 const count = (n: number) => n.toLocaleString('en-US');
 
 /** Spend in dollars; cents below a dollar are too coarse for single calls, so small sums keep 4 decimals. */
-const dollars = (usd: number) => `$${usd >= 1 ? usd.toFixed(2) : usd.toFixed(4)}`;
+export const dollars = (usd: number) => `$${usd >= 1 ? usd.toFixed(2) : usd.toFixed(4)}`;
 
 /** The totals strip the overview and the usage page share: calls, failures, tokens and spend. */
 export function totalsList(totals: UsageTotals) {
