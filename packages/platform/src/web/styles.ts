@@ -83,6 +83,9 @@ nav.console-nav button { padding: 6px 12px; font-size: 14px; white-space: nowrap
 select { width: 100%; font: inherit; padding: 10px 12px; border: 1px solid #d1d5db; border-radius: 8px; background: #fff; color: var(--ink); }
 input[type=url], textarea { width: 100%; font: inherit; padding: 10px 12px; border: 1px solid #d1d5db; border-radius: 8px; background: #fff; color: var(--ink); }
 .field-error { color: var(--danger); font-size: 13px; margin: 6px 0 0; }
+.spending-limit { margin: 8px 0 16px; }
+.spending-limit-custom { display: grid; grid-template-columns: 2fr 1fr; gap: 0 12px; }
+.spending-limit .fine { margin: 6px 0 0; }
 .empty { border: 1px dashed #d1d5db; border-radius: 10px; padding: 20px; color: var(--muted); }
 .pager { display: flex; gap: 12px; align-items: center; margin-top: 16px; font-size: 14px; }
 .badge { display: inline-block; font-size: 12px; border-radius: 999px; padding: 1px 8px; background: var(--wash); color: var(--muted); border: 1px solid var(--line); }
