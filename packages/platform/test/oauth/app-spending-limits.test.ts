@@ -275,6 +275,21 @@ describe('revoking an app removes its limit', () => {
     expect(audit).toMatchObject([{ actor_label: MEMBER.email, target_label: 'Revoked App' }]);
   });
 
+  it('the app signing out (RFC 7009 revocation of its refresh token) ends the grant and its limit', async () => {
+    const client = await registerPublicClient(tp, { clientName: 'Signing Out App' });
+    const tokens = await authorizeWithoutBrowser(tp, { clientId: client.client_id, jar: new CookieJar(), consentFields: { spending_limit: '1/day' } });
+    expect(await appLimits(await adminId(), client.client_id)).toHaveLength(1);
+    const revoked = await fetch(`${tp.url}/api/auth/oauth2/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: tokens.refresh_token!, token_type_hint: 'refresh_token', client_id: client.client_id }),
+    });
+    expect(revoked.status).toBe(200);
+    const grants = await tp.platform.ctx.db.selectFrom('oauth_payloads').select('id').where('model', '=', 'Grant').where('client_id', '=', client.client_id).execute();
+    expect(grants).toEqual([]);
+    expect(await appLimits(await adminId(), client.client_id)).toEqual([]);
+  });
+
   it('keeps the limit while the user holds another grant for the app (two consents answered at once)', async () => {
     const client = await registerPublicClient(tp, { clientName: 'Two Grants App' });
     const jar = new CookieJar();
