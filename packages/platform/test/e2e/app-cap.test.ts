@@ -63,11 +63,12 @@ async function ask(page: Page, text: string): Promise<{ answer?: string; error?:
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     if (await error.isVisible()) return { error: (await error.textContent()) ?? '' };
-    const answer = (await page.getByTestId('answer').textContent().catch(() => '')) ?? '';
+    // The page removes an empty answer when the call fails: do not wait for it to come back.
+    const answer = (await page.getByTestId('answer').textContent({ timeout: 100 }).catch(() => '')) ?? '';
     if (answer.includes(`You said: ${text}`) && !(await page.getByRole('button', { name: 'Stop' }).isVisible())) return { answer };
     await page.waitForTimeout(25);
   }
-  throw new Error(`no answer and no error for "${text}"`);
+  throw new Error(`no answer and no error for "${text}": the page shows "${await page.getByTestId('answer').textContent({ timeout: 100 }).catch(() => '')}"`);
 }
 
 describe('a spending limit the user chose for an app, in a real browser', () => {
