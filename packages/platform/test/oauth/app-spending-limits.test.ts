@@ -9,6 +9,7 @@ import type { Actor } from '../../src/access/actor.js';
 import { changeAppCap, capWithinMaximum, parseCapChoice, readAppCapPolicy, setAppCapPolicy } from '../../src/limits/app-caps.js';
 import { listLimits } from '../../src/limits/spending-limits.js';
 import { formToken, page, postForm, signIn } from '../console/console-session.js';
+import { runKeyward } from '../support/cli.js';
 import { CookieJar, authorizeCode, authorizeWithoutBrowser, registerPublicClient } from '../support/oauth-client.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 
@@ -203,6 +204,22 @@ describe('the organization default and maximum for self-registered apps', () => 
     expect((await readAppCapPolicy(tp.platform.ctx.db, operator.organizationId)).maximum).toEqual({ nanoUsd: 50e9, period: 'month' });
     await setPolicy({});
   });
+});
+
+describe('keyward limit apps: the same default and maximum from the admin CLI', () => {
+  it('sets, keeps what is left out, clears with none, and refuses a default above the maximum', async () => {
+    const env = { KEYWARD_DATA_DIR: tp.config.dataDir, DATABASE_URL: tp.config.databaseUrl ?? '' };
+    const set = await runKeyward(['limit', 'apps', '--default-usd', '2', '--default-period', 'month', '--max-usd', '5', '--max-period', 'day', '--json'], env);
+    expect(set.json).toEqual({ default: { usd: 2, period: 'month' }, maximum: { usd: 5, period: 'day' } });
+    const kept = await runKeyward(['limit', 'apps', '--max-usd', '30', '--max-period', 'month', '--json'], env);
+    expect(kept.json).toEqual({ default: { usd: 2, period: 'month' }, maximum: { usd: 30, period: 'month' } });
+    const refused = await runKeyward(['limit', 'apps', '--default-usd', '1', '--default-period', 'day', '--json'], env);
+    expect(refused.code).not.toBe(0);
+    expect(refused.json.error.message).toMatch(/default \(\$1 per day\) is above the maximum \(\$30 per month\)/);
+    const cleared = await runKeyward(['limit', 'apps', '--default-usd', 'none', '--max-usd', 'none'], env);
+    expect(cleared.stdout).toContain("apps' spending limit at consent: default No limit, maximum none");
+    expect(await readAppCapPolicy(tp.platform.ctx.db, operator.organizationId)).toEqual({ defaultCap: null, maximum: null });
+  }, 60_000);
 });
 
 describe('Connected apps: spend against the limit, and changing it', () => {
