@@ -101,21 +101,21 @@ ${apps.map((a, i) => {
   const state = caps?.get(a.clientId);
   const options = policy && state ? capOptions(policy, state.cap) : undefined;
   const error = refused?.clientId === a.clientId ? refused : undefined;
-  return html`<li data-grant="${a.grantId}" data-client-id="${a.clientId}">
+  return html`<li class="connected-app" data-grant="${a.grantId}" data-client-id="${a.clientId}">
   <h2>${a.name}</h2>
-  <ul>${a.scopes.map((s) => html`<li>${SCOPE_DESCRIPTIONS[s] ?? s}</li>`)}</ul>
+  <ul class="app-scopes">${a.scopes.map((s) => html`<li>${SCOPE_DESCRIPTIONS[s] ?? s}</li>`)}</ul>
   <p class="fine">Allowed ${when(a.grantedAt)} · last used ${when(a.lastUsedAt)}</p>
   <p class="fine" data-app-usage>${recentUsage(usage.get(a.clientId))}</p>
   ${state ? html`<p class="fine" data-app-spend>${capSpendText(state)}</p>` : ''}
   ${policy && options
-    ? html`<form method="post" action="${CONNECTED_APPS_PATH}/limit">
+    ? html`<form class="app-limit" method="post" action="${CONNECTED_APPS_PATH}/limit">
     <input type="hidden" name="${CSRF_FIELD}" value="${csrf}">
     <input type="hidden" name="client_id" value="${a.clientId}">
     ${spendingLimitControl({ id: `spending-limit-${i}`, options: options.options, selected: options.selected, policy, error: error?.error, posted: error?.posted })}
-    <button class="secondary" type="submit" aria-label="Save limit for ${a.name}">Save limit</button>
+    <button class="secondary" type="submit">Save limit</button>
   </form>`
     : ''}
-  <form method="post" action="${CONNECTED_APPS_PATH}/revoke">
+  <form class="app-revoke" method="post" action="${CONNECTED_APPS_PATH}/revoke">
     <input type="hidden" name="${CSRF_FIELD}" value="${csrf}">
     <input type="hidden" name="grant_id" value="${a.grantId}">
     <button class="secondary" type="submit" aria-label="Revoke ${a.name}">Revoke</button>

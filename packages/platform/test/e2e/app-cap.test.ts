@@ -1,10 +1,12 @@
 // A spending limit the user chose, in a real browser: the user picks a small limit for the example
 // app at consent, the app's calls stop at it with a clear error in the app's page (402
 // budget_exceeded, naming the limit), the user raises it in Connected apps, and calls work again.
+// KEYWARD_UPDATE_SCREENSHOTS=1 also refreshes its screenshots in docs/screenshots/.
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PROVIDER, DEMO_USER, startDemo, type RunningDemo } from '../../../../scripts/demo.js';
@@ -14,6 +16,12 @@ import { openStorage } from '../../src/db/database.js';
 import { setModelPrice } from '../../src/usage/model-prices.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import { createTestDatabase, freePort } from '../support/test-platform.js';
+
+const DOCS_SCREENSHOTS = fileURLToPath(new URL('../../../../docs/screenshots/', import.meta.url));
+
+async function snap(page: Page, name: string) {
+  if (process.env.KEYWARD_UPDATE_SCREENSHOTS === '1') await page.screenshot({ path: join(DOCS_SCREENSHOTS, `${name}.png`), fullPage: true });
+}
 
 let demo: RunningDemo;
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -87,6 +95,7 @@ describe('a spending limit the user chose for an app, in a real browser', () => 
     await control.selectOption({ label: 'Another amount…' });
     await page.getByLabel('Amount (USD)').fill('0.05');
     await page.getByLabel('Per', { exact: true }).selectOption('day');
+    await snap(page, 'app-cap-consent');
     await page.getByRole('button', { name: 'Allow', exact: true }).click();
     await page.waitForURL((url) => url.origin === new URL(demo.appUrl).origin && url.pathname === '/');
 
@@ -105,6 +114,7 @@ describe('a spending limit the user chose for an app, in a real browser', () => 
     expect(stopped).toMatch(/spending limit on Keyward stopped this call/);
     expect(stopped).toMatch(/Spending limit reached: the app .* for this user limit \(.+\) of \$0\.05 per day cannot pay for this call; it resets at \d{4}-\d\d-\d\dT00:00:00\.000Z/);
     await expect(page.getByRole('link', { name: /change its limit in Keyward/ }).getAttribute('href')).resolves.toBe(`${demo.keywardUrl}/account/apps`);
+    await snap(page, 'app-cap-stopped');
 
     // Connected apps: the spend against the limit (settled within about a second), then a higher limit.
     await page.goto(`${demo.keywardUrl}/account/apps`);
@@ -115,8 +125,9 @@ describe('a spending limit the user chose for an app, in a real browser', () => 
       await page.reload();
     }
     expect(await spend.textContent()).toMatch(/^Spent \$0\.0[1-5]\d\d of \$0\.05 today · resets \d{4}-\d\d-\d\d 00:00 UTC$/);
+    await snap(page, 'app-cap-connected-apps');
     await page.getByLabel('Spending limit for this app').selectOption({ label: '$1 per day' });
-    await page.getByRole('button', { name: 'Save limit' }).click();
+    await page.getByRole('button', { name: 'Save limit', exact: true }).click();
     await page.getByText('Spending limit saved').waitFor();
     expect(await page.locator('[data-app-spend]').textContent()).toMatch(/of \$1\.00 today/);
 
