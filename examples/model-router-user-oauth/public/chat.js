@@ -52,7 +52,7 @@ async function ask(text) {
     });
     if (!response.ok) {
       const body = await response.json().catch(() => ({}));
-      throw new ChatError(body?.error?.message ?? `The app answered HTTP ${response.status}.`, body?.error?.signIn === true);
+      throw new ChatError(body?.error?.message ?? `The app answered HTTP ${response.status}.`, body?.error?.signIn === true, body?.error?.link);
     }
     const finished = await readStream(response, (delta) => {
       answer.textContent += delta;
@@ -68,7 +68,7 @@ async function ask(text) {
         answer.remove();
       }
       const chatError = error instanceof ChatError ? error : new ChatError('The app could not be reached. Is it still running?');
-      showError(chatError.message, chatError.signIn);
+      showError(chatError.message, chatError.signIn, chatError.link);
       prompt.value = text; // nothing was answered: give the prompt back to retry
     }
   } finally {
@@ -119,8 +119,8 @@ function addTurn(role, text) {
   return turn;
 }
 
-/** @param {string | undefined} message @param {boolean} [signIn] */
-function showError(message, signIn = false) {
+/** @param {string | undefined} message @param {boolean} [signIn] @param {{href: string, text: string}} [fix] */
+function showError(message, signIn = false, fix = undefined) {
   errorBox.replaceChildren();
   errorBox.hidden = !message;
   if (!message) return;
@@ -129,6 +129,13 @@ function showError(message, signIn = false) {
     const link = document.createElement('a');
     link.href = '/login';
     link.textContent = 'Sign in with Keyward';
+    errorBox.append(' ', link);
+  }
+  // Only Keyward's own pages (http/https) are linked: the text comes from the app's server.
+  if (fix && typeof fix.href === 'string' && /^https?:\/\//.test(fix.href)) {
+    const link = document.createElement('a');
+    link.href = fix.href;
+    link.textContent = String(fix.text);
     errorBox.append(' ', link);
   }
 }
@@ -140,9 +147,10 @@ function setBusy(busy) {
 }
 
 class ChatError extends Error {
-  /** @param {string} message @param {boolean} [signIn] */
-  constructor(message, signIn = false) {
+  /** @param {string} message @param {boolean} [signIn] @param {{href: string, text: string}} [link] */
+  constructor(message, signIn = false, link = undefined) {
     super(message);
     this.signIn = signIn;
+    this.link = link;
   }
 }

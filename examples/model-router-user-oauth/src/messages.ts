@@ -24,6 +24,7 @@ export type RouterProblemKind =
   | 'no_provider_key'
   | 'proxy_forbidden'
   | 'limit_reached'
+  | 'spending_limit'
   | 'bad_request'
   | 'timeout'
   | 'keyward_down';
@@ -32,6 +33,8 @@ export interface RouterProblem {
   kind: RouterProblemKind;
   /** What the page shows. */
   message: string;
+  /** Where the user can fix it, shown as a link after the message. */
+  link?: { href: string; text: string };
 }
 
 /** Turns a Model Router error answer into a sentence, keeping the router's own words as detail. */
@@ -43,6 +46,13 @@ export function describeRouterError(status: number, error: RouterErrorBody, cont
     return {
       kind: 'proxy_forbidden',
       message: `Your Keyward account may not use the LLM proxy ${context.proxyId}. Ask an admin for access, or set LLM_PROXY_ID to a proxy you may use.${detail}`,
+    };
+  }
+  if (status === 402) {
+    return {
+      kind: 'spending_limit',
+      message: `A spending limit on Keyward stopped this call.${detail}`,
+      link: { href: `${context.keywardBaseUrl.replace(/\/+$/, '')}/account/apps`, text: 'See this app’s spending and change its limit in Keyward' },
     };
   }
   if (status === 429) return { kind: 'limit_reached', message: `You have reached a usage limit on Keyward. Try again later.${detail}` };

@@ -21,7 +21,8 @@ export type ChangeTopic =
   | 'user'
   | 'key_base_url_allow'
   | 'model_price'
-  | 'spending_limit';
+  | 'spending_limit'
+  | 'app_cap_policy';
 
 export async function recordChange(db: Kysely<Database>, topic: ChangeTopic, subjectId: string): Promise<void> {
   await db.insertInto('change_log').values({ topic, subject_id: subjectId, created_at: Date.now() }).execute();

@@ -90,6 +90,12 @@ export interface OrganizationSettingsTable {
   organization_id: string;
   /** JSON array of `host` / `host:port` members' keys may use; null: KEYWARD_KEY_BASE_URL_ALLOW. */
   key_base_url_allow: string | null;
+  /** Self-registered apps' cap preselected at consent (limits/app-caps.ts); null: No limit. */
+  app_cap_default_nano_usd: number | null;
+  app_cap_default_period: string | null;
+  /** The highest cap a user may choose for a self-registered app; null: no maximum. */
+  app_cap_max_nano_usd: number | null;
+  app_cap_max_period: string | null;
   updated_at: number;
 }
 

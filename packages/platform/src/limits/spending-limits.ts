@@ -7,7 +7,6 @@ import { sql, type Kysely } from 'kysely';
 import type { AppContext } from '../app-context.js';
 import type { Database } from '../db/schema.js';
 import { KeywardError } from '../errors.js';
-import '../oauth/tables.js';
 import { nanoToUsd, parseUsdPerMtok } from '../usage/call-cost.js';
 import { LIMIT_PERIODS, periodEnd, periodStart, type LimitPeriod } from './limit-periods.js';
 

@@ -7,9 +7,14 @@ import type Provider from 'oidc-provider';
 import type { InteractionDetails } from 'oidc-provider';
 import type { AppContext } from '../app-context.js';
 import { CSRF_FIELD, issueCsrfToken, verifyCsrfToken } from '../accounts/csrf.js';
+import { userActor } from '../accounts/actors.js';
+import { requirePrimaryOrganization } from '../accounts/organizations.js';
 import { currentUser, signInUrl } from '../accounts/sign-in-routes.js';
+import { KeywardError } from '../errors.js';
+import { applyConsentCap, capOptions, checkConsentCap, findAppCap, readAppCapPolicy, type AppCap } from '../limits/app-caps.js';
 import { html } from '../web/html.js';
 import { layout, sendPage } from '../web/layout.js';
+import { capFields, spendingLimitControl, type CapFormValues } from '../web/spending-limit-control.js';
 import { findClientRecord } from './clients.js';
 import { INTERACTION_PATH, LLM_PROXY_SCOPE, OFFLINE_ACCESS_SCOPE, interactionPath, parseRouterResource } from './paths.js';
 
@@ -66,7 +71,22 @@ export async function interactionRoutes(app: FastifyInstance, ctx: AppContext, p
     return reply.redirect(to, 303);
   };
 
-  const renderConsent = async (request: FastifyRequest, reply: FastifyReply, interaction: InteractionDetails) => {
+  // The cap the consent page preselects: the current one when the app was allowed before (also
+  // "No limit"), else the organization's default for self-registered apps.
+  const consentCap = async (interaction: InteractionDetails, userId: string) => {
+    const org = await requirePrimaryOrganization(ctx.db);
+    const clientId = String(interaction.params.client_id);
+    const policy = await readAppCapPolicy(ctx.db, org.id);
+    const current: AppCap | null | undefined = (await findAppCap(ctx.db, org.id, userId, clientId)) ?? (interaction.grantId ? null : undefined);
+    return { organizationId: org.id, policy, ...capOptions(policy, current) };
+  };
+
+  const renderConsent = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    interaction: InteractionDetails,
+    refused?: { error: string; posted: CapFormValues },
+  ) => {
     const params = interaction.params;
     const client = await provider.Client.find(String(params.client_id));
     if (!client) return errorPage(reply, 400, 'Unknown app', 'This app is not registered with Keyward.');
@@ -96,6 +116,7 @@ export async function interactionRoutes(app: FastifyInstance, ctx: AppContext, p
     );
     const isNew = (scope: string) => grant !== undefined && !allowed.has(scope);
     const csrf = issueCsrfToken(ctx, request, reply);
+    const cap = await consentCap(interaction, String(interaction.session?.accountId));
     const body = html`
 <h1>Allow ${name} to use Keyward?</h1>
 ${onDevice
@@ -115,6 +136,7 @@ ${scopes.map((scope) =>
 ${proxies.length ? html`<p class="fine">Only through: ${proxies.map((p) => p.name).join(', ')}.</p>` : ''}
 <form method="post" action="${interactionPath(interaction.uid)}">
   <input type="hidden" name="${CSRF_FIELD}" value="${csrf}">
+  ${scopes.includes(LLM_PROXY_SCOPE) ? spendingLimitControl({ id: 'spending-limit', options: cap.options, selected: cap.selected, policy: cap.policy, error: refused?.error, posted: refused?.posted }) : ''}
   <div class="actions">
     <button class="primary" type="submit" name="decision" value="allow">Allow</button>
     <button class="secondary" type="submit" name="decision" value="deny">Deny</button>
@@ -122,7 +144,7 @@ ${proxies.length ? html`<p class="fine">Only through: ${proxies.map((p) => p.nam
 </form>
 <p class="fine">You can disconnect it later under <a href="/account/apps">Connected apps</a>.</p>`;
     const redirectOrigin = onDevice ? undefined : originOf(redirectUri);
-    return sendPage(reply, layout({ title: `Allow ${name}?`, body }), { formActionOrigins: redirectOrigin ? [redirectOrigin] : [] });
+    return sendPage(reply, layout({ title: `Allow ${name}?`, body }), { status: refused ? 400 : 200, formActionOrigins: redirectOrigin ? [redirectOrigin] : [] });
   };
 
   app.get<{ Params: { uid: string } }>(`${INTERACTION_PATH}/:uid`, async (request, reply) => {
@@ -145,8 +167,8 @@ ${proxies.length ? html`<p class="fine">Only through: ${proxies.map((p) => p.nam
     return errorPage(reply, 400, 'Sign-in error', 'This sign-in step is not supported.');
   });
 
-  app.post<{ Params: { uid: string }; Body: { decision?: unknown; [CSRF_FIELD]?: unknown } }>(`${INTERACTION_PATH}/:uid`, async (request, reply) => {
-    const form = (request.body ?? {}) as { decision?: unknown; [CSRF_FIELD]?: unknown };
+  app.post<{ Params: { uid: string }; Body: Record<string, unknown> }>(`${INTERACTION_PATH}/:uid`, async (request, reply) => {
+    const form = (request.body ?? {}) as { decision?: unknown; [CSRF_FIELD]?: unknown; [field: string]: unknown };
     if (!verifyCsrfToken(ctx, request, form[CSRF_FIELD])) {
       return errorPage(reply, 403, 'Request refused', 'That consent form expired or came from another site. Nothing was allowed.');
     }
@@ -161,6 +183,15 @@ ${proxies.length ? html`<p class="fine">Only through: ${proxies.map((p) => p.nam
     if (form.decision !== 'allow') {
       return finish(request, reply, { error: 'access_denied', error_description: 'The user denied the request' });
     }
+    // The spending limit is checked before anything is granted: a refused one shows the page again.
+    const cap = await consentCap(interaction, user.id);
+    let chosen: AppCap | null;
+    try {
+      chosen = await checkConsentCap(ctx.db, cap.organizationId, capFields(form), cap.selected);
+    } catch (error) {
+      if (!(error instanceof KeywardError)) throw error;
+      return renderConsent(request, reply, interaction, { error: error.message, posted: capFields(form) });
+    }
     const { prompt, params, session } = interaction;
     const grant = interaction.grantId
       ? await provider.Grant.find(interaction.grantId)
@@ -172,6 +203,8 @@ ${proxies.length ? html`<p class="fine">Only through: ${proxies.map((p) => p.nam
     if (missingClaims) grant.addOIDCClaims(missingClaims);
     for (const [indicator, scopes] of Object.entries(missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
     const grantId = await grant.save();
+    const actor = (await userActor(ctx.db, user, request.ip)) ?? { userId: user.id, label: user.email, organizationId: cap.organizationId, ip: request.ip };
+    await applyConsentCap(ctx, { ...actor, userId: user.id }, String(params.client_id), chosen);
     return finish(request, reply, { consent: { grantId } });
   });
 }

@@ -7,6 +7,7 @@ import type { AppContext } from '../app-context.js';
 import { secureCookies, sessionCookieName } from '../accounts/cookies.js';
 import { findSessionUser } from '../accounts/sessions.js';
 import { findUserById } from '../accounts/users.js';
+import { removeCapOfEndedGrant } from '../limits/app-caps.js';
 import { html } from '../web/html.js';
 import { layout } from '../web/layout.js';
 import { answerForAccessTokens, mayIntrospect, mayRevoke } from './access-token-endpoints.js';
@@ -101,7 +102,11 @@ export function createProvider(ctx: AppContext, keys: SigningKeys, cookieKeys: s
   const { config } = ctx;
   const issuer = config.publicUrl;
   const adapter = createAdapterFactory(ctx.db, {
-    grantRevoked: (grantId) => revocations.revokeGrant(grantId),
+    grantRevoked: async (grantId, owner) => {
+      await revocations.revokeGrant(grantId);
+      // oidc-provider ended the grant (the app revoked its refresh token): the app cap goes with it.
+      if (owner) await removeCapOfEndedGrant(ctx, { id: grantId, ...owner });
+    },
     replayDetected: async (grantId) => {
       ctx.log.warn({ event: 'oauth_replay_detected', grantId }, 'a code or refresh token was used twice at once; its grant is revoked');
       await revokeGrant(ctx, revocations, grantId);

@@ -8,8 +8,8 @@ import type { Database } from '../db/schema.js';
 import './tables.js';
 
 export interface GrantRevocationSink {
-  /** A grant ended (user revoked, refresh-token or code replay): tell the router everywhere. */
-  grantRevoked(grantId: string): Promise<void>;
+  /** A grant ended (user revoked, refresh-token or code replay): tell the router everywhere. `owner` when the Grant itself was destroyed. */
+  grantRevoked(grantId: string, owner?: { accountId: string; clientId: string }): Promise<void>;
   /** A code or refresh token was consumed twice at once: end its grant, as a replay seen in order does. */
   replayDetected(grantId: string): Promise<void>;
 }
@@ -102,8 +102,9 @@ export function createAdapterFactory(
     }
 
     async destroy(id: string): Promise<void> {
+      const grant = this.model === 'Grant' ? await db.selectFrom('oauth_payloads').select(['account_id', 'client_id']).where('model', '=', 'Grant').where('id', '=', id).executeTakeFirst() : undefined;
       await db.deleteFrom('oauth_payloads').where('model', '=', this.model).where('id', '=', id).execute();
-      if (this.model === 'Grant') await hooks.grantRevoked(id);
+      if (this.model === 'Grant') await hooks.grantRevoked(id, grant?.account_id && grant.client_id ? { accountId: grant.account_id, clientId: grant.client_id } : undefined);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {

@@ -83,6 +83,15 @@ nav.console-nav button { padding: 6px 12px; font-size: 14px; white-space: nowrap
 select { width: 100%; font: inherit; padding: 10px 12px; border: 1px solid #d1d5db; border-radius: 8px; background: #fff; color: var(--ink); }
 input[type=url], textarea { width: 100%; font: inherit; padding: 10px 12px; border: 1px solid #d1d5db; border-radius: 8px; background: #fff; color: var(--ink); }
 .field-error { color: var(--danger); font-size: 13px; margin: 6px 0 0; }
+.spending-limit { margin: 8px 0 16px; }
+.spending-limit-custom { display: grid; grid-template-columns: 2fr 1fr; gap: 0 12px; }
+.spending-limit .fine { margin: 6px 0 0; }
+ul.apps li.connected-app { display: block; padding: 20px 0; }
+ul.apps li.connected-app h2 { margin-top: 0; }
+ul.apps ul.app-scopes { margin: 0 0 8px; padding-left: 20px; }
+ul.apps ul.app-scopes li { display: list-item; padding: 2px 0; border-top: 0; }
+form.app-limit { max-width: 420px; margin-top: 8px; }
+form.app-revoke { margin-top: 12px; }
 .empty { border: 1px dashed #d1d5db; border-radius: 10px; padding: 20px; color: var(--muted); }
 .pager { display: flex; gap: 12px; align-items: center; margin-top: 16px; font-size: 14px; }
 .badge { display: inline-block; font-size: 12px; border-radius: 999px; padding: 1px 8px; background: var(--wash); color: var(--muted); border: 1px solid var(--line); }

@@ -53,6 +53,8 @@ export interface AuthorizeOptions {
   password?: string;
   /** `allow` (default) or `deny` on the consent page. */
   decision?: 'allow' | 'deny';
+  /** More consent form fields (the spending limit control: spending_limit, spending_limit_usd, spending_limit_period). */
+  consentFields?: Record<string, string>;
   /** Keep one browser (cookies) across several authorizations. */
   jar?: CookieJar;
   /** Extra authorization request parameters (or `undefined` to drop a default one, e.g. code_challenge). */
@@ -165,15 +167,15 @@ export async function authorizeCode(tp: TestPlatform, options: AuthorizeOptions)
     if (response.status === 200 && page.includes('name="decision"')) {
       consentPage = page;
       const action = /<form method="post" action="([^"]+)"/.exec(page)?.[1];
-      const form = new URLSearchParams({ csrf: hidden(page, 'csrf') ?? '', decision: options.decision ?? 'allow' });
+      const form = new URLSearchParams({ csrf: hidden(page, 'csrf') ?? '', decision: options.decision ?? 'allow', ...options.consentFields });
       const consent = await jar.fetch(new URL(action!.replace(/&amp;/g, '&'), tp.url), {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: form,
       });
       const to = consent.headers.get('location');
+      if (consent.status !== 303 || !to) throw new Error(`consent failed: ${consent.status} ${await consent.text()}`);
       await consent.body?.cancel();
-      if (consent.status !== 303 || !to) throw new Error(`consent failed: ${consent.status}`);
       next = new URL(to, tp.url);
       continue;
     }

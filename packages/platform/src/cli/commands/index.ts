@@ -1,6 +1,7 @@
 // Every admin command, in the order `keyward --help` lists them.
 
 import type { AdminCommand } from '../command.js';
+import { limitApps } from './app-caps.js';
 import { clientCreate, clientDisable, clientRotateSecret } from './clients.js';
 import { keyAdd, keyList } from './keys.js';
 import { limitList, limitRemove, limitSet, limitUnpriced } from './limit.js';
@@ -31,5 +32,6 @@ export const ADMIN_COMMANDS: AdminCommand[] = [
   limitList,
   limitRemove,
   limitUnpriced,
+  limitApps,
   migrate,
 ];

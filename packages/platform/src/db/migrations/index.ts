@@ -9,6 +9,7 @@ import { auditLog } from './0010-audit-log.js';
 import { proxyAllowedModels } from './0011-proxy-allowed-models.js';
 import { passwordLinks } from './0012-password-links.js';
 import { money } from './0030-money.js';
+import { appCapPolicy } from './0031-app-cap-policy.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -17,7 +18,7 @@ export interface KeywardMigration {
   up(db: Kysely<any>, dialect: Dialect): Promise<void>;
 }
 
-const migrations: KeywardMigration[] = [foundation, oauth, usage, keyBaseUrlPolicy, auditLog, proxyAllowedModels, passwordLinks, money];
+const migrations: KeywardMigration[] = [foundation, oauth, usage, keyBaseUrlPolicy, auditLog, proxyAllowedModels, passwordLinks, money, appCapPolicy];
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {
