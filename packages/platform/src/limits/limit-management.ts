@@ -92,7 +92,7 @@ export async function setLimitAs(ctx: ServiceContext, actor: Actor, request: Lim
   const result = await setLimit(ctx, { ...input, organizationId: actor.organizationId, userId: user?.id });
   const view = (await listLimits(ctx.db, actor.organizationId)).find((l) => l.id === result.id)!;
   const [subject] = await describeSubjects(ctx.db, [view]);
-  await recordAudit(ctx.db, actor, { action: 'limit_set', targetKind: 'spending_limit', targetId: view.id, targetLabel: subject!, detail: describeAllowance(view) });
+  await recordAudit(ctx.db, actor, { action: 'limit.set', targetKind: 'spending_limit', targetId: view.id, targetLabel: subject!, detail: describeAllowance(view) });
   return result;
 }
 
@@ -103,7 +103,7 @@ export async function removeLimitAs(ctx: ServiceContext, actor: Actor, limitId: 
   if (!view) throw new KeywardError('not_found', `there is no limit "${limitId}"`, 404);
   const [subject] = await describeSubjects(ctx.db, [view]);
   const result = await removeLimit(ctx, limitId);
-  await recordAudit(ctx.db, actor, { action: 'limit_removed', targetKind: 'spending_limit', targetId: limitId, targetLabel: subject!, detail: describeAllowance(view) });
+  await recordAudit(ctx.db, actor, { action: 'limit.removed', targetKind: 'spending_limit', targetId: limitId, targetLabel: subject!, detail: describeAllowance(view) });
   return result;
 }
 
@@ -112,7 +112,7 @@ export async function setUnpricedCallPolicyAs(ctx: ServiceContext, actor: Actor,
   requireAdmin(actor);
   const result = await setUnpricedCallPolicy(ctx, actor.organizationId, policy);
   await recordAudit(ctx.db, actor, {
-    action: 'unpriced_policy_set',
+    action: 'unpriced_policy.set',
     targetKind: 'organization',
     targetId: actor.organizationId,
     targetLabel: 'Calls to models with no known price',

@@ -1,5 +1,5 @@
 // A spending limit's alert threshold: the first time settled spend reaches it in a period, one
-// instance marks the period (`alerted_at`), logs a warning and writes a `spending_alert` audit
+// instance marks the period (`alerted_at`), logs a warning and writes a `limit.alert_reached` audit
 // entry; the console shows a notice while the period lasts (limit-management.ts spendingAlertsFor).
 
 import type { Kysely } from 'kysely';
@@ -29,7 +29,7 @@ export async function raiseSpendingAlertIfDue(db: Kysely<Database>, log: Logger,
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) !== 1) return false;
     await recordAudit(trx, { ...SYSTEM_AUDIT_ACTOR, organizationId: limit.organizationId }, {
-      action: 'spending_alert',
+      action: 'limit.alert_reached',
       targetKind: 'spending_limit',
       targetId: limit.id,
       targetLabel: subject!,

@@ -13,7 +13,7 @@ import { appCapsOfUser, capOptions, changeAppCap, readAppCapPolicy } from '../li
 import { DAY_MS, usageByApp, type UsageTotals } from '../usage/usage-queries.js';
 import { html } from '../web/html.js';
 import { layout, sendPage } from '../web/layout.js';
-import { capFields, capSpendText, spendingLimitControl, type CapFormValues } from '../web/spending-limit-control.js';
+import { capFields, capSpendText, spendingLimitControl, type CapFormValues } from './spending-limit-control.js';
 import { revokeGrant } from './grant-revocation.js';
 import { SCOPE_DESCRIPTIONS } from './interactions.js';
 import { CONNECTED_APPS_PATH } from './paths.js';

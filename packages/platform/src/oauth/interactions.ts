@@ -14,7 +14,7 @@ import { KeywardError } from '../errors.js';
 import { applyConsentCap, capOptions, checkConsentCap, findAppCap, readAppCapPolicy, type AppCap } from '../limits/app-caps.js';
 import { html } from '../web/html.js';
 import { layout, sendPage } from '../web/layout.js';
-import { capFields, spendingLimitControl, type CapFormValues } from '../web/spending-limit-control.js';
+import { capFields, spendingLimitControl, type CapFormValues } from './spending-limit-control.js';
 import { findClientRecord } from './clients.js';
 import { INTERACTION_PATH, LLM_PROXY_SCOPE, OFFLINE_ACCESS_SCOPE, interactionPath, parseRouterResource } from './paths.js';
 

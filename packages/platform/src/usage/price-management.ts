@@ -24,7 +24,7 @@ const perMtok = (view: Pick<ModelPriceView, 'inputUsdPerMtok' | 'outputUsdPerMto
 export async function setModelPriceAs(ctx: ServiceContext, actor: Actor, input: ModelPriceInput): Promise<ModelPriceView> {
   requireAdmin(actor);
   const view = await setModelPrice(ctx, input);
-  await recordAudit(ctx.db, actor, { action: 'price_set', targetKind: 'model_price', targetId: `${view.provider}:${view.model}`, targetLabel: `${view.provider}:${view.model}`, detail: perMtok(view) });
+  await recordAudit(ctx.db, actor, { action: 'price.set', targetKind: 'model_price', targetId: `${view.provider}:${view.model}`, targetLabel: `${view.provider}:${view.model}`, detail: perMtok(view) });
   return view;
 }
 
@@ -33,7 +33,7 @@ export async function removeModelPriceAs(ctx: ServiceContext, actor: Actor, prov
   requireAdmin(actor);
   const result = await removeModelPrice(ctx, provider, model);
   // Removing what is not there changes nothing, so there is nothing to audit.
-  if (result.removed) await recordAudit(ctx.db, actor, { action: 'price_removed', targetKind: 'model_price', targetId: `${provider}:${model}`, targetLabel: `${provider}:${model}` });
+  if (result.removed) await recordAudit(ctx.db, actor, { action: 'price.removed', targetKind: 'model_price', targetId: `${provider}:${model}`, targetLabel: `${provider}:${model}` });
   return result;
 }
 

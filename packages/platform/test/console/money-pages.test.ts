@@ -161,7 +161,7 @@ describe('/console/limits (admin)', () => {
 
   it('every change is in the audit log, naming the subject', async () => {
     const audit = (await page(admin, `${tp.url}/console/audit`)).text;
-    for (const action of ['limit_set', 'limit_removed', 'unpriced_policy_set']) expect(audit).toContain(`<code>${action}</code>`);
+    for (const action of ['limit.set', 'limit.removed', 'unpriced_policy.set']) expect(audit).toContain(`<code>${action}</code>`);
     expect(audit).toContain('team Sales');
     expect(audit).toContain(`user ${member.email}`);
     expect(audit).toContain('$500 per month, alert at 80%');
@@ -203,7 +203,7 @@ describe('/console/prices', () => {
     expect(text).toMatch(/<tr data-price="openai:ft:gpt-4o-mini:acme">[\s\S]*\$0\.3[\s\S]*\$1\.2[\s\S]*\$0\.15/);
     expect(text).toContain('data-price="ollama:llama3.2"');
     const audit = (await page(admin, `${tp.url}/console/audit`)).text;
-    expect(audit).toContain('<code>price_set</code>');
+    expect(audit).toContain('<code>price.set</code>');
     expect(audit).toContain('openai:ft:gpt-4o-mini:acme');
   });
 
@@ -243,6 +243,6 @@ describe('/console/prices', () => {
     const response = await post(admin, '/console/prices/remove', { provider: 'ollama', model: 'llama3.2' });
     expect(response.status).toBe(303);
     expect((await page(admin, `${tp.url}/console/prices`)).text).not.toContain('data-price="ollama:llama3.2"');
-    expect((await page(admin, `${tp.url}/console/audit`)).text).toContain('<code>price_removed</code>');
+    expect((await page(admin, `${tp.url}/console/audit`)).text).toContain('<code>price.removed</code>');
   });
 });

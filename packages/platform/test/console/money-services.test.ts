@@ -58,7 +58,7 @@ describe('who may change limits and prices', () => {
     expect((await ctx.db.selectFrom('spending_limits').select('id').execute()).map((r) => r.id)).toEqual([id]);
     expect(await listModelPrices(ctx.db)).toEqual([]);
     expect((await ctx.db.selectFrom('organizations').select('unpriced_calls_under_limit').executeTakeFirstOrThrow()).unpriced_calls_under_limit).toBe('refuse');
-    expect((await auditActions()).slice(before).map((a) => a.action)).toEqual(['limit_set']);
+    expect((await auditActions()).slice(before).map((a) => a.action)).toEqual(['limit.set']);
     await removeLimitAs(ctx, admin, id);
   });
 
@@ -73,12 +73,12 @@ describe('who may change limits and prices', () => {
     // Removing an override that is not there changes nothing: no entry.
     expect(await removeModelPriceAs(ctx, admin, 'vllm', 'qwen')).toEqual({ removed: false });
     expect((await auditActions()).slice(before)).toEqual([
-      { action: 'limit_set', actor_label: 'admin CLI', target_label: 'user casey@example.com', detail: '$5 per week, 60 requests/min, alert at 75%' },
-      { action: 'limit_removed', actor_label: 'admin CLI', target_label: 'user casey@example.com', detail: '$5 per week, 60 requests/min, alert at 75%' },
-      { action: 'unpriced_policy_set', actor_label: 'admin CLI', target_label: 'Calls to models with no known price', detail: 'allow' },
-      { action: 'unpriced_policy_set', actor_label: 'admin CLI', target_label: 'Calls to models with no known price', detail: 'refuse' },
-      { action: 'price_set', actor_label: 'admin CLI', target_label: 'vllm:qwen', detail: '$0.1 in, $0.2 out, $0.125 cache write per million tokens' },
-      { action: 'price_removed', actor_label: 'admin CLI', target_label: 'vllm:qwen', detail: null },
+      { action: 'limit.set', actor_label: 'admin CLI', target_label: 'user casey@example.com', detail: '$5 per week, 60 requests/min, alert at 75%' },
+      { action: 'limit.removed', actor_label: 'admin CLI', target_label: 'user casey@example.com', detail: '$5 per week, 60 requests/min, alert at 75%' },
+      { action: 'unpriced_policy.set', actor_label: 'admin CLI', target_label: 'Calls to models with no known price', detail: 'allow' },
+      { action: 'unpriced_policy.set', actor_label: 'admin CLI', target_label: 'Calls to models with no known price', detail: 'refuse' },
+      { action: 'price.set', actor_label: 'admin CLI', target_label: 'vllm:qwen', detail: '$0.1 in, $0.2 out, $0.125 cache write per million tokens' },
+      { action: 'price.removed', actor_label: 'admin CLI', target_label: 'vllm:qwen', detail: null },
     ]);
   });
 
@@ -123,12 +123,12 @@ describe(`a spending limit's alert threshold (${testEngine()})`, () => {
       await Promise.all(guards.map((g) => g.ledger.flush()));
       // Both flushes ask for the alert; whichever saw the total raises it. Wait for the check to land.
       const started = Date.now();
-      while (Date.now() - started < 5000 && !(await auditActions()).some((a) => a.action === 'spending_alert')) await new Promise((r) => setTimeout(r, 50));
+      while (Date.now() - started < 5000 && !(await auditActions()).some((a) => a.action === 'limit.alert_reached')) await new Promise((r) => setTimeout(r, 50));
     } finally {
       for (const guard of guards) await guard.close();
     }
-    const alerts = (await auditActions()).filter((a) => a.action === 'spending_alert');
-    expect(alerts).toEqual([{ action: 'spending_alert', actor_label: 'Keyward (system)', target_label: 'user casey@example.com', detail: '$0.6 spent of $1 per day, alert at 50%' }]);
+    const alerts = (await auditActions()).filter((a) => a.action === 'limit.alert_reached');
+    expect(alerts).toEqual([{ action: 'limit.alert_reached', actor_label: 'Keyward (system)', target_label: 'user casey@example.com', detail: '$0.6 spent of $1 per day, alert at 50%' }]);
     const period = await ctx.db.selectFrom('limit_periods').select('alerted_at').where('limit_id', '=', limitId).executeTakeFirstOrThrow();
     expect(period.alerted_at).not.toBeNull();
   }, 30_000);
@@ -136,11 +136,11 @@ describe(`a spending limit's alert threshold (${testEngine()})`, () => {
   it('however many raise it at the same moment, it is raised once per period', async () => {
     const start = periodStart('day');
     await ctx.db.updateTable('limit_periods').set({ alerted_at: null }).where('limit_id', '=', limitId).execute();
-    await ctx.db.deleteFrom('audit_log').where('action', '=', 'spending_alert').execute();
+    await ctx.db.deleteFrom('audit_log').where('action', '=', 'limit.alert_reached').execute();
     const limit = (await loadLimits(ctx.db)).limits.find((l) => l.id === limitId)!;
     const raised = await Promise.all(Array.from({ length: 8 }, () => raiseSpendingAlertIfDue(ctx.db, log, limit, start)));
     expect(raised.filter(Boolean)).toHaveLength(1);
-    expect((await auditActions()).filter((a) => a.action === 'spending_alert')).toHaveLength(1);
+    expect((await auditActions()).filter((a) => a.action === 'limit.alert_reached')).toHaveLength(1);
     // Below the threshold nothing is raised.
     const quiet = (await setLimitAs(ctx, admin, { scope: 'user', userEmail: 'robin@example.com', usd: '1', period: 'day', alertPercent: 50 })).id;
     await ctx.db.insertInto('limit_periods').values({ limit_id: quiet, period_start: start, spent_nano_usd: 400_000_000, leased_nano_usd: 0, alerted_at: null }).execute();

@@ -78,7 +78,7 @@ ${fieldError('new_password', errors.new_password)}
       throw error;
     }
     await attempt.succeeded();
-    await recordAudit(ctx.db, actor, { action: 'password_changed', targetKind: 'user', targetId: actor.userId, targetLabel: actor.label });
+    await recordAudit(ctx.db, actor, { action: 'user.password_changed', targetKind: 'user', targetId: actor.userId, targetLabel: actor.label });
     // Every session ended with the old password; this browser gets a new one.
     const session = await createSession(ctx.db, actor.userId!, ctx.config.sessionTtlSeconds);
     reply.setCookie(sessionCookieName(ctx.config), session, cookieOptions(ctx.config, ctx.config.sessionTtlSeconds));

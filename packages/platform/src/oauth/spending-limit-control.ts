@@ -2,7 +2,7 @@
 // of No limit / presets / "Another amount…", and the amount and period used with the last. No script.
 
 import { capLabel, capValue, type AppCap, type AppCapPolicy, type AppCapState } from '../limits/app-caps.js';
-import { html, type RawHtml } from './html.js';
+import { html, type RawHtml } from '../web/html.js';
 
 export const SPENDING_LIMIT_LABEL = 'Spending limit for this app';
 
