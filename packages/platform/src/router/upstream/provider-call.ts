@@ -133,14 +133,18 @@ export function readProviderAnswer<T>(read: () => T): T {
   }
 }
 
-/** The provider's stream as events, read as the bytes arrive. Failures surface as UpstreamFailure. */
+/**
+ * The provider's stream as events, read as the bytes arrive: one batch per upstream read (never
+ * empty), so what follows costs one step per read rather than one per event. Failures surface as
+ * UpstreamFailure.
+ */
 export async function* readUpstreamEvents(
   response: UpstreamResponse,
   signal: AbortSignal,
   framing: StreamFraming = 'sse',
-): AsyncGenerator<SseEvent> {
+): AsyncGenerator<SseEvent[]> {
   const decoder = new TextDecoder();
-  const pending: SseEvent[] = [];
+  let pending: SseEvent[] = [];
   let lineBuffer = '';
   const sse = createSseReader((event) => pending.push(event));
   const feed = (text: string) => {
@@ -150,15 +154,20 @@ export async function* readUpstreamEvents(
     lineBuffer = lines.pop() ?? '';
     for (const line of lines) if (line.trim()) pending.push({ data: line });
   };
+  const take = () => {
+    const batch = pending;
+    pending = [];
+    return batch;
+  };
   try {
     for await (const bytes of response.body) {
       feed(decoder.decode(bytes as Buffer, { stream: true }));
-      while (pending.length) yield pending.shift()!;
+      if (pending.length) yield take();
     }
     feed(decoder.decode());
     if (framing === 'sse') sse.feed('\n\n');
     else if (lineBuffer.trim()) pending.push({ data: lineBuffer });
-    while (pending.length) yield pending.shift()!;
+    if (pending.length) yield take();
   } catch (error) {
     if (error instanceof UpstreamFailure) throw error;
     throw classifyUpstreamError(error, signal, 'body');
@@ -198,7 +207,7 @@ export function openProviderStream<T>(
   call: ProviderCall,
   build: (key: UsableProviderKey) => UpstreamRequest,
   framing: StreamFraming | undefined,
-  read: (events: AsyncGenerator<SseEvent>, key: UsableProviderKey) => AsyncGenerator<T>,
+  read: (events: AsyncGenerator<SseEvent[]>, key: UsableProviderKey) => AsyncGenerator<T>,
 ): Promise<OpenedStream<T>> {
   return withKeyFailover(call, async (key) => {
     const response = await sendToProvider(client, call, key, build(key));
