@@ -27,6 +27,7 @@ import { addProviderKey } from '../src/keys/provider-keys.js';
 import { createConfidentialClient } from '../src/oauth/clients.js';
 import { startPlatform } from '../src/platform.js';
 import { setLimit } from '../src/limits/spending-limits.js';
+import { setModelPrice } from '../src/usage/model-prices.js';
 import { findDefaultLlmProxy } from '../src/proxies/llm-proxies.js';
 import type { BenchJob, BenchResult, BenchScenario, TargetRun } from './load-generator.js';
 
@@ -239,6 +240,10 @@ async function startKeyward(env: Record<string, string>, upstreamUrl: string): P
   const client = await createConfidentialClient(ctx, { name: 'bench', proxyIds: [proxy.id] });
   if (flags.limits) {
     // Limits that bind every call and never stop one: the cost of checking, reserving and settling.
+    // The bench models get a price, or a budget would (rightly) refuse them as unpriced.
+    for (const model of new Set(SCENARIOS.map((scenario) => scenario.model))) {
+      await setModelPrice(ctx, { provider: 'openai', model, inputUsdPerMtok: '0.15', outputUsdPerMtok: '0.6' });
+    }
     await setLimit(ctx, { organizationId: org.id, scope: 'org', usd: '1000000', period: 'month', requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000_000 });
     await setLimit(ctx, { organizationId: org.id, scope: 'client', clientId: client.client_id, usd: '1000000', period: 'day', requestsPerMinute: 1_000_000_000 });
   }
