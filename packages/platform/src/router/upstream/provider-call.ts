@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { KeyCooldowns } from '../../keys/key-cooldowns.js';
 import type { UsableProviderKey } from '../../keys/resolve-provider-key.js';
-import { observeKeyFailover } from '../../metrics/metrics.js';
+import { observeKeyCooldown, observeKeyFailover, observeUpstreamResponse } from '../../metrics/metrics.js';
 import { MalformedUpstreamResponse, UpstreamStreamError, type ProviderAdapter, type SseEvent, type StreamFraming, type UpstreamRequest, type UpstreamTarget } from '../../providers/provider-adapter.js';
 import { createSseReader } from '../../providers/sse.js';
 import type { UsageMeter } from '../metering.js';
@@ -43,7 +43,10 @@ export async function withKeyFailover<T>(call: ProviderCall, attempt: (key: Usab
       last = error;
       if (error instanceof UpstreamRouterError && error.retryable) {
         // A malformed answer fails over but does not rest the key: the 200 came from a key that works.
-        if (error.code !== 'upstream_bad_response') call.cooldowns?.rest(key.id, error.retryAfter);
+        if (error.code !== 'upstream_bad_response' && call.cooldowns) {
+          call.cooldowns.rest(key.id, error.retryAfter);
+          observeKeyCooldown(call.adapter.id);
+        }
       }
       // Any other answer (a 400, a refusal) means the key itself works.
       else if (!call.signal.aborted) call.cooldowns?.recover(key.id);
@@ -86,11 +89,13 @@ export async function sendToProvider(
   request: UpstreamRequest,
 ): Promise<UpstreamResponse> {
   let response: UpstreamResponse;
+  const sentAt = performance.now();
   try {
     response = await client.send(request, call.signal, key);
   } catch (error) {
     throw upstreamFailureError(call.adapter, classifyUpstreamError(error, call.signal, 'headers'));
   }
+  observeUpstreamResponse(call.adapter.id, (performance.now() - sentAt) / 1000);
   if (response.status >= 200 && response.status < 300) return response;
   let text = '';
   try {
