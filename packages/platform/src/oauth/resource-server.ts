@@ -134,14 +134,26 @@ const invalid = (description: string) => new BearerError(401, 'invalid_token', d
  */
 export function createAccessTokenVerifier(issuer: string, publicKeys: Map<string, KeyObject>) {
   const verified = new Map<string, VerifiedToken>();
+  /** Tokens being verified now: a burst of calls with a new token checks its signature once. */
+  const inFlight = new Map<string, Promise<VerifiedToken>>();
   const lookups = cacheCounters('access_token');
-  const verify = async (token: string): Promise<VerifiedToken> => {
-    const cached = verified.get(token);
-    if (cached) {
+  const verify = (token: string): Promise<VerifiedToken> => {
+    const known = verified.get(token);
+    if (known) {
       lookups.hit();
-      return cached;
+      return Promise.resolve(known);
+    }
+    const pending = inFlight.get(token);
+    if (pending) {
+      lookups.hit();
+      return pending;
     }
     lookups.miss();
+    const checking = verifyOnce(token).finally(() => inFlight.delete(token));
+    inFlight.set(token, checking);
+    return checking;
+  };
+  const verifyOnce = async (token: string): Promise<VerifiedToken> => {
     let header;
     try {
       header = decodeProtectedHeader(token);
