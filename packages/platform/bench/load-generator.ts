@@ -4,6 +4,7 @@
 // `concurrency` callers sends its next request when the previous one is read to the end), and
 // answers with sorted latencies, times to first byte, elapsed time and failures.
 
+import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
 
 export interface BenchTarget {
@@ -13,6 +14,8 @@ export interface BenchTarget {
   headers: Record<string, string>;
   /** Prefix for the upstream model name (`openai:` through the router, nothing otherwise). */
   modelPrefix: string;
+  /** The processes serving this target, whose CPU time each run measures (from /proc). */
+  pids?: number[];
 }
 
 export interface BenchScenario {
@@ -41,6 +44,8 @@ export interface TargetRun {
   latencies: number[];
   ttfb: number[];
   elapsedMs: number;
+  /** CPU time (user + system) the target's processes spent during the run, in ms; NaN where /proc is not readable. */
+  cpuMs: number;
   failures: number;
   firstFailure?: string;
 }
@@ -79,12 +84,31 @@ async function once(pool: Pool, target: BenchTarget, scenario: BenchScenario): P
   return { latency: performance.now() - started, ttfb };
 }
 
+const TICK_MS = 10; // USER_HZ is 100 on Linux.
+
+/** User + system CPU time of the processes, in ms, from /proc/PID/stat (fields 14 and 15). */
+function cpuTimeMs(pids: number[] | undefined): number {
+  if (!pids?.length) return NaN;
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return NaN;
+    }
+  }
+  return ticks * TICK_MS;
+}
+
 async function run(target: BenchTarget, scenario: BenchScenario, total: number, durationMs: number | undefined): Promise<TargetRun> {
   const pool = new Pool(target.origin, { connections: scenario.concurrency, keepAliveTimeout: 60_000, headersTimeout: 60_000, bodyTimeout: 60_000 });
   const samples: Sample[] = [];
   let failures = 0;
   let firstFailure: string | undefined;
   let next = 0;
+  const cpuBefore = cpuTimeMs(target.pids);
   const started = performance.now();
   const endsAt = durationMs === undefined ? Infinity : started + durationMs;
   try {
@@ -105,11 +129,13 @@ async function run(target: BenchTarget, scenario: BenchScenario, total: number, 
     await pool.close();
   }
   const elapsedMs = performance.now() - started;
+  const cpuMs = cpuTimeMs(target.pids) - cpuBefore;
   return {
     target: target.name,
     latencies: samples.map((s) => s.latency).sort((a, b) => a - b),
     ttfb: samples.map((s) => s.ttfb).sort((a, b) => a - b),
     elapsedMs,
+    cpuMs,
     failures,
     ...(firstFailure ? { firstFailure } : {}),
   };

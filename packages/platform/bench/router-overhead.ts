@@ -2,17 +2,18 @@
 // processes, so the numbers measure routing and not a shared event loop:
 //   - upstream-server.ts: a local OpenAI-compatible upstream, its pace set per scenario (child);
 //   - bare-passthrough.ts: an `http` server forwarding with an undici pool, no auth, no parsing (child);
-//   - this process: Keyward (embedded SQLite in a temp dir), serving only while measuring; with
-//     `--workers N`, `main.ts` with KEYWARD_WORKERS=N instead, as `npm start` runs it;
+//   - Keyward as `npm start` runs it: `node dist/main.js` (built first if src/ is newer), embedded
+//     SQLite in a temp dir that this process sets up, KEYWARD_WORKERS=N with `--workers N`;
 //   - load-generator.ts: the same closed-loop load against the upstream directly, the bare
 //     pass-through and Keyward, one after the other (child).
 // Prints both gateways per scenario and the ratio. `--quick` runs each scenario for under a third of the
 // time and 500 streams instead of 2,000; `--streams N` sets the concurrent-streams scenario's size;
 // compare `--workers 2` with a run without it for 1 worker against N, and `--limits` (spending and rate
-// limits on every call) with a run without it for what limits cost.
+// limits on every call) with a run without it for what limits cost. `--only c64,c64-stream` runs those
+// scenarios alone; `--cpu-prof DIR` has each Keyward process write a CPU profile there when it stops.
 
-import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,11 +27,21 @@ import { addProviderKey } from '../src/keys/provider-keys.js';
 import { createConfidentialClient } from '../src/oauth/clients.js';
 import { startPlatform } from '../src/platform.js';
 import { setLimit } from '../src/limits/spending-limits.js';
+import { setModelPrice } from '../src/usage/model-prices.js';
 import { findDefaultLlmProxy } from '../src/proxies/llm-proxies.js';
 import type { BenchJob, BenchResult, BenchScenario, TargetRun } from './load-generator.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false }, streams: { type: 'string' }, workers: { type: 'string', default: '1' }, limits: { type: 'boolean', default: false } } });
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    streams: { type: 'string' },
+    workers: { type: 'string', default: '1' },
+    limits: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    'cpu-prof': { type: 'string' },
+  },
+});
 const workers = Number(flags.workers);
 const PROVIDER_KEY = 'sk-bench-0123456789abcdef';
 const scale = flags.quick ? 0.3 : 1;
@@ -51,7 +62,7 @@ const SCENARIOS: BenchScenario[] = [
   { label: 'c256', concurrency: 256, stream: false, ...seconds(6), model: 'bench-d20-n20', only: GATEWAYS },
   { label: 'c256-stream', concurrency: 256, stream: true, ...seconds(6), model: 'bench-d20-n20', only: GATEWAYS },
   { label: 'streams', concurrency: streams, stream: true, total: streams, warmup: 0, model: 'bench-i50-n20', only: GATEWAYS },
-];
+].filter((scenario) => !flags.only || flags.only.split(',').includes(scenario.label));
 
 /** Forks a bench script (this process's `--import tsx` is inherited) and waits for its first message. */
 function forkScript(name: string, args: string[] = []): { child: ChildProcess; firstMessage: Promise<any> } {
@@ -71,7 +82,10 @@ function printTable(results: BenchResult[], peakRssMb: number) {
   const ms = (v: number) => `${v.toFixed(2)} ms`;
   const rps = (r: TargetRun | undefined) => (r ? (r.latencies.length / r.elapsedMs) * 1000 : NaN);
   const rows: string[] = [];
-  const row = (name: string, bare: string, keyward: string, ratio: string, target: string) => rows.push(`| ${name} | ${bare} | ${keyward} | ${ratio} | ${target} |`);
+  const row = (name: string, bare: string, keyward: string, ratio: string, target: string) => {
+    // A scenario left out with --only has no row.
+    if (!(bare.includes('NaN') && keyward.includes('NaN'))) rows.push(`| ${name} | ${bare} | ${keyward} | ${ratio} | ${target} |`);
+  };
   const ratio = (k: number, b: number) => (Number.isFinite(k / b) ? `${(k / b).toFixed(2)}×` : 'n/a');
   const added = (label: string, target: string, p: number, of: 'latencies' | 'ttfb') => {
     const direct = get(label, 'direct');
@@ -98,6 +112,20 @@ function printTable(results: BenchResult[], peakRssMb: number) {
     const b = rps(get(label, 'bare'));
     const k = rps(get(label, 'keyward'));
     row(name, b.toFixed(0), k.toFixed(0), ratio(k, b), goal);
+  }
+  // CPU time per call: less at the mercy of the machine's other load than requests/s (batching still moves it).
+  for (const [name, label] of [
+    ['c=1: CPU per request', 'c1'],
+    ['c=1 stream: CPU per request', 'c1-stream'],
+    ['c=64: CPU per request', 'c64'],
+    ['c=64 stream: CPU per request', 'c64-stream'],
+    ['c=256: CPU per request', 'c256'],
+    ['c=256 stream: CPU per request', 'c256-stream'],
+  ] as const) {
+    const perRequest = (r: TargetRun | undefined) => (r ? r.cpuMs / r.latencies.length : NaN);
+    const b = perRequest(get(label, 'bare'));
+    const k = perRequest(get(label, 'keyward'));
+    if (Number.isFinite(b) || Number.isFinite(k)) row(name, ms(b), ms(k), ratio(k, b), '');
   }
   for (const label of ['c64-stream', 'c256-stream']) {
     const b = get(label, 'bare');
@@ -127,6 +155,8 @@ interface RunningKeyward {
   token: string;
   /** Resident memory of the process(es) serving Keyward now, in bytes. */
   rss(): number;
+  /** The process(es) serving Keyward, whose CPU time the load generator measures. */
+  pids: number[];
   close(): Promise<void>;
 }
 
@@ -150,17 +180,35 @@ function childPids(pid: number): string[] {
   });
 }
 
-/** Sums the RSS of a process's children, from /proc. */
-function childrenRss(pid: number): number {
-  let total = 0;
-  for (const entry of childPids(pid)) {
-    try {
-      total += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1] ?? 0) * 1024;
-    } catch {
-      // Gone meanwhile.
-    }
+/** Resident memory of one process, in bytes, from /proc. */
+function processRss(pid: number): number {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+  } catch {
+    return 0; // Gone meanwhile.
   }
-  return total;
+}
+
+/** Newest modification time of the TypeScript sources under `dir`, in ms. */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** Keyward runs as production runs it (`node dist/main.js`): rebuilt first when a source is newer than the build. */
+function ensureBuilt(): string {
+  const main = join(here, '../dist/main.js');
+  const built = existsSync(main) ? statSync(main).mtimeMs : 0;
+  if (built < newestSource(join(here, '../src'))) {
+    console.log('bench: dist/ is older than src/; running npm run build');
+    execFileSync('npm', ['run', 'build'], { cwd: join(here, '../../..'), stdio: 'inherit' });
+  }
+  return main;
 }
 
 async function clientToken(address: string, client: { client_id: string; client_secret: string }): Promise<string> {
@@ -178,10 +226,12 @@ async function clientToken(address: string, client: { client_id: string; client_
 }
 
 /**
- * Keyward with an org key for the bench upstream and a client-credentials token. One worker:
- * in this process. More: `main.ts` with KEYWARD_WORKERS, as `npm start` would run it.
+ * Keyward with an org key for the bench upstream and a client-credentials token, set up in this
+ * process, then served by `node dist/main.js` with KEYWARD_WORKERS (plain node, no TypeScript
+ * loader, as `npm start` runs it), so its RSS and CPU are production's.
  */
 async function startKeyward(env: Record<string, string>, upstreamUrl: string): Promise<RunningKeyward> {
+  const main = ensureBuilt();
   const platform = await startPlatform(loadConfig(env));
   const ctx = platform.ctx;
   const org = (await findPrimaryOrganization(ctx.db))!;
@@ -190,38 +240,42 @@ async function startKeyward(env: Record<string, string>, upstreamUrl: string): P
   const client = await createConfidentialClient(ctx, { name: 'bench', proxyIds: [proxy.id] });
   if (flags.limits) {
     // Limits that bind every call and never stop one: the cost of checking, reserving and settling.
+    // The bench models get a price, or a budget would (rightly) refuse them as unpriced.
+    for (const model of new Set(SCENARIOS.map((scenario) => scenario.model))) {
+      await setModelPrice(ctx, { provider: 'openai', model, inputUsdPerMtok: '0.15', outputUsdPerMtok: '0.6' });
+    }
     await setLimit(ctx, { organizationId: org.id, scope: 'org', usd: '1000000', period: 'month', requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000_000 });
     await setLimit(ctx, { organizationId: org.id, scope: 'client', clientId: client.client_id, usd: '1000000', period: 'day', requestsPerMinute: 1_000_000_000 });
   }
-  if (workers === 1) {
-    const address = await platform.app.listen({ port: 0, host: '127.0.0.1' });
-    return { address, proxyId: proxy.id, token: await clientToken(address, client), rss: () => process.memoryUsage().rss, close: () => platform.close() };
-  }
   await platform.close();
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, '../src/main.ts')], {
+  const profile = flags['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', flags['cpu-prof']] : [];
+  const child = spawn(process.execPath, [...profile, main], {
     env: { ...process.env, ...env, PORT: String(port), KEYWARD_WORKERS: String(workers), KEYWARD_LOG_FORMAT: 'json' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const address = `http://127.0.0.1:${port}`;
   // The log level is the bench's (warn), so no "listening" line: ready, and every worker forked.
   for (let i = 0; ; i++) {
-    if (i > 600 || child.exitCode !== null) throw new Error('Keyward workers did not start');
+    if (i > 600 || child.exitCode !== null) throw new Error('Keyward did not start');
     const ready = await fetch(`${address}/readyz`).then((r) => r.status === 200, () => false);
-    if (ready && childPids(child.pid!).length >= workers) break;
+    if (ready && (workers === 1 || childPids(child.pid!).length >= workers)) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   // Forked workers listen a moment after the first one answers.
-  await new Promise((r) => setTimeout(r, 2000));
+  if (workers > 1) await new Promise((r) => setTimeout(r, 2000));
+  const servingPids = () => (workers === 1 ? [child.pid!] : childPids(child.pid!).map(Number));
   return {
     address,
     proxyId: proxy.id,
     token: await clientToken(address, client),
-    rss: () => childrenRss(child.pid!),
+    rss: () => servingPids().reduce((sum, pid) => sum + processRss(pid), 0),
+    pids: workers === 1 ? [child.pid!] : [child.pid!, ...servingPids()],
     close: async () => {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       await exited;
+      if (flags['cpu-prof']) console.log(`CPU profile(s) of Keyward written to ${flags['cpu-prof']}`);
     },
   };
 }
@@ -262,14 +316,21 @@ async function main() {
       const job: BenchJob = {
         targets: [
           { name: 'direct', origin: upstreamUrl, path: '/v1/chat/completions', headers: upstreamHeaders, modelPrefix: '' },
-          { name: 'bare', origin: `http://127.0.0.1:${barePort}`, path: '/v1/chat/completions', headers: upstreamHeaders, modelPrefix: '' },
-          { name: 'keyward', origin: keyward.address, path: `/v1/model-router/${keyward.proxyId}/chat/completions`, headers: { authorization: `Bearer ${keyward.token}` }, modelPrefix: 'openai:' },
+          { name: 'bare', origin: `http://127.0.0.1:${barePort}`, path: '/v1/chat/completions', headers: upstreamHeaders, modelPrefix: '', pids: [bare.child.pid!] },
+          {
+            name: 'keyward',
+            origin: keyward.address,
+            path: `/v1/model-router/${keyward.proxyId}/chat/completions`,
+            headers: { authorization: `Bearer ${keyward.token}` },
+            modelPrefix: 'openai:',
+            pids: keyward.pids,
+          },
         ],
         scenarios: SCENARIOS,
       };
       const started = Date.now();
       let peakRss = keyward.rss();
-      const rssSampler = setInterval(() => (peakRss = Math.max(peakRss, keyward.rss())), workers === 1 ? 100 : 500);
+      const rssSampler = setInterval(() => (peakRss = Math.max(peakRss, keyward.rss())), 100);
       const load = forkScript('load-generator.ts');
       children.push(load.child);
       load.child.send(job);
@@ -288,7 +349,8 @@ async function main() {
       console.log(
         '\n"Added" is the p50/p99 minus that of calling the upstream directly (c=1, upstream answers at once). Latency is measured to the last byte; ' +
           'requests/s over a time-bounded closed-loop run (6 s per gateway after 1 s of warm-up). Both gateways open at most 256 connections to the upstream (per worker for Keyward). ' +
-          'Peak RSS of the process(es) serving Keyward (with one worker, the bench process itself, tsx included).',
+          "CPU per request: user + system time of the gateway's process(es) over the run, divided by the calls. " +
+          'Peak RSS of the process(es) serving Keyward (`node dist/main.js`; with several workers, the workers together).',
       );
     } finally {
       await keyward.close();

@@ -11,6 +11,8 @@ export interface Config {
   port: number;
   /** Interface to bind. */
   host: string;
+  /** Connections the kernel queues for us before we accept them. */
+  listenBacklog: number;
   /** The URL users and apps reach Keyward at; the OAuth issuer. No trailing slash. */
   publicUrl: string;
   /** `postgres://…` to use PostgreSQL; unset for the embedded SQLite database. */
@@ -128,6 +130,9 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     port,
     host: env.HOST || '0.0.0.0',
+    // Node's default (511) resets connections when thousands of callers connect at once; the kernel
+    // caps it at net.core.somaxconn (4096 on current Linux).
+    listenBacklog: integer(env, 'KEYWARD_LISTEN_BACKLOG', 4096, 1, 65_535),
     publicUrl: url('PUBLIC_URL', env.PUBLIC_URL || `http://localhost:${port}`),
     databaseUrl,
     dataDir: resolve(env.KEYWARD_DATA_DIR || './data'),

@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   }
   const platform = await startPlatform(config);
   const { app, ctx } = platform;
-  await app.listen({ port: config.port, host: config.host });
+  await app.listen({ port: config.port, host: config.host, backlog: config.listenBacklog });
   ctx.log.info({ publicUrl: config.publicUrl, database: ctx.storage.dialect }, `Keyward is listening on ${config.publicUrl}`);
   // Workers: the primary already reported the first start.
   if (cluster.isPrimary) reportBootstrap(config, ctx.log, platform.bootstrap);

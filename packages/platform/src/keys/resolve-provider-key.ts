@@ -9,6 +9,7 @@ import type { Kysely } from 'kysely';
 import type { ChangeFeed } from '../db/change-log.js';
 import type { Database, OwnerScope, ProviderKeyTable } from '../db/schema.js';
 import { KeywardError } from '../errors.js';
+import { cacheCounters } from '../metrics/metrics.js';
 import type { UpstreamTarget } from '../providers/provider-adapter.js';
 import { getProviderAdapter } from '../providers/registry.js';
 import type { SealedBox } from '../secrets/sealed-box.js';
@@ -16,6 +17,8 @@ import { hostIsListed } from './allowed-hosts.js';
 import { readBaseUrlAllowList } from './base-url-allow-list.js';
 import type { BaseUrlPolicy } from './base-url-policy.js';
 import { openProviderKeySecret } from './provider-keys.js';
+
+const providerKeyLookups = cacheCounters('provider_keys');
 
 export interface UsableProviderKey {
   id: string;
@@ -113,8 +116,12 @@ export class ProviderKeyCache {
     const cached = this.byOrganization.get(organizationId);
     if (cached && !fresh) {
       const value = await cached;
-      if (Date.now() - value.loadedAt < this.ttlMs) return value.keys;
+      if (Date.now() - value.loadedAt < this.ttlMs) {
+        providerKeyLookups.hit();
+        return value.keys;
+      }
     }
+    providerKeyLookups.miss();
     const generation = this.generation;
     const loading = this.load(organizationId);
     this.byOrganization.set(organizationId, loading);

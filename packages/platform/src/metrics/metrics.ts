@@ -42,6 +42,25 @@ const keyFailovers = new Counter({
   labelNames: ['provider'] as const,
   registers: [metricsRegistry],
 });
+const keyCooldowns = new Counter({
+  name: 'keyward_router_key_cooldowns_total',
+  help: 'Provider keys rested after a 429, 5xx or timeout (skipped by the next calls until their rest is over).',
+  labelNames: ['provider'] as const,
+  registers: [metricsRegistry],
+});
+const upstreamResponse = new Histogram({
+  name: 'keyward_upstream_response_seconds',
+  help: "From sending a request to a provider to its response headers (per attempt, failover included): the provider's latency as Keyward sees it.",
+  labelNames: ['provider'] as const,
+  buckets: SECONDS,
+  registers: [metricsRegistry],
+});
+const cacheLookups = new Counter({
+  name: 'keyward_cache_lookups_total',
+  help: 'Lookups in the router\'s in-memory caches by result (hit, miss); hit ratio = hit / (hit + miss).',
+  labelNames: ['cache', 'result'] as const,
+  registers: [metricsRegistry],
+});
 const usageDropped = new Counter({
   name: 'keyward_usage_records_dropped_total',
   help: 'Usage records dropped (queue full while the database was unreachable, or unwritten at shutdown).',
@@ -123,4 +142,19 @@ export function trackUsageQueue(read: () => number): () => void {
 
 export function observeChangeFeedLag(writtenAt: number): void {
   changeFeedLag.observe(Math.max(0, Date.now() - writtenAt) / 1000);
+}
+
+export function observeKeyCooldown(provider: string): void {
+  keyCooldowns.inc({ provider });
+}
+
+export function observeUpstreamResponse(provider: string, seconds: number): void {
+  upstreamResponse.observe({ provider }, seconds);
+}
+
+/** The hit and miss counters of one cache, bound once (no label object per lookup). */
+export function cacheCounters(cache: 'access_token' | 'provider_keys'): { hit(): void; miss(): void } {
+  const hits = cacheLookups.labels({ cache, result: 'hit' });
+  const misses = cacheLookups.labels({ cache, result: 'miss' });
+  return { hit: () => hits.inc(), miss: () => misses.inc() };
 }

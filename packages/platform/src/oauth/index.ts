@@ -23,6 +23,7 @@ import {
 } from './paths.js';
 import type { AuthenticateBearer } from './principal.js';
 import { OIDC_COOKIE_NAMES, createProvider } from './provider.js';
+import { handleWithProviderContext } from './provider-async-context.js';
 import { RevocationState, createBearerAuthenticator, protectedResourceMetadata } from './resource-server.js';
 import { loadOidcCookieKeys, loadSigningKeys } from './signing-keys.js';
 import { pruneExpired } from './storage-adapter.js';
@@ -99,7 +100,8 @@ export async function registerAuthorizationServer(app: FastifyInstance, ctx: App
     });
     const handOver = async (request: FastifyRequest, reply: FastifyReply) => {
       reply.hijack();
-      callback(request.raw, reply.raw);
+      // koa answers errors itself; its promise settling is the end of oidc-provider's async context.
+      handleWithProviderContext(() => callback(request.raw, reply.raw)).catch((error: unknown) => ctx.log.error({ err: error }, 'oauth request failed'));
     };
     // The registration endpoint has no CORS in oidc-provider; browser-only apps need it.
     const registrationCors = async (request: FastifyRequest, reply: FastifyReply) => {

@@ -72,7 +72,8 @@ declare module 'oidc-provider' {
     constructor(issuer: string, configuration: Configuration);
     issuer: string;
     proxy: boolean;
-    callback(): (req: IncomingMessage, res: ServerResponse) => void;
+    /** koa's request handler; its promise settles when the request has been handled. */
+    callback(): (req: IncomingMessage, res: ServerResponse) => Promise<void>;
     use(middleware: (ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void> | void): void;
     on(event: string, listener: (...args: any[]) => void): this;
     interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<InteractionDetails>;
@@ -85,4 +86,12 @@ declare module 'oidc-provider' {
     Session: any;
     [key: string]: any;
   }
+}
+
+declare module 'oidc-provider/lib/helpers/als.js' {
+  import type { AsyncLocalStorage } from 'node:async_hooks';
+
+  /** The AsyncLocalStorage oidc-provider runs each of its requests in. */
+  const providerContext: AsyncLocalStorage<unknown>;
+  export default providerContext;
 }

@@ -6,6 +6,7 @@
 import type { KeyObject } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import type { AppContext } from '../app-context.js';
+import { cacheCounters } from '../metrics/metrics.js';
 import { findClientRecord, listDisabledClientIds, type ClientRecord } from './clients.js';
 import { parseRouterResource, protectedResourceMetadataUrl, routerResource } from './paths.js';
 import { BearerError, LLM_PROXY_SCOPE, type AuthenticateBearer, type Principal } from './principal.js';
@@ -133,9 +134,26 @@ const invalid = (description: string) => new BearerError(401, 'invalid_token', d
  */
 export function createAccessTokenVerifier(issuer: string, publicKeys: Map<string, KeyObject>) {
   const verified = new Map<string, VerifiedToken>();
-  const verify = async (token: string): Promise<VerifiedToken> => {
-    const cached = verified.get(token);
-    if (cached) return cached;
+  /** Tokens being verified now: a burst of calls with a new token checks its signature once. */
+  const inFlight = new Map<string, Promise<VerifiedToken>>();
+  const lookups = cacheCounters('access_token');
+  const verify = (token: string): Promise<VerifiedToken> => {
+    const known = verified.get(token);
+    if (known) {
+      lookups.hit();
+      return Promise.resolve(known);
+    }
+    const pending = inFlight.get(token);
+    if (pending) {
+      lookups.hit();
+      return pending;
+    }
+    lookups.miss();
+    const checking = verifyOnce(token).finally(() => inFlight.delete(token));
+    inFlight.set(token, checking);
+    return checking;
+  };
+  const verifyOnce = async (token: string): Promise<VerifiedToken> => {
     let header;
     try {
       header = decodeProtectedHeader(token);

@@ -52,6 +52,9 @@ describe('GET /metrics without KEYWARD_METRICS_TOKEN', () => {
       'keyward_router_time_to_first_token_seconds',
       'keyward_router_tokens_total',
       'keyward_router_key_failovers_total',
+      'keyward_router_key_cooldowns_total',
+      'keyward_upstream_response_seconds',
+      'keyward_cache_lookups_total',
       'keyward_usage_queue_depth',
       'keyward_usage_records_dropped_total',
       'keyward_change_feed_lag_seconds',
@@ -91,6 +94,22 @@ describe('GET /metrics without KEYWARD_METRICS_TOKEN', () => {
     const after = await metrics();
     expect(valueOf(after, 'keyward_router_requests_total', refused)).toBe(valueOf(before, 'keyward_router_requests_total', refused) + 1);
     expect(valueOf(after, 'keyward_router_key_failovers_total', { provider: 'openai' })).toBe(valueOf(before, 'keyward_router_key_failovers_total', { provider: 'openai' }) + 1);
+    // The key that answered 429 is rested; both attempts' upstream latency is observed.
+    expect(valueOf(after, 'keyward_router_key_cooldowns_total', { provider: 'openai' })).toBe(valueOf(before, 'keyward_router_key_cooldowns_total', { provider: 'openai' }) + 1);
+    expect(valueOf(after, 'keyward_upstream_response_seconds_count', { provider: 'openai' })).toBe(valueOf(before, 'keyward_upstream_response_seconds_count', { provider: 'openai' }) + 2);
+  });
+
+  it("counts the router caches' hits and misses: a token and an organization's keys seen before are hits", async () => {
+    await h.openai().chat.completions.create(chat);
+    const before = await metrics();
+    await h.openai().chat.completions.create(chat);
+    const after = await metrics();
+    for (const cache of ['access_token', 'provider_keys']) {
+      const hits = (text: string) => valueOf(text, 'keyward_cache_lookups_total', { cache, result: 'hit' });
+      const misses = (text: string) => valueOf(text, 'keyward_cache_lookups_total', { cache, result: 'miss' });
+      expect(hits(after)).toBe(hits(before) + 1);
+      expect(misses(after)).toBe(misses(before));
+    }
   });
 });
 

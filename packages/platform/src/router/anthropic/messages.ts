@@ -103,19 +103,29 @@ async function passthrough(
   }
   const usageReader = createAnthropicStreamUsageReader();
   /** The provider's events, each checked before it is forwarded and its usage read; an error event first is a failed call (real status, next key). */
-  async function* nativeEvents(events: AsyncGenerator<SseEvent>, key: UsableProviderKey): AsyncGenerator<SseEvent> {
+  async function* nativeEvents(batches: AsyncGenerator<SseEvent[]>, key: UsableProviderKey): AsyncGenerator<SseEvent[]> {
     let first = true;
-    for await (const event of events) {
-      const failed = streamErrorOf(event);
-      if (failed && first) throw upstreamStatusError(adapter, anthropicErrorStatus(failed.type), event.data, {}, key.apiKey);
-      first = false;
-      if (!failed) {
-        readProviderAnswer(() => {
-          readAnthropicStreamEvent(event);
-          usageReader.push(event);
-        });
+    for await (const events of batches) {
+      let checked = 0;
+      try {
+        for (const event of events) {
+          const failed = streamErrorOf(event);
+          if (failed && first) throw upstreamStatusError(adapter, anthropicErrorStatus(failed.type), event.data, {}, key.apiKey);
+          first = false;
+          if (!failed) {
+            readProviderAnswer(() => {
+              readAnthropicStreamEvent(event);
+              usageReader.push(event);
+            });
+          }
+          checked += 1;
+        }
+      } catch (error) {
+        // The events checked before the bad one still reach the caller first, as they would one at a time.
+        if (checked) yield events.slice(0, checked);
+        throw error;
       }
-      yield event;
+      yield events;
     }
     if (first) throw new MalformedUpstreamResponse('the stream carried no event');
   }
@@ -141,8 +151,8 @@ async function passthrough(
         const named = streamEventWithCallerModel(event, body.model);
         await writer.write(formatSseEvent(named.data, named.event));
       };
-      for (const event of opened.first) await forward(event);
-      for await (const event of opened.rest) await forward(event);
+      for (const events of opened.first) for (const event of events) await forward(event);
+      for await (const events of opened.rest) for (const event of events) await forward(event);
       // A stream that stops short would otherwise look complete to the caller.
       if (!sawStop) throw new UpstreamRouterError(502, 'upstream_error', `${adapter.displayName} ended its stream before message_stop; the answer is incomplete.`, 'upstream_stream_truncated', false);
     },

@@ -69,7 +69,8 @@ export async function completeChat(router: RouterContext, plan: ChatPlan): Promi
 export interface ChatStream {
   /** Chunks already read before anything was sent to the caller (at least one, unless the answer was empty). */
   first: ChatCompletionChunk[];
-  rest: AsyncGenerator<ChatCompletionChunk>;
+  /** The rest, one batch per upstream read (never empty), the model already the caller's. */
+  rest: AsyncGenerator<ChatCompletionChunk[]>;
 }
 
 /**
@@ -80,27 +81,45 @@ export async function streamChat(router: RouterContext, plan: ChatPlan): Promise
   const request: ChatCompletionRequest = { ...plan.request, stream: true };
   const adapter = plan.qualified.adapter;
   const opened = await openProviderStream(router.upstream, plan.call, (key) => adapter.chat.buildRequest(request, targetOf(key)), adapter.chat.streamFraming, (events) =>
-    canonicalChunks(events, adapter.chat.createStreamTranslator(request)),
+    canonicalChunks(events, adapter.chat.createStreamTranslator(request), plan),
   );
-  return { first: opened.first, rest: callerModel(plan, opened.rest) };
+  return { first: opened.first.flat(), rest: opened.rest };
 }
 
-async function* canonicalChunks(events: AsyncGenerator<SseEvent>, translator: StreamTranslator): AsyncGenerator<ChatCompletionChunk> {
+/** The provider's events as canonical chunks with the caller's model id, a batch per upstream read (empty batches skipped). */
+async function* canonicalChunks(events: AsyncGenerator<SseEvent[]>, translator: StreamTranslator, plan: ChatPlan): AsyncGenerator<ChatCompletionChunk[]> {
   // Every complete answer names why it stopped; a stream that ends without saying so was cut off.
   let finished = false;
   let any = false;
-  const seen = (chunk: ChatCompletionChunk) => {
+  // A stream names one model, chunk after chunk: qualified once.
+  let named = '';
+  let qualified = '';
+  const callerModel = (chunk: ChatCompletionChunk): ChatCompletionChunk => {
     any = true;
-    if (chunk.choices.some((choice) => choice.finish_reason !== null && choice.finish_reason !== undefined)) finished = true;
+    if (!finished && chunk.choices.some((choice) => choice.finish_reason !== null && choice.finish_reason !== undefined)) finished = true;
+    const model = chunk.model || plan.qualified.model;
+    if (model !== named) {
+      named = model;
+      qualified = qualify(plan, model);
+    }
+    // Translators make a new chunk object each time and keep no reference: set in place, not copied.
+    chunk.model = qualified;
     return chunk;
   };
-  for await (const event of events) for (const chunk of readProviderAnswer(() => translator.push(event))) yield seen(chunk);
-  for (const chunk of readProviderAnswer(() => translator.end())) yield seen(chunk);
+  for await (const batch of events) {
+    const chunks: ChatCompletionChunk[] = [];
+    try {
+      for (const event of batch) for (const chunk of readProviderAnswer(() => translator.push(event))) chunks.push(callerModel(chunk));
+    } catch (error) {
+      // What the read held before the bad event still reaches the caller first, as it would one event at a time.
+      if (chunks.length) yield chunks;
+      throw error;
+    }
+    if (chunks.length) yield chunks;
+  }
+  const last = readProviderAnswer(() => translator.end()).map(callerModel);
+  if (last.length) yield last;
   // A 200 with no answer in it at all (an empty body, a page that is not a stream) is not a cut-off answer.
   if (!any) throw new MalformedUpstreamResponse('the stream carried no answer');
   if (!finished) throw new UpstreamStreamError('the stream ended before the answer was complete', 'incomplete_stream');
-}
-
-async function* callerModel(plan: ChatPlan, chunks: AsyncGenerator<ChatCompletionChunk>): AsyncGenerator<ChatCompletionChunk> {
-  for await (const chunk of chunks) yield { ...chunk, model: qualify(plan, chunk.model || plan.qualified.model) };
 }

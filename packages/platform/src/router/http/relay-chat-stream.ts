@@ -28,17 +28,22 @@ export async function relayChatStream(
   encoder: ChatStreamEncoder,
 ): Promise<void> {
   const writer = new SseWriter(request, reply);
-  const send = async (chunk: ChatCompletionChunk) => {
-    call.meter.observeChunk(chunk);
-    await writer.write(encoder.push(chunk));
+  // A batch (one upstream read) is encoded into one piece of text and written once.
+  const send = async (chunks: ChatCompletionChunk[]) => {
+    let text = '';
+    for (const chunk of chunks) {
+      call.meter.observeChunk(chunk);
+      text += encoder.push(chunk);
+    }
+    await writer.write(text);
   };
   await finishStream(
     router,
     call,
     writer,
     async () => {
-      for (const chunk of stream.first) await send(chunk);
-      for await (const chunk of stream.rest) await send(chunk);
+      await send(stream.first);
+      for await (const chunks of stream.rest) await send(chunks);
       await writer.write(encoder.end());
     },
     (error) => encoder.error(error),

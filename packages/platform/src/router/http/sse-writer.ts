@@ -13,11 +13,35 @@ export class ClientGoneError extends Error {
 
 export class SseWriter {
   private opened = false;
-  private corked = false;
-  /** Events written in the same tick (those of one upstream read) leave in one socket write. */
-  private readonly uncork = () => {
-    this.corked = false;
-    this.reply.raw.uncork();
+  /**
+   * Events written in the same tick (those of one upstream read) leave as one string in one
+   * socket write: one chunk of the chunked encoding instead of one per event.
+   */
+  private pending = '';
+  /** Set while the socket's buffer is full: the next write waits for it to drain (or the client to leave). */
+  private blocked: Promise<void> | undefined;
+  private readonly flush = () => {
+    const text = this.pending;
+    this.pending = '';
+    const raw = this.reply.raw;
+    if (!text || raw.destroyed || raw.writableEnded || raw.write(text)) return;
+    this.blocked = new Promise<void>((resolve, reject) => {
+      const done = () => {
+        raw.off('drain', done);
+        raw.off('close', gone);
+        this.blocked = undefined;
+        resolve();
+      };
+      const gone = () => {
+        raw.off('drain', done);
+        raw.off('close', gone);
+        reject(new ClientGoneError());
+      };
+      raw.on('drain', done);
+      raw.on('close', gone);
+    });
+    // Nobody may be waiting yet; a rejection is seen by the next write.
+    this.blocked.catch(() => undefined);
   };
 
   constructor(
@@ -47,26 +71,9 @@ export class SseWriter {
     this.open();
     const raw = this.reply.raw;
     if (raw.destroyed || raw.writableEnded) throw new ClientGoneError();
-    if (!this.corked) {
-      this.corked = true;
-      raw.cork();
-      process.nextTick(this.uncork);
-    }
-    if (raw.write(text)) return;
-    await new Promise<void>((resolve, reject) => {
-      const done = () => {
-        raw.off('drain', done);
-        raw.off('close', gone);
-        resolve();
-      };
-      const gone = () => {
-        raw.off('drain', done);
-        raw.off('close', gone);
-        reject(new ClientGoneError());
-      };
-      raw.on('drain', done);
-      raw.on('close', gone);
-    });
+    if (this.blocked) await this.blocked;
+    if (!this.pending) process.nextTick(this.flush);
+    this.pending += text;
   }
 
   /** The client left before anything was sent: tell Fastify the reply is handled. */
@@ -78,7 +85,13 @@ export class SseWriter {
     }
   }
 
+  /** Ends the response; events still waiting for their tick leave with the end, in the same write. */
   end(): void {
-    if (this.opened && !this.reply.raw.writableEnded) this.reply.raw.end();
+    const raw = this.reply.raw;
+    if (!this.opened || raw.writableEnded) return;
+    const text = this.pending;
+    this.pending = '';
+    if (text && !raw.destroyed) raw.end(text);
+    else raw.end();
   }
 }

@@ -15,12 +15,11 @@ import { openAIErrorBody } from '../router-error.js';
 export function encodeOpenAIChunk(chunk: ChatCompletionChunk, includeUsage: boolean): string {
   const isUsageChunk = chunk.choices.length === 0 && chunk.usage;
   if (isUsageChunk && !includeUsage) return '';
-  const { prompt_tokens: _promptTokens, ...wire } = chunk;
-  if (!includeUsage) {
-    const { usage: _usage, ...rest } = wire;
-    return formatSseEvent(JSON.stringify(rest));
-  }
-  return formatSseEvent(JSON.stringify(wire.usage === undefined ? { ...wire, usage: null } : wire));
+  // Built field by field rather than copied and pruned (prompt_tokens is never on this wire): this runs for every chunk of every stream.
+  const wire = includeUsage
+    ? { id: chunk.id, object: chunk.object, created: chunk.created, model: chunk.model, choices: chunk.choices, usage: chunk.usage ?? null }
+    : { id: chunk.id, object: chunk.object, created: chunk.created, model: chunk.model, choices: chunk.choices };
+  return formatSseEvent(JSON.stringify(wire));
 }
 
 export async function handleChatCompletions(router: RouterContext, call: RouterCall, request: FastifyRequest, reply: FastifyReply) {

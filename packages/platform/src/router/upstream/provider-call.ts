@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { KeyCooldowns } from '../../keys/key-cooldowns.js';
 import type { UsableProviderKey } from '../../keys/resolve-provider-key.js';
-import { observeKeyFailover } from '../../metrics/metrics.js';
+import { observeKeyCooldown, observeKeyFailover, observeUpstreamResponse } from '../../metrics/metrics.js';
 import { MalformedUpstreamResponse, UpstreamStreamError, type ProviderAdapter, type SseEvent, type StreamFraming, type UpstreamRequest, type UpstreamTarget } from '../../providers/provider-adapter.js';
 import { createSseReader } from '../../providers/sse.js';
 import type { UsageMeter } from '../metering.js';
@@ -43,7 +43,10 @@ export async function withKeyFailover<T>(call: ProviderCall, attempt: (key: Usab
       last = error;
       if (error instanceof UpstreamRouterError && error.retryable) {
         // A malformed answer fails over but does not rest the key: the 200 came from a key that works.
-        if (error.code !== 'upstream_bad_response') call.cooldowns?.rest(key.id, error.retryAfter);
+        if (error.code !== 'upstream_bad_response' && call.cooldowns) {
+          call.cooldowns.rest(key.id, error.retryAfter);
+          observeKeyCooldown(call.adapter.id);
+        }
       }
       // Any other answer (a 400, a refusal) means the key itself works.
       else if (!call.signal.aborted) call.cooldowns?.recover(key.id);
@@ -86,11 +89,13 @@ export async function sendToProvider(
   request: UpstreamRequest,
 ): Promise<UpstreamResponse> {
   let response: UpstreamResponse;
+  const sentAt = performance.now();
   try {
     response = await client.send(request, call.signal, key);
   } catch (error) {
     throw upstreamFailureError(call.adapter, classifyUpstreamError(error, call.signal, 'headers'));
   }
+  observeUpstreamResponse(call.adapter.id, (performance.now() - sentAt) / 1000);
   if (response.status >= 200 && response.status < 300) return response;
   let text = '';
   try {
@@ -133,14 +138,18 @@ export function readProviderAnswer<T>(read: () => T): T {
   }
 }
 
-/** The provider's stream as events, read as the bytes arrive. Failures surface as UpstreamFailure. */
+/**
+ * The provider's stream as events, read as the bytes arrive: one batch per upstream read (never
+ * empty), so what follows costs one step per read rather than one per event. Failures surface as
+ * UpstreamFailure.
+ */
 export async function* readUpstreamEvents(
   response: UpstreamResponse,
   signal: AbortSignal,
   framing: StreamFraming = 'sse',
-): AsyncGenerator<SseEvent> {
+): AsyncGenerator<SseEvent[]> {
   const decoder = new TextDecoder();
-  const pending: SseEvent[] = [];
+  let pending: SseEvent[] = [];
   let lineBuffer = '';
   const sse = createSseReader((event) => pending.push(event));
   const feed = (text: string) => {
@@ -150,15 +159,20 @@ export async function* readUpstreamEvents(
     lineBuffer = lines.pop() ?? '';
     for (const line of lines) if (line.trim()) pending.push({ data: line });
   };
+  const take = () => {
+    const batch = pending;
+    pending = [];
+    return batch;
+  };
   try {
     for await (const bytes of response.body) {
       feed(decoder.decode(bytes as Buffer, { stream: true }));
-      while (pending.length) yield pending.shift()!;
+      if (pending.length) yield take();
     }
     feed(decoder.decode());
     if (framing === 'sse') sse.feed('\n\n');
     else if (lineBuffer.trim()) pending.push({ data: lineBuffer });
-    while (pending.length) yield pending.shift()!;
+    if (pending.length) yield take();
   } catch (error) {
     if (error instanceof UpstreamFailure) throw error;
     throw classifyUpstreamError(error, signal, 'body');
@@ -198,7 +212,7 @@ export function openProviderStream<T>(
   call: ProviderCall,
   build: (key: UsableProviderKey) => UpstreamRequest,
   framing: StreamFraming | undefined,
-  read: (events: AsyncGenerator<SseEvent>, key: UsableProviderKey) => AsyncGenerator<T>,
+  read: (events: AsyncGenerator<SseEvent[]>, key: UsableProviderKey) => AsyncGenerator<T>,
 ): Promise<OpenedStream<T>> {
   return withKeyFailover(call, async (key) => {
     const response = await sendToProvider(client, call, key, build(key));
