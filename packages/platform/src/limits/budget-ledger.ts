@@ -61,9 +61,22 @@ export class BudgetLedger {
    * Reserves between `min` and `want` nano-USD of a limit for one call: from the local slice, leasing
    * more when it is short. Returns what was reserved, or null when not even `min` is left anywhere.
    */
-  async reserve(limitId: string, periodStart: number, limitNano: number, want: number, min: number): Promise<number | null> {
+  reserve(limitId: string, periodStart: number, limitNano: number, want: number, min: number): number | null | Promise<number | null> {
     const state = this.state(limitId, periodStart);
     state.lastUsedAt = Date.now();
+    // The common case, answered without a promise: the local slice covers the call.
+    if (state.free >= want && !state.acquiring) return this.take(state, want);
+    return this.reserveLeasing(state, limitNano, want, min);
+  }
+
+  private take(state: LeaseState, want: number): number {
+    const taken = Math.min(want, state.free);
+    state.free -= taken;
+    state.inFlight += 1;
+    return taken;
+  }
+
+  private async reserveLeasing(state: LeaseState, limitNano: number, want: number, min: number): Promise<number | null> {
     for (let round = 0; round < 3 && state.free < want; round++) {
       if (state.acquiring) {
         await state.acquiring;
@@ -77,10 +90,7 @@ export class BudgetLedger {
       if (state.free === before) break;
     }
     if (state.free < min) return null;
-    const taken = Math.min(want, state.free);
-    state.free -= taken;
-    state.inFlight += 1;
-    return taken;
+    return this.take(state, want);
   }
 
   /** Gives back part of a reservation before the call (max_tokens was lowered to fit a tighter limit). */

@@ -79,6 +79,8 @@ function resetsText(limit: SpendingLimit, now: number): string {
   return `it resets at ${new Date(periodEnd(limit.period!, now)!).toISOString()}`;
 }
 
+const NO_LIMITS: SpendingLimit[] = [];
+
 export class LimitGuard {
   private byOrg = new Map<string, SpendingLimit[]>();
   private unpriced = new Map<string, UnpricedCallPolicy>();
@@ -122,21 +124,23 @@ export class LimitGuard {
     this.unpriced = unpricedPolicy;
   }
 
-  private async applicable(subject: CallSubject): Promise<SpendingLimit[]> {
+  /** The limits that bind this call; a promise only when a team limit needs the caller's teams. */
+  private applicable(subject: CallSubject): SpendingLimit[] | Promise<SpendingLimit[]> {
     const limits = this.byOrg.get(subject.organizationId);
-    if (!limits) return [];
+    if (!limits) return NO_LIMITS;
+    if (subject.userId && limits.some((l) => l.scope === 'team')) return subject.teamIds().then((teams) => this.select(limits, subject, teams));
+    return this.select(limits, subject, undefined);
+  }
+
+  private select(limits: SpendingLimit[], subject: CallSubject, teams: ReadonlySet<string> | undefined): SpendingLimit[] {
     const out: SpendingLimit[] = [];
-    let teams: ReadonlySet<string> | undefined;
     for (const limit of limits) {
       switch (limit.scope) {
         case 'org':
           out.push(limit);
           break;
         case 'team':
-          if (subject.userId) {
-            teams ??= await subject.teamIds();
-            if (teams.has(limit.teamId!)) out.push(limit);
-          }
+          if (teams?.has(limit.teamId!)) out.push(limit);
           break;
         case 'user':
           if (subject.principalKind === 'user' && subject.userId === limit.userId) out.push(limit);
@@ -157,7 +161,8 @@ export class LimitGuard {
 
   /** null: no limit applies (nothing to settle). Throws LimitRefusal when a limit stops the call. */
   async admit(subject: CallSubject, estimate: CallEstimate, now = Date.now()): Promise<Admission | null> {
-    const limits = await this.applicable(subject);
+    const found = this.applicable(subject);
+    const limits = Array.isArray(found) ? found : await found;
     if (limits.length === 0) return null;
 
     const rated = limits.filter((l) => l.requestsPerMinute !== null || l.tokensPerMinute !== null);
@@ -194,7 +199,8 @@ export class LimitGuard {
       let allowance = want;
       for (const limit of budgets) {
         const start = periodStart(limit.period!, now);
-        const amount = await this.ledger.reserve(limit.id, start, limit.nanoUsd!, want, min);
+        const reserving = this.ledger.reserve(limit.id, start, limit.nanoUsd!, want, min);
+        const amount = typeof reserving === 'object' && reserving !== null ? await reserving : reserving;
         if (amount === null) {
           for (const r of reserved) this.ledger.settle(r.limit.id, r.start, r.amount, 0);
           throw new LimitRefusal(
