@@ -28,6 +28,8 @@ export class UsageMeter {
   usage: Usage | undefined;
   /** Set when a spending or rate limit reserved for this call; released or settled at finish. */
   settlement: MeterSettlement | undefined;
+  /** Set when the caller asked for the call's cost in a response header. */
+  onFinished: MeterSettlement | undefined;
 
   constructor(
     private readonly sink: UsageSink,
@@ -108,6 +110,7 @@ export class UsageMeter {
       errorMessage: errorMessage === null ? null : scrubProviderKey(errorMessage, this.apiKey),
     };
     this.settlement?.(record);
+    this.onFinished?.(record);
     this.sink.record(record);
   }
 }

@@ -61,5 +61,12 @@ export function microUsdToString(micro: number): string {
   return frac ? `${whole}.${frac}` : String(whole);
 }
 
+/** Integer nano-USD → the exact decimal USD string (`"0.000123"`), for headers and text. */
+export function nanoUsdToString(nano: number): string {
+  const whole = Math.trunc(nano / 1_000_000_000);
+  const frac = String(Math.abs(nano % 1_000_000_000)).padStart(9, '0').replace(/0+$/, '');
+  return frac ? `${whole}.${frac}` : String(whole);
+}
+
 /** Nano-USD → USD as a JSON number for reports (display only; sums stay integers). */
 export const nanoToUsd = (nano: number): number => nano / 1_000_000_000;

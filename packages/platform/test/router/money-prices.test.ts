@@ -98,3 +98,36 @@ describe('cost of each call in the usage record', () => {
     expect(text.stdout).toMatch(/\$0\.00975 \+ 1 unpriced calls/);
   }, 30_000);
 });
+
+describe('the cost response header, for callers that ask', () => {
+  const ask = { headers: { 'x-keyward-include-cost': 'true' } };
+
+  it('answers carry no price unless asked', async () => {
+    h.upstreams.openai.enqueue({ type: 'text', text: 'hi', usage: { input: 1000, output: 100 } });
+    const { response } = await h.openai().chat.completions.create({ model: 'openai:gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+    expect(response.headers.get('x-keyward-cost-usd')).toBeNull();
+  });
+
+  it('OpenAI wire: the exact cost of the call, in USD', async () => {
+    h.upstreams.openai.enqueue({ type: 'text', text: 'hi', usage: { input: 1000, output: 100 } });
+    const { response } = await h.openai().chat.completions.create({ model: 'openai:gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }, ask).withResponse();
+    const nano = costNanoUsd(catalogueRates('openai', 'gpt-4o-mini')!, { input: 1000, output: 100, cachedInput: 0, cacheWrite: 0 });
+    expect(response.headers.get('x-keyward-cost-usd')).toBe((nano / 1e9).toFixed(9).replace(/0+$/, ''));
+  });
+
+  it('Anthropic wire too; "unknown" for a model with no known price, never 0', async () => {
+    h.upstreams.anthropic.enqueue({ type: 'text', text: 'hi', usage: { input: 50, output: 5 } });
+    const priced = await h.anthropic().messages.create({ model: 'anthropic:claude-3-5-haiku-latest', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }, ask).withResponse();
+    expect(Number(priced.response.headers.get('x-keyward-cost-usd'))).toBeGreaterThan(0);
+    h.upstreams.openai.enqueue({ type: 'text', text: 'hi', usage: { input: 10, output: 10 } });
+    const unpriced = await h.openai().chat.completions.create({ model: 'openai:nobody-prices-this', messages: [{ role: 'user', content: 'hi' }] }, ask).withResponse();
+    expect(unpriced.response.headers.get('x-keyward-cost-usd')).toBe('unknown');
+  });
+
+  it('a stream has no cost header (its headers leave before its usage)', async () => {
+    h.upstreams.openai.enqueue({ type: 'text', text: 'hi', usage: { input: 10, output: 10 } });
+    const { data, response } = await h.openai().chat.completions.create({ model: 'openai:gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'hi' }] }, ask).withResponse();
+    for await (const _ of data);
+    expect(response.headers.get('x-keyward-cost-usd')).toBeNull();
+  });
+});

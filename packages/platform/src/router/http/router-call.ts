@@ -10,6 +10,7 @@ import type { InboundFormat, UsageRecord } from '../../usage/usage-record.js';
 import { UsageMeter } from '../metering.js';
 import type { RouterContext } from '../router-context.js';
 import { RouterError, toRouterError } from '../router-error.js';
+import { offerCostHeader } from './cost-header.js';
 
 export type InboundWire = 'openai' | 'anthropic';
 
@@ -55,6 +56,7 @@ export async function openRouterCall(router: RouterContext, request: FastifyRequ
   const config = routeConfig(request);
   const meter = new UsageMeter(router.usage, router.prices, request.id, config.endpoint, config.inboundFormat);
   request.routerMeter = meter;
+  offerCostHeader(request, reply, meter);
   const proxyId = (request.params as { proxyId?: string }).proxyId;
   try {
     const query = request.query as Record<string, unknown> | undefined;
