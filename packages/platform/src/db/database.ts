@@ -16,6 +16,8 @@ export interface Storage {
   db: Kysely<Database>;
   dialect: Dialect;
   close(): Promise<void>;
+  /** PostgreSQL: a separate connection without the statement timeout, for migrations (a long index build, or waiting on another instance's migration lock). */
+  openForMigrations?: () => Storage;
 }
 
 // Timestamps are bigint epoch milliseconds, well within Number's exact range.
@@ -52,7 +54,12 @@ export function openStorage(options: StorageOptions): Storage {
     // Idle clients' errors also reach the pool; each client's own listener above reports them.
     pool.on('error', () => undefined);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', close: () => db.destroy() };
+    return {
+      db,
+      dialect: 'postgres',
+      close: () => db.destroy(),
+      openForMigrations: () => openStorage({ ...options, databaseStatementTimeoutMs: 0 }),
+    };
   }
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const file = new SQLite(join(options.dataDir, 'keyward.sqlite'));
@@ -70,8 +77,9 @@ export class MigrationError extends Error {
 
 /** Brings the schema up to date; safe to run from several instances at once (Kysely locks). */
 export async function migrateToLatest(storage: Storage): Promise<string[]> {
-  const migrator = new Migrator({ db: storage.db, provider: migrationProvider(storage.dialect) });
-  const { error, results } = await migrator.migrateToLatest();
+  const target = storage.openForMigrations?.() ?? storage;
+  const migrator = new Migrator({ db: target.db, provider: migrationProvider(storage.dialect) });
+  const { error, results } = await migrator.migrateToLatest().finally(() => (target === storage ? undefined : target.close()));
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     throw new MigrationError(`migration ${failed ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });

@@ -3,6 +3,7 @@
 // and maximum their organization set for self-registered apps. Validation, who may, the write, the
 // change notice and the audit entry all live here; pages only call it.
 
+import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { requireAdmin, type Actor } from '../access/actor.js';
 import type { AppContext } from '../app-context.js';
@@ -10,8 +11,8 @@ import { recordAudit, type AuditActor } from '../audit/audit-log.js';
 import type { Database } from '../db/schema.js';
 import { KeywardError } from '../errors.js';
 import { microUsdToString, parseUsdPerMtok } from '../usage/call-cost.js';
-import { LIMIT_PERIODS, periodEnd, periodStart, type LimitPeriod } from './limit-periods.js';
-import { listLimits, removeLimit, setLimit } from './spending-limits.js';
+import { periodEnd, periodStart, type LimitPeriod } from './limit-periods.js';
+import { listLimits } from './spending-limits.js';
 
 /** Periods a person picks from; a cap an administrator set with the CLI may have another. */
 export const APP_CAP_PERIODS = ['day', 'month'] as const;
@@ -82,7 +83,8 @@ export function parseCapChoice(fields: CapChoiceFields, fallback: AppCap | null)
     return { nanoUsd, period: fields.period as AppCapPeriod };
   }
   const match = typeof choice === 'string' ? /^([^/]+)\/([a-z]+)$/.exec(choice) : null;
-  if (!match || !LIMIT_PERIODS.includes(match[2] as LimitPeriod)) throw invalidCap('Choose a spending limit from the list.');
+  // Day or month only: a person's cap never takes another period (each period counts apart).
+  if (!match || !APP_CAP_PERIODS.includes(match[2] as AppCapPeriod)) throw invalidCap('Choose a spending limit from the list.');
   return { nanoUsd: parseAmount(match[1]), period: match[2] as LimitPeriod };
 }
 
@@ -203,7 +205,18 @@ async function appLimitRow(db: Kysely<Database>, organizationId: string, userId:
     .where('scope', '=', 'app')
     .where('user_id', '=', userId)
     .where('client_id', '=', clientId)
+    .where('chosen_by', '=', 'user')
     .executeTakeFirst();
+}
+
+/**
+ * A person's cap on an app has one id for good (derived from organization, person and app), so a cap
+ * removed with its grant and chosen again at the next consent keeps counting the same period's
+ * spend: revoking and re-allowing an app never buys it a fresh budget.
+ */
+export function appCapLimitId(organizationId: string, userId: string, clientId: string): string {
+  const hex = createHash('sha256').update(`app-cap\u0000${organizationId}\u0000${userId}\u0000${clientId}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** The user's current cap on an app (undefined: none set; null is never returned here). */
@@ -216,7 +229,7 @@ export async function findAppCap(db: Kysely<Database>, organizationId: string, u
 export async function appCapsOfUser(db: Kysely<Database>, organizationId: string, userId: string, clientIds: string[], now = Date.now()): Promise<Map<string, AppCapState>> {
   const out = new Map<string, AppCapState>();
   for (const limit of await listLimits(db, organizationId, { userId }, now)) {
-    if (limit.scope !== 'app' || !limit.clientId || limit.usd === null || !limit.period) continue;
+    if (limit.scope !== 'app' || limit.chosenBy !== 'user' || !limit.clientId || limit.usd === null || !limit.period) continue;
     const nanoUsd = Math.round(limit.usd * 1e9);
     out.set(limit.clientId, {
       cap: { nanoUsd, period: limit.period },
@@ -255,21 +268,27 @@ async function hasGrant(db: Kysely<Database>, userId: string, clientId: string, 
   return Boolean(await query.executeTakeFirst());
 }
 
-/** Writes the cap as the app limit, keeping any rate limits an administrator put on the same subject. Returns the previous cap when it changed. */
+/**
+ * Writes the person's cap: its own `app` limit row (chosen_by 'user'), apart from any limit an
+ * administrator set on the same person and app, which it never changes. Removing it keeps the
+ * period's recorded spend (limit_periods) under the same id. Returns the previous cap when it changed.
+ */
 async function writeAppCap(ctx: Pick<AppContext, 'db' | 'changes'>, organizationId: string, userId: string, clientId: string, cap: AppCap | null): Promise<{ previous: AppCap | null } | undefined> {
   const existing = await appLimitRow(ctx.db, organizationId, userId, clientId);
   const previous = capFrom(existing?.nano_usd ?? null, existing?.period ?? null);
   if (sameCap(previous, cap)) return undefined;
-  const rates = {
-    requestsPerMinute: existing?.requests_per_minute == null ? undefined : Number(existing.requests_per_minute),
-    tokensPerMinute: existing?.tokens_per_minute == null ? undefined : Number(existing.tokens_per_minute),
-  };
+  const id = appCapLimitId(organizationId, userId, clientId);
   if (cap) {
-    const alertPercent = existing?.alert_percent == null ? undefined : Number(existing.alert_percent);
-    await setLimit(ctx, { organizationId, scope: 'app', userId, clientId, usd: microUsdToString(cap.nanoUsd / 1000), period: cap.period, ...rates, alertPercent });
-  } else if (rates.requestsPerMinute !== undefined || rates.tokensPerMinute !== undefined) {
-    await setLimit(ctx, { organizationId, scope: 'app', userId, clientId, ...rates });
-  } else await removeLimit(ctx, existing!.id);
+    // An upsert on the derived id: two consents answered at once leave one row, not two.
+    await ctx.db
+      .insertInto('spending_limits')
+      .values({ id, organization_id: organizationId, scope: 'app', team_id: null, user_id: userId, client_id: clientId, proxy_id: null, nano_usd: cap.nanoUsd, period: cap.period, requests_per_minute: null, tokens_per_minute: null, alert_percent: null, created_at: Date.now(), chosen_by: 'user' })
+      .onConflict((oc) => oc.column('id').doUpdateSet({ nano_usd: cap.nanoUsd, period: cap.period }))
+      .execute();
+  } else {
+    await ctx.db.deleteFrom('spending_limits').where('id', '=', id).execute();
+  }
+  await ctx.changes.publish('spending_limit', id);
   return { previous };
 }
 
@@ -322,7 +341,7 @@ export async function changeAppCap(
  */
 export async function removeCapOfEndedGrant(ctx: Pick<AppContext, 'db' | 'changes'>, grant: { id: string; accountId: string; clientId: string }): Promise<boolean> {
   if (await hasGrant(ctx.db, grant.accountId, grant.clientId, grant.id)) return false;
-  const rows = await ctx.db.selectFrom('spending_limits').select('organization_id').where('scope', '=', 'app').where('user_id', '=', grant.accountId).where('client_id', '=', grant.clientId).execute();
+  const rows = await ctx.db.selectFrom('spending_limits').select('organization_id').where('scope', '=', 'app').where('chosen_by', '=', 'user').where('user_id', '=', grant.accountId).where('client_id', '=', grant.clientId).execute();
   let removed = false;
   for (const row of rows) removed = Boolean(await writeAppCap(ctx, row.organization_id, grant.accountId, grant.clientId, null)) || removed;
   return removed;

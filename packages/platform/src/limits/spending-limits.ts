@@ -28,6 +28,8 @@ export interface SpendingLimitTable {
   tokens_per_minute: number | null;
   alert_percent: number | null;
   created_at: number;
+  /** null: an administrator's limit; 'user': a person's own cap on an app (limits/app-caps.ts). */
+  chosen_by: string | null;
 }
 
 export interface LimitPeriodTable {
@@ -169,12 +171,13 @@ export async function setLimit(ctx: Pick<AppContext, 'db' | 'changes'>, input: L
     tokens_per_minute: tpm,
     alert_percent: alert,
   };
-  let query = ctx.db.selectFrom('spending_limits').select('id').where('organization_id', '=', input.organizationId).where('scope', '=', scope);
+  // An administrator's limit; a person's own app cap (chosen_by 'user') is another row, left alone.
+  let query = ctx.db.selectFrom('spending_limits').select('id').where('organization_id', '=', input.organizationId).where('scope', '=', scope).where('chosen_by', 'is', null);
   for (const [column, value] of Object.entries(subject) as Array<[keyof typeof subject, string | null]>) query = query.where(column, value === null ? 'is' : '=', value);
   const existing = await query.executeTakeFirst();
   const id = existing?.id ?? randomUUID();
   if (existing) await ctx.db.updateTable('spending_limits').set(values).where('id', '=', id).execute();
-  else await ctx.db.insertInto('spending_limits').values({ id, organization_id: input.organizationId, scope, ...subject, ...values, created_at: Date.now() }).execute();
+  else await ctx.db.insertInto('spending_limits').values({ id, organization_id: input.organizationId, scope, ...subject, ...values, created_at: Date.now(), chosen_by: null }).execute();
   await ctx.changes.publish('spending_limit', id);
   return { id };
 }
@@ -222,6 +225,8 @@ export interface LimitView {
   tokensPerMinute: number | null;
   alertPercent: number | null;
   alerted: boolean;
+  /** null: set by an administrator; 'user': the person's own cap on an app. */
+  chosenBy: 'user' | null;
 }
 
 /** The organization's limits with this period's spend; `userId` narrows to those naming that user (a member's own view). */
@@ -266,6 +271,7 @@ export async function listLimits(db: Kysely<Database>, organizationId: string, o
       tokensPerMinute: limit.tokensPerMinute,
       alertPercent: limit.alertPercent,
       alerted: current?.alerted_at !== null && current?.alerted_at !== undefined,
+      chosenBy: row.chosen_by === 'user' ? 'user' : null,
     };
   });
 }

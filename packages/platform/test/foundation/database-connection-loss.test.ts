@@ -57,3 +57,15 @@ describe.skipIf(testEngine() !== 'postgres')('a statement that runs too long', (
     expect(rows[0]!.setting).toBe('30s');
   });
 });
+
+describe.skipIf(testEngine() !== 'postgres')('migrations', () => {
+  it('run on a connection without the statement timeout (an index build or a wait on another instance may take longer)', async () => {
+    const forMigrations = storage.openForMigrations!();
+    try {
+      const { rows } = await sql<{ setting: string }>`select current_setting('statement_timeout') as setting`.execute(forMigrations.db);
+      expect(rows[0]!.setting).toBe('0');
+    } finally {
+      await forMigrations.close();
+    }
+  });
+});

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operatorActor } from '../../src/accounts/actors.js';
 import { createUserAs } from '../../src/accounts/user-management.js';
 import type { Actor } from '../../src/access/actor.js';
-import { changeAppCap, capWithinMaximum, parseCapChoice, readAppCapPolicy, setAppCapPolicy } from '../../src/limits/app-caps.js';
-import { listLimits } from '../../src/limits/spending-limits.js';
+import { appCapLimitId, changeAppCap, capWithinMaximum, parseCapChoice, readAppCapPolicy, setAppCapPolicy } from '../../src/limits/app-caps.js';
+import { listLimits, setLimit } from '../../src/limits/spending-limits.js';
 import { formToken, page, postForm, signIn } from '../console/console-session.js';
 import { runKeyward } from '../support/cli.js';
 import { CookieJar, authorizeCode, authorizeWithoutBrowser, registerPublicClient } from '../support/oauth-client.js';
@@ -68,6 +68,9 @@ describe('choosing a limit: what the control accepts', () => {
     expect(() => parseCapChoice({ choice: 'custom', usd: '-1', period: 'day' }, null)).toThrow(/not an amount/);
     expect(() => parseCapChoice({ choice: 'custom', usd: '1', period: 'year' }, null)).toThrow(/per day or per month/);
     expect(() => parseCapChoice({ choice: 'lots' }, null)).toThrow(/from the list/);
+    // Hand-made values with a period the control never offers (each period counts apart).
+    expect(() => parseCapChoice({ choice: '20/total' }, null)).toThrow(/from the list/);
+    expect(() => parseCapChoice({ choice: '20/week' }, null)).toThrow(/from the list/);
   });
 
   it('compares a per-day limit with a per-month maximum as 31 days of it, a per-month limit with a per-day maximum as one day', () => {
@@ -319,5 +322,48 @@ describe('revoking an app removes its limit', () => {
     expect(await appLimits(member.userId!, client.client_id)).toMatchObject([{ usd: 1, period: 'day' }]);
     await postForm(jar, `${tp.url}/account/apps/revoke`, { csrf, grant_id: `${grant.id}-second` });
     expect(await appLimits(member.userId!, client.client_id)).toEqual([]);
+  });
+});
+
+describe('a person\'s cap and an administrator\'s app limit', () => {
+  it('are two limits: the person can neither loosen nor remove the administrator\'s, and both apply', async () => {
+    const client = await registerPublicClient(tp, { clientName: 'Admin Limited App' });
+    await setLimit(tp.platform.ctx, { organizationId: operator.organizationId, scope: 'app', userId: member.userId!, clientId: client.client_id, usd: '1', period: 'day' });
+    const jar = new CookieJar();
+    await authorizeWithoutBrowser(tp, { clientId: client.client_id, email: MEMBER.email, password: MEMBER.password, jar, consentFields: { spending_limit: 'none' } });
+    expect(await appLimits(member.userId!, client.client_id)).toMatchObject([{ usd: 1, period: 'day', chosenBy: null }]);
+    await changeAppCap(tp.platform.ctx, member, { userId: member.userId!, clientId: client.client_id, fields: { choice: '5/month' } });
+    const both = await appLimits(member.userId!, client.client_id);
+    expect(both).toHaveLength(2);
+    expect(both).toEqual(expect.arrayContaining([expect.objectContaining({ usd: 1, period: 'day', chosenBy: null }), expect.objectContaining({ usd: 5, period: 'month', chosenBy: 'user' })]));
+    // Revoking the app ends the person's cap, not the administrator's limit.
+    const html = (await page(jar, `${tp.url}/account/apps`)).text;
+    const item = html.slice(html.indexOf(`data-client-id="${client.client_id}"`));
+    await postForm(jar, `${tp.url}/account/apps/revoke`, { csrf: /name="csrf" value="([^"]*)"/.exec(item)![1]!, grant_id: /name="grant_id" value="([^"]*)"/.exec(item)![1]! });
+    expect(await appLimits(member.userId!, client.client_id)).toMatchObject([{ usd: 1, period: 'day', chosenBy: null }]);
+  });
+
+  it('revoking and allowing the app again keeps counting the same period\'s spend (one id for good)', async () => {
+    const client = await registerPublicClient(tp, { clientName: 'Comes Back App' });
+    const id = appCapLimitId(operator.organizationId, member.userId!, client.client_id);
+    const allow = () => authorizeWithoutBrowser(tp, { clientId: client.client_id, email: MEMBER.email, password: MEMBER.password, jar: new CookieJar(), consentFields: { spending_limit: '1/day' } });
+    await allow();
+    expect(await appLimits(member.userId!, client.client_id)).toMatchObject([{ id, usd: 1 }]);
+    const start = new Date(new Date().toISOString().slice(0, 10)).getTime();
+    await tp.platform.ctx.db.insertInto('limit_periods').values({ limit_id: id, period_start: start, spent_nano_usd: 900_000_000, leased_nano_usd: 0, alerted_at: null }).execute();
+    // The app ends its own grant (as an app that ran out would), then sends the person to consent again.
+    await tp.platform.ctx.db.deleteFrom('oauth_payloads').where('model', '=', 'Grant').where('client_id', '=', client.client_id).execute();
+    const { removeCapOfEndedGrant } = await import('../../src/limits/app-caps.js');
+    await removeCapOfEndedGrant(tp.platform.ctx, { id: 'gone', accountId: member.userId!, clientId: client.client_id });
+    expect(await appLimits(member.userId!, client.client_id)).toEqual([]);
+    await allow();
+    expect(await appLimits(member.userId!, client.client_id)).toMatchObject([{ id, usd: 1, spentUsd: 0.9 }]);
+  });
+
+  it('twenty consents answered at once leave one cap', async () => {
+    const client = await registerPublicClient(tp, { clientName: 'Racing Consents App' });
+    await authorizeWithoutBrowser(tp, { clientId: client.client_id, email: MEMBER.email, password: MEMBER.password, jar: new CookieJar(), consentFields: { spending_limit: '1/day' } });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => changeAppCap(tp.platform.ctx, member, { userId: member.userId!, clientId: client.client_id, fields: { choice: 'custom', usd: String(i + 2), period: 'month' } })));
+    expect(await appLimits(member.userId!, client.client_id)).toHaveLength(1);
   });
 });

@@ -10,6 +10,7 @@ import { proxyAllowedModels } from './0011-proxy-allowed-models.js';
 import { passwordLinks } from './0012-password-links.js';
 import { money } from './0030-money.js';
 import { appCapPolicy } from './0031-app-cap-policy.js';
+import { userChosenCaps } from './0033-user-chosen-caps.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -18,7 +19,7 @@ export interface KeywardMigration {
   up(db: Kysely<any>, dialect: Dialect): Promise<void>;
 }
 
-const migrations: KeywardMigration[] = [foundation, oauth, usage, keyBaseUrlPolicy, auditLog, proxyAllowedModels, passwordLinks, money, appCapPolicy];
+const migrations: KeywardMigration[] = [foundation, oauth, usage, keyBaseUrlPolicy, auditLog, proxyAllowedModels, passwordLinks, money, appCapPolicy, userChosenCaps];
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {

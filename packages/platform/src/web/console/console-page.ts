@@ -84,3 +84,6 @@ export function formFields(body: unknown): Record<string, string> {
   }
   return out;
 }
+
+/** The notice for `?done=KEY` after a redirect; only the page's own keys (never inherited properties like "constructor"). */
+export const doneText = (texts: Record<string, string>, key: string | undefined): string | undefined => (key && Object.hasOwn(texts, key) ? texts[key] : undefined);

@@ -10,7 +10,7 @@ import { addKey, deleteKey, keysFor, makeKeyPrimary, memberKeyAllowList, rotateK
 import type { ProviderKeySummary } from '../../keys/provider-keys.js';
 import { listProviderAdapters } from '../../providers/registry.js';
 import { html, type RawHtml } from '../html.js';
-import { actionButton, actorOf, csrfField, fieldError, formFields, formatTime, paginate, pageNumber, renderConsolePage } from './console-page.js';
+import { actionButton, actorOf, csrfField, doneText, fieldError, formFields, formatTime, paginate, pageNumber, renderConsolePage } from './console-page.js';
 import { CONSOLE_PATHS } from './paths.js';
 
 const PATH = CONSOLE_PATHS.keys;
@@ -78,9 +78,9 @@ async function renderKeys(
   const { rows, pager } = paginate(view.manageable, pageNumber(request.query), PATH);
   const query = request.query as { done?: string; policy_disabled?: string };
   const policyDisabledCount = Number(query.policy_disabled) || 0;
-  const done = DONE[query.done ?? ''] && policyDisabledCount > 0
-    ? `${DONE[query.done ?? '']} ${policyDisabledCount} member key${policyDisabledCount === 1 ? ' was' : 's were'} disabled: the new list no longer allows their base URL.`
-    : DONE[query.done ?? ''];
+  const done = doneText(DONE, query.done) && policyDisabledCount > 0
+    ? `${doneText(DONE, query.done)} ${policyDisabledCount} member key${policyDisabledCount === 1 ? ' was' : 's were'} disabled: the new list no longer allows their base URL.`
+    : doneText(DONE, query.done);
   const ownerOf = (k: ProviderKeySummary) =>
     k.scope === 'org' ? 'Organization' : k.scope === 'team' ? `Team ${teams.get(k.team_id ?? '') ?? '—'}` : (owners.get(k.user_id ?? '') ?? 'Personal');
   const scopes: OwnerScope[] = admin ? ['org', 'team', 'personal'] : ['personal'];

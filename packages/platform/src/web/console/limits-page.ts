@@ -10,7 +10,7 @@ import { limitsFor, limitSubjectChoices, removeLimitAs, setLimitAs, setUnpricedC
 import { LIMIT_SCOPES, LIMIT_SUBJECT_FIELDS, LimitInputError, type LimitField, type LimitScope } from '../../limits/spending-limits.js';
 import { KeywardError } from '../../errors.js';
 import { html, type RawHtml } from '../html.js';
-import { actionButton, actorOf, csrfField, fieldError, formFields, formatTime, renderConsolePage } from './console-page.js';
+import { actionButton, actorOf, csrfField, doneText, fieldError, formFields, formatTime, renderConsolePage } from './console-page.js';
 import { CONSOLE_PATHS } from './paths.js';
 import { dollars } from './usage-chart.js';
 
@@ -69,7 +69,7 @@ async function render(ctx: AppContext, request: FastifyRequest, reply: FastifyRe
   const actor = actorOf(request);
   const admin = isAdmin(actor);
   const limits = await limitsFor(ctx.db, actor);
-  const done = DONE[(request.query as { done?: string }).done ?? ''];
+  const done = doneText(DONE, (request.query as { done?: string }).done);
   const title = admin ? 'Spending and rate limits' : 'Your limits';
   if (!admin) {
     const body = (): RawHtml => html`
@@ -127,7 +127,7 @@ export async function limitsPage(app: FastifyInstance, ctx: AppContext): Promise
   app.post(PATH, { config: admin }, async (request, reply) => {
     const form = formFields(request.body);
     const scope = form.scope ?? '';
-    const needs = new Set<LimitField>((LIMIT_SUBJECT_FIELDS as Partial<Record<string, LimitField[]>>)[scope] ?? []);
+    const needs = new Set<LimitField>(Object.hasOwn(LIMIT_SUBJECT_FIELDS, scope) ? LIMIT_SUBJECT_FIELDS[scope as LimitScope] : []);
     // Only the subject fields this scope takes: a team left selected from an earlier try is not an error.
     const subject = (field: LimitField, value: string | undefined) => (needs.has(field) && value?.trim() ? value.trim() : undefined);
     const usd = form.usd?.trim() || undefined;

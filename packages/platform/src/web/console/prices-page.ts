@@ -9,7 +9,7 @@ import { listProviderAdapters } from '../../providers/registry.js';
 import { listModelPrices, PriceInputError, type PriceField } from '../../usage/model-prices.js';
 import { effectiveModelPrice, removeModelPriceAs, setModelPriceAs, type EffectivePrice } from '../../usage/price-management.js';
 import { html, type RawHtml } from '../html.js';
-import { actionButton, actorOf, csrfField, fieldError, formFields, formatTime, renderConsolePage } from './console-page.js';
+import { actionButton, actorOf, csrfField, doneText, fieldError, formFields, formatTime, renderConsolePage } from './console-page.js';
 import { CONSOLE_PATHS } from './paths.js';
 
 const PATH = CONSOLE_PATHS.prices;
@@ -59,7 +59,7 @@ async function render(ctx: AppContext, request: FastifyRequest, reply: FastifyRe
   const admin = isAdmin(actor);
   const prices = await listModelPrices(ctx.db);
   const query = request.query as { done?: string; price_of?: string };
-  const done = DONE[query.done ?? ''];
+  const done = doneText(DONE, query.done);
   const asked = typeof query.price_of === 'string' ? query.price_of.trim() : '';
   const split = asked ? splitModelId(asked) : null;
   const lookup = split ? await effectiveModelPrice(ctx.db, split.provider, split.model) : null;

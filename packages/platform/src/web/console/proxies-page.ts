@@ -13,7 +13,7 @@ import type { LlmProxy } from '../../proxies/llm-proxies.js';
 import { allowedModels } from '../../proxies/model-allow-list.js';
 import { createProxy, deleteProxy, proxiesFor, proxyFor, renameProxy, setProxyAllowList } from '../../proxies/proxy-management.js';
 import { html, type RawHtml } from '../html.js';
-import { actionButton, actorOf, csrfField, fieldError, formFields, formatTime, paginate, pageNumber, renderConsolePage } from './console-page.js';
+import { actionButton, actorOf, csrfField, doneText, fieldError, formFields, formatTime, paginate, pageNumber, renderConsolePage } from './console-page.js';
 import { CONSOLE_PATHS } from './paths.js';
 
 const PATH = CONSOLE_PATHS.proxies;
@@ -49,7 +49,7 @@ async function renderList(ctx: AppContext, request: FastifyRequest, reply: Fasti
   const proxies = await proxiesFor(ctx.db, actor);
   const teams = await teamNames(ctx, actor.organizationId);
   const { rows, pager } = paginate(proxies, pageNumber(request.query), PATH);
-  const done = DONE[(request.query as { done?: string }).done ?? ''];
+  const done = doneText(DONE, (request.query as { done?: string }).done);
   const values = form?.values ?? {};
   const errors = form?.errors ?? {};
   const body = (csrf: string): RawHtml => html`
@@ -96,7 +96,7 @@ async function renderProxy(
   const apps = (await appsOfOrganization(ctx.db, actor, ctx.config.publicUrl)).filter(
     (a) => a.kind === 'public' && a.proxyIds.some((id) => id === proxy.id || (id === undefined && proxy.is_default)),
   );
-  const done = DONE[(request.query as { done?: string }).done ?? ''];
+  const done = doneText(DONE, (request.query as { done?: string }).done);
   const base = proxyPath(proxy.id);
   const errors = form?.errors ?? {};
   const body = (csrf: string): RawHtml => html`

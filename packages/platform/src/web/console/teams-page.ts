@@ -7,7 +7,7 @@ import { listMembers } from '../../accounts/user-management.js';
 import type { AppContext } from '../../app-context.js';
 import { KeywardError } from '../../errors.js';
 import { html, type RawHtml } from '../html.js';
-import { actionButton, actorOf, csrfField, fieldError, formFields, paginate, pageNumber, renderConsolePage } from './console-page.js';
+import { actionButton, actorOf, csrfField, doneText, fieldError, formFields, paginate, pageNumber, renderConsolePage } from './console-page.js';
 import { CONSOLE_PATHS } from './paths.js';
 
 const PATH = CONSOLE_PATHS.teams;
@@ -19,7 +19,7 @@ async function render(ctx: AppContext, request: FastifyRequest, reply: FastifyRe
   const teams = await teamsWithMembers(ctx.db, actor);
   const people = (await listMembers(ctx.db, actor)).filter((u) => u.disabled_at === null);
   const { rows, pager } = paginate(teams, pageNumber(request.query), PATH);
-  const done = DONE[(request.query as { done?: string }).done ?? ''];
+  const done = doneText(DONE, (request.query as { done?: string }).done);
   const errors = form?.errors ?? {};
   const body = (csrf: string): RawHtml => html`
 <h1>Teams</h1>

@@ -7,7 +7,7 @@ import type { AppContext } from '../../app-context.js';
 import type { MembershipRole } from '../../db/schema.js';
 import { KeywardError } from '../../errors.js';
 import { html, type RawHtml } from '../html.js';
-import { actionButton, actorOf, csrfField, fieldError, formFields, formatTime, paginate, pageNumber, renderConsolePage } from './console-page.js';
+import { actionButton, actorOf, csrfField, doneText, fieldError, formFields, formatTime, paginate, pageNumber, renderConsolePage } from './console-page.js';
 import { CONSOLE_PATHS } from './paths.js';
 
 const PATH = CONSOLE_PATHS.users;
@@ -38,7 +38,7 @@ async function render(
   const actor = actorOf(request);
   const members = await listMembers(ctx.db, actor);
   const { rows, pager } = paginate(members, pageNumber(request.query), PATH);
-  const done = DONE[(request.query as { done?: string }).done ?? ''];
+  const done = doneText(DONE, (request.query as { done?: string }).done);
   const values = form?.values ?? {};
   const errors = form?.errors ?? {};
   const roles: MembershipRole[] = ['member', 'admin'];
