@@ -70,6 +70,7 @@ export class LimitRefusal extends Error {
 }
 
 const describe = (limit: SpendingLimit) => {
+  if (limit.chosenByUser) return `your own spending limit for app ${limit.clientId} (${limit.id})`;
   const who = { org: 'organization', team: `team ${limit.teamId}`, user: 'user', app: `app ${limit.clientId} for this user`, client: `client ${limit.clientId}`, proxy: `proxy ${limit.proxyId}` }[limit.scope];
   return `the ${who} limit (${limit.id})`;
 };
@@ -205,7 +206,7 @@ export class LimitGuard {
           for (const r of reserved) this.ledger.settle(r.limit.id, r.start, r.amount, 0);
           throw new LimitRefusal(
             'budget',
-            `Spending limit reached: ${describe(limit)} of $${nanoToUsd(limit.nanoUsd!)} per ${limit.period} cannot pay for this call; ${resetsText(limit, now)}.`,
+            `Spending limit reached: ${describe(limit)} of $${nanoToUsd(limit.nanoUsd!)} per ${limit.period} cannot pay for this call; ${resetsText(limit, now)}${limit.chosenByUser ? '; you can raise it under Connected apps in Keyward' : ''}.`,
           );
         }
         reserved.push({ limit, start, amount });

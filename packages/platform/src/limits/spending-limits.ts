@@ -69,6 +69,8 @@ export interface SpendingLimit {
   requestsPerMinute: number | null;
   tokensPerMinute: number | null;
   alertPercent: number | null;
+  /** True for a person's own cap on an app (consent, Connected apps), false for an administrator's limit. */
+  chosenByUser: boolean;
 }
 
 export const toSpendingLimit = (row: SpendingLimitTable): SpendingLimit => ({
@@ -84,6 +86,7 @@ export const toSpendingLimit = (row: SpendingLimitTable): SpendingLimit => ({
   requestsPerMinute: row.requests_per_minute === null ? null : Number(row.requests_per_minute),
   tokensPerMinute: row.tokens_per_minute === null ? null : Number(row.tokens_per_minute),
   alertPercent: row.alert_percent === null ? null : Number(row.alert_percent),
+  chosenByUser: row.chosen_by === 'user',
 });
 
 export interface LimitInput {

@@ -112,7 +112,7 @@ describe('a spending limit the user chose for an app, in a real browser', () => 
     const stopped = results.at(-1)!.error;
     expect(stopped).toBeDefined();
     expect(stopped).toMatch(/spending limit on Keyward stopped this call/);
-    expect(stopped).toMatch(/Spending limit reached: the app .* for this user limit \(.+\) of \$0\.05 per day cannot pay for this call; it resets at \d{4}-\d\d-\d\dT00:00:00\.000Z/);
+    expect(stopped).toMatch(/Spending limit reached: your own spending limit for app .* \(.+\) of \$0\.05 per day cannot pay for this call; it resets at \d{4}-\d\d-\d\dT00:00:00\.000Z; you can raise it under Connected apps in Keyward/);
     await expect(page.getByRole('link', { name: /change its limit in Keyward/ }).getAttribute('href')).resolves.toBe(`${demo.keywardUrl}/account/apps`);
     await snap(page, 'app-cap-stopped');
 
