@@ -229,11 +229,10 @@ export async function findAppCap(db: Kysely<Database>, organizationId: string, u
 export async function appCapsOfUser(db: Kysely<Database>, organizationId: string, userId: string, clientIds: string[], now = Date.now()): Promise<Map<string, AppCapState>> {
   const out = new Map<string, AppCapState>();
   for (const limit of await listLimits(db, organizationId, { userId }, now)) {
-    if (limit.scope !== 'app' || limit.chosenBy !== 'user' || !limit.clientId || limit.usd === null || !limit.period) continue;
-    const nanoUsd = Math.round(limit.usd * 1e9);
+    if (limit.scope !== 'app' || limit.chosenBy !== 'user' || !limit.clientId || limit.nanoUsd === null || !limit.period) continue;
     out.set(limit.clientId, {
-      cap: { nanoUsd, period: limit.period },
-      spentNanoUsd: Math.round((limit.spentUsd ?? 0) * 1e9),
+      cap: { nanoUsd: limit.nanoUsd, period: limit.period },
+      spentNanoUsd: limit.spentNanoUsd ?? 0,
       resetsAt: limit.resetsAt ? Date.parse(limit.resetsAt) : null,
     });
   }

@@ -220,6 +220,9 @@ export interface LimitView {
   clientId: string | null;
   proxyId: string | null;
   usd: number | null;
+  /** The amount and this period's settled spend as integers (usd and spentUsd are for display). */
+  nanoUsd: number | null;
+  spentNanoUsd: number | null;
   period: LimitPeriod | null;
   /** Settled spend of the current period (calls in flight and the last second's settlements not yet included). */
   spentUsd: number | null;
@@ -269,6 +272,8 @@ export async function listLimits(db: Kysely<Database>, organizationId: string, o
       usd: limit.nanoUsd === null ? null : nanoToUsd(limit.nanoUsd),
       period: limit.period,
       spentUsd: limit.nanoUsd === null ? null : nanoToUsd(Number(current?.spent_nano_usd ?? 0)),
+      nanoUsd: limit.nanoUsd,
+      spentNanoUsd: limit.nanoUsd === null ? null : Number(current?.spent_nano_usd ?? 0),
       resetsAt: end === null ? null : new Date(end).toISOString(),
       requestsPerMinute: limit.requestsPerMinute,
       tokensPerMinute: limit.tokensPerMinute,

@@ -69,6 +69,7 @@ const ADMIN_ACTIONS: Array<[string, Record<string, string>]> = [
   ['/console/teams/:team/members', { user: ':member' }],
   ['/console/teams/:team/remove', { user: ':member' }],
   ['/console/apps/:client/block', {}],
+  ['/console/apps/spending-limits', { default_usd: '1', default_period: 'day', maximum_usd: '20', maximum_period: 'month' }],
   ['/console/limits', { scope: 'user', user: 'member@example.com', usd: '1000', period: 'day' }],
   ['/console/limits/:limit/remove', {}],
   ['/console/limits/unpriced', { policy: 'allow' }],

@@ -138,7 +138,7 @@ describe(`a spending limit's alert threshold (${testEngine()})`, () => {
     await ctx.db.updateTable('limit_periods').set({ alerted_at: null }).where('limit_id', '=', limitId).execute();
     await ctx.db.deleteFrom('audit_log').where('action', '=', 'limit.alert_reached').execute();
     const limit = (await loadLimits(ctx.db)).limits.find((l) => l.id === limitId)!;
-    const raised = await Promise.all(Array.from({ length: 8 }, () => raiseSpendingAlertIfDue(ctx.db, log, limit, start)));
+    const raised = await Promise.all(Array.from({ length: 20 }, () => raiseSpendingAlertIfDue(ctx.db, log, limit, start)));
     expect(raised.filter(Boolean)).toHaveLength(1);
     expect((await auditActions()).filter((a) => a.action === 'limit.alert_reached')).toHaveLength(1);
     // Below the threshold nothing is raised.
