@@ -1,7 +1,7 @@
 // The audit log: admin and security events with actor, time, source IP and target. Entries are
 // written by the services that make the change; they name things, never carry a secret.
 
-import { randomUUID } from 'node:crypto';
+import { v7 as timeOrderedId } from 'uuid';
 import type { Kysely } from 'kysely';
 import { requireAdmin, type Actor } from '../access/actor.js';
 import type { AuditLogTable, Database } from '../db/schema.js';
@@ -25,7 +25,8 @@ export async function recordAudit(db: Kysely<Database>, actor: AuditActor, event
   await db
     .insertInto('audit_log')
     .values({
-      id: randomUUID(),
+      // Time-ordered (UUIDv7): the append-only log appends at the end of its primary-key index.
+      id: timeOrderedId(),
       organization_id: actor.organizationId,
       created_at: Date.now(),
       actor_user_id: actor.userId,

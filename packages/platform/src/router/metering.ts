@@ -1,7 +1,7 @@
 // Step 6 of the data flow: every call is metered exactly once, whatever way it ends. The meter
 // collects what becomes known along the way and hands one UsageRecord to the sink at the end.
 
-import { randomUUID } from 'node:crypto';
+import { v7 as timeOrderedId } from 'uuid';
 import type { Principal } from '../oauth/principal.js';
 import type { ChatCompletionChunk, Usage } from '../providers/openai-chat.js';
 import type { InboundFormat, UsageOutcome, UsageRecord } from '../usage/usage-record.js';
@@ -81,7 +81,8 @@ export class UsageMeter {
       ? { input: usage.prompt_tokens, output: usage.completion_tokens, cachedInput: usage.prompt_tokens_details?.cached_tokens ?? 0, cacheWrite: cacheWrite ?? 0 }
       : undefined;
     const record: UsageRecord = {
-      id: randomUUID(),
+      // Time-ordered (UUIDv7): rows append at the end of the primary-key index instead of random pages, 2–3× cheaper inserts on a large table.
+      id: timeOrderedId(),
       requestId: this.requestId,
       createdAt: Date.now(),
       principalKind: p?.kind ?? 'user',

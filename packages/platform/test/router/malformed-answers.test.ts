@@ -277,4 +277,12 @@ describe('metering', () => {
     }
     expectNoKey(JSON.stringify(rows));
   });
+
+  it('usage ids are time-ordered (UUIDv7): in id order, the rows are in the order they were made', async () => {
+    const rows = await h.tp.platform.ctx.db.selectFrom('usage_records').select(['id', 'created_at']).execute();
+    expect(rows.length).toBeGreaterThan(100);
+    for (const row of rows) expect(row.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const byId = [...rows].sort((a, b) => (a.id < b.id ? -1 : 1)).map((row) => row.created_at);
+    expect(byId).toEqual([...byId].sort((a, b) => a - b));
+  });
 });
