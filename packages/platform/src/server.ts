@@ -12,6 +12,7 @@ import { metricsRoutes } from './metrics/metrics-routes.js';
 import { registerAuthorizationServer } from './oauth/index.js';
 import { signInFormTargets } from './oauth/sign-in-targets.js';
 import { registerModelRouter } from './router/index.js';
+import { deferredRequestLogger } from './request-logger.js';
 import { consolePages } from './web/console/index.js';
 import { STYLESHEET, STYLESHEET_PATH } from './web/styles.js';
 
@@ -28,11 +29,15 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
+    // The request's child logger is made when the request first logs (request-logger.ts).
+    childLoggerFactory: deferredRequestLogger,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
-  app.addHook('onSend', async (request, reply) => {
+  // Set as the request arrives (a synchronous hook: no promise per request), sent with whatever answer follows.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
 
   await app.register(cookie);
