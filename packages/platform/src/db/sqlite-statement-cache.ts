@@ -5,25 +5,15 @@
 
 import type { Database as SqliteFile, Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from 'kysely';
+import { LruCache } from '../lru-cache.js';
 
 /** Distinct SQL texts kept; the least recently used goes first. */
 export const STATEMENT_CACHE_SIZE = 500;
 
 export function withStatementCache(file: SqliteFile, size = STATEMENT_CACHE_SIZE): SqliteDatabase & { cached(): number } {
-  const statements = new Map<string, Statement>();
+  const statements = new LruCache<string, Statement>(size);
   return {
-    prepare(sql: string) {
-      let statement = statements.get(sql);
-      if (statement) {
-        // Most recently used last: Map keeps insertion order.
-        statements.delete(sql);
-      } else {
-        statement = file.prepare(sql);
-        if (statements.size >= size) statements.delete(statements.keys().next().value!);
-      }
-      statements.set(sql, statement);
-      return statement;
-    },
+    prepare: (sql: string) => statements.getOrMake(sql, (text) => file.prepare(text)),
     close() {
       statements.clear();
       file.close();

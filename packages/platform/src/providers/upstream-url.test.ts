@@ -61,3 +61,18 @@ describe('each provider builds its URLs through it', () => {
     expect(endpointUrl(openai, { baseUrl: 'https://api.openai.com/v1/', apiKey: 'k' }, 'chat/completions', '../x')).toBe('https://api.openai.com/v1/chat/completions');
   });
 });
+
+describe('checked URLs are remembered', () => {
+  it('answers the same URL from its cache, still refuses what it refused, and no two inputs share an entry', () => {
+    const first = upstreamUrl('http://host/v1', ['chat', 'completions']);
+    expect(upstreamUrl('http://host/v1', ['chat', 'completions'])).toBe(first);
+    expect(() => upstreamUrl('http://host/v1', ['..'])).toThrow(UnsafeUrlSegmentError);
+    expect(() => upstreamUrl('http://host/v1', ['..'])).toThrow(UnsafeUrlSegmentError);
+    // A newline in a segment is refused even when the same text split in two is cached.
+    upstreamUrl('http://host/v1', ['a', 'b']);
+    expect(() => upstreamUrl('http://host/v1', ['a\nb'])).toThrow(UnsafeUrlSegmentError);
+    expect(upstreamUrl('http://host/v1', ['models'], { limit: '5' })).toBe('http://host/v1/models?limit=5');
+    expect(upstreamUrl('http://host/v1', ['models'], { limit: '6' })).toBe('http://host/v1/models?limit=6');
+    expect(upstreamUrl('http://other/v1', ['models'])).toBe('http://other/v1/models');
+  });
+});

@@ -3,6 +3,7 @@
 // nothing a caller sends — a model id, a deployment name — can send the key anywhere else.
 
 import { KeywardError } from '../errors.js';
+import { LruCache } from '../lru-cache.js';
 
 /** Unreserved characters plus `:` `@` `+`: all a model id or an endpoint path needs, and none that the URL parser rewrites. */
 const SAFE_SEGMENT = /^[A-Za-z0-9._~:@+-]+$/;
@@ -25,12 +26,20 @@ export function isSafeUrlSegment(segment: string): boolean {
   return SAFE_SEGMENT.test(segment) && !DOTS_ONLY.test(segment);
 }
 
+/** A checked URL depends only on its parts: the router builds the same few again and again. */
+const checked = new LruCache<string, string>(1000);
+
 /** `{baseUrl}/{segment}/{segment}…?{query}`; throws UnsafeUrlSegmentError unless the result stays under the base URL's path. */
 export function upstreamUrl(baseUrl: string, segments: readonly string[], query?: Readonly<Record<string, string>>): string {
   for (const segment of segments) if (!isSafeUrlSegment(segment)) throw new UnsafeUrlSegmentError(segment);
+  const queryText = query && Object.keys(query).length > 0 ? new URLSearchParams(query).toString() : '';
+  return checked.getOrMake(JSON.stringify([baseUrl, segments, queryText]), () => buildUpstreamUrl(baseUrl, segments, queryText));
+}
+
+function buildUpstreamUrl(baseUrl: string, segments: readonly string[], queryText: string): string {
   const base = baseUrl.replace(/\/+$/, '');
   let url = `${base}/${segments.join('/')}`;
-  if (query && Object.keys(query).length > 0) url += `?${new URLSearchParams(query).toString()}`;
+  if (queryText) url += `?${queryText}`;
   // Belt and braces: what the URL parser makes of it must still be under the base URL.
   const root = new URL(base);
   const resolved = new URL(url);
