@@ -9,11 +9,13 @@ import { LruCache } from '../lru-cache.js';
 
 /** Distinct SQL texts kept; the least recently used goes first. */
 export const STATEMENT_CACHE_SIZE = 500;
+/** Longer texts are prepared each time: a many-row insert holds ~2.5 KB of SQLite memory per row while prepared. */
+export const LONGEST_CACHED_SQL = 16 * 1024;
 
 export function withStatementCache(file: SqliteFile, size = STATEMENT_CACHE_SIZE): SqliteDatabase & { cached(): number } {
   const statements = new LruCache<string, Statement>(size);
   return {
-    prepare: (sql: string) => statements.getOrMake(sql, (text) => file.prepare(text)),
+    prepare: (sql: string) => (sql.length > LONGEST_CACHED_SQL ? file.prepare(sql) : statements.getOrMake(sql, (text) => file.prepare(text))),
     close() {
       statements.clear();
       file.close();

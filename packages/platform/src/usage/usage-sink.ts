@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/schema.js';
 import { observeCall, observeUsageDropped, trackUsageQueue } from '../metrics/metrics.js';
-import { toUsageRow, type UsageRecord } from './usage-record.js';
+import { toUsageRow, type UsageRecord, type UsageRecordTable } from './usage-record.js';
 
 export interface UsageSink {
   record(record: UsageRecord): void;
@@ -28,6 +28,23 @@ export interface UsageSinkOptions {
 
 /** How often queued records are written: also the most a SIGKILL can lose (measured by `npm run soak`). */
 export const USAGE_FLUSH_INTERVAL_MS = 1000;
+
+/** The row counts a batch is cut into: powers of two, so a few SQL texts serve every batch and SQLite reuses their prepared statements. */
+const LARGEST_INSERT = 128;
+
+/** One batch, all or nothing: in one transaction when it takes more than one statement. */
+async function insertRows(db: Kysely<Database>, rows: UsageRecordTable[]): Promise<void> {
+  const pieces: UsageRecordTable[][] = [];
+  for (let at = 0; at < rows.length; ) {
+    const size = 2 ** Math.floor(Math.log2(Math.min(rows.length - at, LARGEST_INSERT)));
+    pieces.push(rows.slice(at, at + size));
+    at += size;
+  }
+  if (pieces.length === 1) return void (await db.insertInto('usage_records').values(pieces[0]!).execute());
+  await db.transaction().execute(async (tx) => {
+    for (const piece of pieces) await tx.insertInto('usage_records').values(piece).execute();
+  });
+}
 
 export function createUsageSink(db: Kysely<Database>, log: Logger, options: UsageSinkOptions = {}): UsageSink {
   const flushIntervalMs = options.flushIntervalMs ?? USAGE_FLUSH_INTERVAL_MS;
@@ -51,7 +68,7 @@ export function createUsageSink(db: Kysely<Database>, log: Logger, options: Usag
     while (queue.length > 0) {
       const batch = queue.splice(0, batchSize);
       try {
-        await db.insertInto('usage_records').values(batch.map(toUsageRow)).execute();
+        await insertRows(db, batch.map(toUsageRow));
         if (failing) log.info('usage records are being written again');
         failing = false;
       } catch (error) {

@@ -4,7 +4,7 @@
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { describe, expect, it, vi } from 'vitest';
-import { withStatementCache } from '../../src/db/sqlite-statement-cache.js';
+import { LONGEST_CACHED_SQL, withStatementCache } from '../../src/db/sqlite-statement-cache.js';
 
 function open(size?: number) {
   const file = new SQLite(':memory:');
@@ -60,6 +60,18 @@ describe('SQLite statement cache', () => {
     await expect(db.insertInto('t').values({ a: 1 }).execute()).rejects.toThrow(/UNIQUE/);
     await db.insertInto('t').values({ a: 2 }).execute();
     expect(await db.selectFrom('t').select('a').orderBy('a').execute()).toEqual([{ a: 1 }, { a: 2 }]);
+    await db.destroy();
+  });
+
+  it('does not keep a statement whose SQL is longer than LONGEST_CACHED_SQL (a many-row insert holds ~2.5 KB per row)', async () => {
+    const { db, prepare, database } = open();
+    await sql`create table t (a integer)`.execute(db);
+    const rows = Array.from({ length: 6000 }, (_, a) => ({ a }));
+    await db.insertInto('t').values(rows).execute();
+    await db.insertInto('t').values(rows).execute();
+    const long = prepare.mock.calls.filter(([text]) => text.length > LONGEST_CACHED_SQL);
+    expect(long).toHaveLength(2);
+    expect(database.cached()).toBe(1); // the create table only
     await db.destroy();
   });
 });
