@@ -14,8 +14,10 @@ export class ClientGoneError extends Error {
 export class SseWriter {
   private opened = false;
   /**
-   * Events written in the same tick (those of one upstream read) leave as one string in one
-   * socket write: one chunk of the chunked encoding instead of one per event.
+   * Events written in the same turn of the event loop leave as one string in one socket write:
+   * one chunk of the chunked encoding instead of one per event. The flush waits for the end of
+   * the turn (setImmediate, not nextTick), so when the provider's last events and its end arrive
+   * in one read, the answer, [DONE] and the end of the response leave in a single write.
    */
   private pending = '';
   /** Set while the socket's buffer is full: the next write waits for it to drain (or the client to leave). */
@@ -72,7 +74,7 @@ export class SseWriter {
     const raw = this.reply.raw;
     if (raw.destroyed || raw.writableEnded) throw new ClientGoneError();
     if (this.blocked) await this.blocked;
-    if (!this.pending) process.nextTick(this.flush);
+    if (!this.pending) setImmediate(this.flush);
     this.pending += text;
   }
 
