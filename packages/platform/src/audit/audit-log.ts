@@ -1,7 +1,7 @@
 // The audit log: admin and security events with actor, time, source IP and target. Entries are
 // written by the services that make the change; they name things, never carry a secret.
 
-import { v7 as timeOrderedId } from 'uuid';
+import { timeOrderedId } from '../time-ordered-id.js';
 import type { Kysely } from 'kysely';
 import { requireAdmin, type Actor } from '../access/actor.js';
 import type { AuditLogTable, Database } from '../db/schema.js';

@@ -1,7 +1,7 @@
 // Step 6 of the data flow: every call is metered exactly once, whatever way it ends. The meter
 // collects what becomes known along the way and hands one UsageRecord to the sink at the end.
 
-import { v7 as timeOrderedId } from 'uuid';
+import { timeOrderedId } from '../time-ordered-id.js';
 import type { Principal } from '../oauth/principal.js';
 import type { ChatCompletionChunk, Usage } from '../providers/openai-chat.js';
 import type { InboundFormat, UsageOutcome, UsageRecord } from '../usage/usage-record.js';
