@@ -5,15 +5,15 @@
 
 import type { Database as SqliteFile, Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from 'kysely';
-import { LruCache } from '../lru-cache.js';
+import { BoundedCache } from '../bounded-cache.js';
 
-/** Distinct SQL texts kept; the least recently used goes first. */
+/** Distinct SQL texts kept; past it, the oldest goes first. */
 export const STATEMENT_CACHE_SIZE = 500;
 /** Longer texts are prepared each time: a many-row insert holds ~2.5 KB of SQLite memory per row while prepared. */
 export const LONGEST_CACHED_SQL = 16 * 1024;
 
 export function withStatementCache(file: SqliteFile, size = STATEMENT_CACHE_SIZE): SqliteDatabase & { cached(): number } {
-  const statements = new LruCache<string, Statement>(size);
+  const statements = new BoundedCache<string, Statement>(size);
   return {
     prepare: (sql: string) => (sql.length > LONGEST_CACHED_SQL ? file.prepare(sql) : statements.getOrMake(sql, (text) => file.prepare(text))),
     close() {

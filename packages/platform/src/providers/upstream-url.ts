@@ -3,7 +3,7 @@
 // nothing a caller sends — a model id, a deployment name — can send the key anywhere else.
 
 import { KeywardError } from '../errors.js';
-import { LruCache } from '../lru-cache.js';
+import { BoundedCache } from '../bounded-cache.js';
 
 /** Unreserved characters plus `:` `@` `+`: all a model id or an endpoint path needs, and none that the URL parser rewrites. */
 const SAFE_SEGMENT = /^[A-Za-z0-9._~:@+-]+$/;
@@ -27,13 +27,14 @@ export function isSafeUrlSegment(segment: string): boolean {
 }
 
 /** A checked URL depends only on its parts: the router builds the same few again and again. */
-const checked = new LruCache<string, string>(1000);
+const checked = new BoundedCache<string, string>(1000);
 
 /** `{baseUrl}/{segment}/{segment}…?{query}`; throws UnsafeUrlSegmentError unless the result stays under the base URL's path. */
 export function upstreamUrl(baseUrl: string, segments: readonly string[], query?: Readonly<Record<string, string>>): string {
   for (const segment of segments) if (!isSafeUrlSegment(segment)) throw new UnsafeUrlSegmentError(segment);
   const queryText = query && Object.keys(query).length > 0 ? new URLSearchParams(query).toString() : '';
-  return checked.getOrMake(JSON.stringify([baseUrl, segments, queryText]), () => buildUpstreamUrl(baseUrl, segments, queryText));
+  // Neither the checked segments nor an encoded query hold a NUL: the last two split the key unambiguously.
+  return checked.getOrMake(`${baseUrl}\0${segments.join('/')}\0${queryText}`, () => buildUpstreamUrl(baseUrl, segments, queryText));
 }
 
 function buildUpstreamUrl(baseUrl: string, segments: readonly string[], queryText: string): string {
