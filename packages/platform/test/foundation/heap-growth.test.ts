@@ -9,26 +9,24 @@ import { heapGrowthGiven } from '../../src/heap-growth.js';
 
 const PROBE = fileURLToPath(new URL('../fixtures/heap-growth-probe.ts', import.meta.url));
 
-async function probe(mode: 'limit' | 'default', nodeFlags: string[] = []): Promise<{ applied: boolean; peakOldSpaceMb: number }> {
-  const { stdout } = await promisify(execFile)(process.execPath, [...nodeFlags, '--import', 'tsx', PROBE, mode, '2500']);
+async function probe(mode: 'limit' | 'default', nodeFlags: string[] = [], calls = 150_000): Promise<{ applied: boolean; peakOldSpaceMb: number }> {
+  const { stdout } = await promisify(execFile)(process.execPath, [...nodeFlags, '--import', 'tsx', PROBE, mode, String(calls)]);
   return JSON.parse(stdout);
 }
 
 describe('heap growth between full GCs', () => {
   it('set at start, keeps the old generation well below what V8 grows it to by default', async () => {
-    // One after the other: two probes sharing the cores would slow V8's GC and blur its own choice.
-    const limited = await probe('limit');
-    const byDefault = await probe('default');
+    const [limited, byDefault] = await Promise.all([probe('limit'), probe('default')]);
     expect(limited.applied).toBe(true);
     expect(byDefault.applied).toBe(false);
-    // Quiet, the default peaks at 2.3–2.8× the limited one; under load, nearer 1.6×.
-    expect(limited.peakOldSpaceMb).toBeLessThan(byDefault.peakOldSpaceMb * 0.75);
+    // About 120 MB against 280 MB, on a quiet machine or a busy one.
+    expect(limited.peakOldSpaceMb).toBeLessThan(byDefault.peakOldSpaceMb * 0.6);
   }, 30_000);
 
   it('leaves a heap growing factor given on the command line alone', async () => {
     expect(heapGrowthGiven(['--heap-growing-percent=200'])).toBe(true);
     expect(heapGrowthGiven(['--heap_growing_percent=200', 'dist/main.js'])).toBe(true);
     expect(heapGrowthGiven(['--max-old-space-size=512'])).toBe(false);
-    expect((await probe('limit', ['--heap-growing-percent=300'])).applied).toBe(false);
+    expect((await probe('limit', ['--heap-growing-percent=300'], 1)).applied).toBe(false);
   }, 30_000);
 });
