@@ -5,6 +5,7 @@ import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import type { BootstrapResult } from './accounts/bootstrap.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { limitHeapGrowth } from './heap-growth.js';
 import { markShuttingDown } from './health-routes.js';
 import { createLogger } from './logger.js';
 import { startPlatform } from './platform.js';
@@ -29,6 +30,8 @@ function reportBootstrap(config: Config, log: Logger, result: BootstrapResult): 
 }
 
 async function main(): Promise<void> {
+  // Before any load: the primary and every worker size their heaps the same way.
+  limitHeapGrowth();
   const config = loadConfig();
   if (config.workers > 1 && cluster.isPrimary) {
     const log = createLogger(config);

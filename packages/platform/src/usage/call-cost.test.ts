@@ -4,7 +4,7 @@
 import { calcPrice } from '@pydantic/genai-prices';
 import { describe, expect, it } from 'vitest';
 import { costNanoUsd, microUsdToString, parseUsdPerMtok } from './call-cost.js';
-import { catalogueRates } from './price-catalogue.js';
+import { cachedModelCount, catalogueRates, MAX_CACHED_MODELS } from './price-catalogue.js';
 
 const cases: Array<{ provider: string; catalogueId: string; model: string; input: number; cachedInput: number; cacheWrite: number; output: number; reasoning: number }> = [
   { provider: 'openai', catalogueId: 'openai', model: 'gpt-4o-mini', input: 12_000, cachedInput: 4_000, cacheWrite: 0, output: 900, reasoning: 0 },
@@ -42,6 +42,15 @@ describe('cost of a call, from the bundled catalogue', () => {
   it('a model the catalogue does not know has no price (not a price of 0)', () => {
     expect(catalogueRates('openai', 'my-fine-tune-that-does-not-exist')).toBeNull();
     expect(catalogueRates('ollama', 'llama3.2')).toBeNull();
+  });
+
+  it('holds the rates of a bounded number of models, however many names callers make up', () => {
+    const known = catalogueRates('openai', 'gpt-4o-mini');
+    for (let i = 0; i < MAX_CACHED_MODELS + 500; i++) expect(catalogueRates('openai', `made-up-model-${i}`)).toBeNull();
+    expect(cachedModelCount()).toBe(MAX_CACHED_MODELS);
+    // The evicted model is looked up again, at the same price.
+    expect(catalogueRates('openai', 'gpt-4o-mini')).toEqual(known);
+    expect(cachedModelCount()).toBe(MAX_CACHED_MODELS);
   });
 
   it('reads USD per million tokens exactly and writes it back', () => {

@@ -1,5 +1,6 @@
 // Prices from the bundled `@pydantic/genai-prices` catalogue (no network: its data ships in the
-// package). A model's rates are looked up once per UTC hour (prices can change on a date) and kept.
+// package). A model's rates are looked up once per UTC hour (prices can change on a date) and kept,
+// for a bounded number of models: the model name is the caller's.
 
 import { calcPrice, type ModelPrice } from '@pydantic/genai-prices';
 import type { ModelRates, TokenRate } from './call-cost.js';
@@ -9,7 +10,12 @@ const CATALOGUE_PROVIDER: Readonly<Record<string, string>> = { gemini: 'google',
 const UNPRICED_PROVIDERS = new Set(['ollama', 'vllm', 'openai-compatible']);
 
 const HOUR_MS = 3_600_000;
+/** Past this many models (callers choosing ever new names), the longest-held entry makes room. */
+export const MAX_CACHED_MODELS = 2_000;
 const cache = new Map<string, { hour: number; rates: ModelRates | null }>();
+
+/** Models whose rates are held now. */
+export const cachedModelCount = (): number => cache.size;
 
 function toRate(value: ModelPrice[string]): TokenRate | undefined {
   if (value === undefined) return undefined;
@@ -33,6 +39,7 @@ export function catalogueRates(provider: string, model: string, now = Date.now()
     // A model the catalogue lists without token prices (image, per-request) is not priced per token here.
     if (input && output) rates = { input, output, cachedInput: toRate(price.cache_read_mtok), cacheWrite: toRate(price.cache_write_mtok), source: 'catalogue' };
   }
+  if (!hit && cache.size >= MAX_CACHED_MODELS) cache.delete(cache.keys().next().value!);
   cache.set(key, { hour, rates });
   return rates;
 }

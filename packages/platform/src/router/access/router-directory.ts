@@ -52,14 +52,23 @@ export class RouterDirectory {
     return entry.value;
   }
 
-  /** The proxy, or undefined; a cached "does not exist" is checked again against the database. */
+  /** The proxy, or undefined; "does not exist" is asked of the database each time, never kept. */
   async proxy(id: string): Promise<LlmProxy | undefined> {
     const entry = this.proxies.get(id);
     if (this.fresh(entry)) {
       const proxy = await entry.value;
       if (proxy) return proxy;
     }
-    return this.remember(this.proxies, id, () => findLlmProxy(this.db, id));
+    const loading = this.remember(this.proxies, id, () => findLlmProxy(this.db, id));
+    const proxy = await loading;
+    // The id is the caller's: a kept miss per made-up id would grow without end.
+    if (!proxy && this.proxies.get(id)?.value === loading) this.proxies.delete(id);
+    return proxy;
+  }
+
+  /** Proxies held now (existing ones only). */
+  get cachedProxyCount(): number {
+    return this.proxies.size;
   }
 
   async defaultProxy(): Promise<LlmProxy | undefined> {
