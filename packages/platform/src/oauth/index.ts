@@ -99,6 +99,8 @@ export async function registerAuthorizationServer(app: FastifyInstance, ctx: App
         });
     });
     const handOver = async (request: FastifyRequest, reply: FastifyReply) => {
+      // Fastify's headers do not reach a hijacked reply: the request id goes on the raw response.
+      reply.raw.setHeader('x-request-id', request.id);
       reply.hijack();
       // koa answers errors itself; its promise settling is the end of oidc-provider's async context.
       handleWithProviderContext(() => callback(request.raw, reply.raw)).catch((error: unknown) => ctx.log.error({ err: error }, 'oauth request failed'));

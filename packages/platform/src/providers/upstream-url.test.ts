@@ -1,7 +1,7 @@
 // The one guard every provider URL goes through: a segment that could leave the base URL's path
 // is refused, whatever the provider; valid ids come out exactly as providers expect them.
 
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { endpointUrl } from './openai-compatible/api.js';
 import { OPENAI_COMPATIBLE_PRESETS } from './openai-compatible/presets.js';
 import { methodUrl, modelsUrl } from './gemini/api.js';
@@ -64,8 +64,21 @@ describe('each provider builds its URLs through it', () => {
 
 describe('checked URLs are remembered', () => {
   it('answers the same URL from its cache, still refuses what it refused, and no two inputs share an entry', () => {
-    const first = upstreamUrl('http://host/v1', ['chat', 'completions']);
-    expect(upstreamUrl('http://host/v1', ['chat', 'completions'])).toBe(first);
+    let parses = 0;
+    vi.stubGlobal(
+      'URL',
+      class extends URL {
+        constructor(...args: ConstructorParameters<typeof URL>) {
+          super(...args);
+          parses++;
+        }
+      },
+    );
+    const first = upstreamUrl('http://cached-host/v1', ['chat', 'completions']);
+    expect(parses).toBe(2);
+    expect(upstreamUrl('http://cached-host/v1', ['chat', 'completions'])).toBe(first);
+    expect(parses).toBe(2);
+    vi.unstubAllGlobals();
     expect(() => upstreamUrl('http://host/v1', ['..'])).toThrow(UnsafeUrlSegmentError);
     expect(() => upstreamUrl('http://host/v1', ['..'])).toThrow(UnsafeUrlSegmentError);
     // A newline in a segment is refused even when the same text split in two is cached.

@@ -111,7 +111,7 @@ describe('the usage sink', () => {
   it('cuts a batch into inserts of 128, 64, … rows in one transaction (few SQL texts, so SQLite reuses its prepared statements), in order', async () => {
     const { db, state } = fakeDatabase();
     const { log } = logCapture();
-    const sink = createUsageSink(db, log, { flushIntervalMs: 60_000, batchSize: 1000 });
+    const sink = createUsageSink(db, log, { flushIntervalMs: 60_000, batchSize: 1000, splitInserts: true });
     for (let n = 0; n < 203; n++) sink.record(record(n));
     await sink.flush();
     expect(state.statements).toEqual([128, 64, 8, 2, 1]);

@@ -24,6 +24,11 @@ export interface UsageSinkOptions {
   batchSize?: number;
   /** Past this many queued records (database down), the oldest are dropped and counted in the log. */
   maxQueued?: number;
+  /**
+   * Cut each batch into inserts of 128, 64, … rows (in one transaction), so a few SQL texts serve
+   * every batch: for SQLite, which keeps prepared statements. PostgreSQL gets one insert per batch.
+   */
+  splitInserts?: boolean;
 }
 
 /** How often queued records are written: also the most a SIGKILL can lose (measured by `npm run soak`). */
@@ -33,7 +38,8 @@ export const USAGE_FLUSH_INTERVAL_MS = 1000;
 const LARGEST_INSERT = 128;
 
 /** One batch, all or nothing: in one transaction when it takes more than one statement. */
-async function insertRows(db: Kysely<Database>, rows: UsageRecordTable[]): Promise<void> {
+async function insertRows(db: Kysely<Database>, rows: UsageRecordTable[], split: boolean): Promise<void> {
+  if (!split) return void (await db.insertInto('usage_records').values(rows).execute());
   const pieces: UsageRecordTable[][] = [];
   for (let at = 0; at < rows.length; ) {
     const size = 2 ** Math.floor(Math.log2(Math.min(rows.length - at, LARGEST_INSERT)));
@@ -50,6 +56,7 @@ export function createUsageSink(db: Kysely<Database>, log: Logger, options: Usag
   const flushIntervalMs = options.flushIntervalMs ?? USAGE_FLUSH_INTERVAL_MS;
   const batchSize = options.batchSize ?? 200;
   const maxQueued = options.maxQueued ?? 100_000;
+  const splitInserts = options.splitInserts ?? false;
   let queue: UsageRecord[] = [];
   let writing: Promise<void> | undefined;
   let failing = false;
@@ -68,7 +75,7 @@ export function createUsageSink(db: Kysely<Database>, log: Logger, options: Usag
     while (queue.length > 0) {
       const batch = queue.splice(0, batchSize);
       try {
-        await insertRows(db, batch.map(toUsageRow));
+        await insertRows(db, batch.map(toUsageRow), splitInserts);
         if (failing) log.info('usage records are being written again');
         failing = false;
       } catch (error) {

@@ -53,4 +53,18 @@ describe("the caller's x-request-id", () => {
     expect(logged).not.toContain('forged');
     expect(logged).not.toContain('injected');
   });
+
+  it('comes back on every kind of answer: a 404, a router refusal, and the OAuth server\'s own (hijacked) responses', async () => {
+    const paths: Array<[string, RequestInit?]> = [
+      ['/no-such-page'],
+      ['/v1/model-router/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }],
+      ['/.well-known/openid-configuration'],
+      ['/api/auth/oauth2/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=nonsense' }],
+    ];
+    for (const [path, init] of paths) {
+      const response = await fetch(`${tp.url}${path}`, { ...init, headers: { ...(init?.headers as Record<string, string>), 'x-request-id': `trace-${path.length}` } });
+      expect(response.headers.get('x-request-id'), path).toBe(`trace-${path.length}`);
+      await response.arrayBuffer();
+    }
+  });
 });
