@@ -2,6 +2,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { UsageRecord } from './usage-record.js';
 import { createUsageSink } from './usage-sink.js';
+import { usageRecord } from '../../test/usage/support/usage-record.js';
 
 /** A database whose inserts fail while `down` is set, and which remembers what it stored. */
 function fakeDatabase() {
@@ -35,34 +36,7 @@ function logCapture() {
   return { log, lines };
 }
 
-const record = (n: number): UsageRecord => ({
-  id: `id-${n}`,
-  requestId: `req-${n}`,
-  createdAt: 0,
-  principalKind: 'user',
-  userId: 'u',
-  clientId: 'c',
-  organizationId: 'o',
-  proxyId: 'p',
-  endpoint: 'chat',
-  inboundFormat: 'openai_chat',
-  provider: 'openai',
-  model: 'm',
-  keyId: 'k',
-  stream: false,
-  inputTokens: 1,
-  outputTokens: 1,
-  cachedTokens: 0,
-  reasoningTokens: 0,
-  cacheWriteTokens: 0,
-  costNanoUsd: 750,
-  unpriced: false,
-  latencyMs: 1.5,
-  timeToFirstTokenMs: null,
-  status: 200,
-  outcome: 'ok',
-  errorMessage: null,
-});
+const record = (n: number): UsageRecord => usageRecord({ id: `id-${n}`, requestId: `req-${n}` });
 
 describe('the usage sink', () => {
   it('keeps records through a database outage and writes them, in order, when it is back', async () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operatorActor } from '../../src/accounts/actors.js';
 import { createUserAs } from '../../src/accounts/user-management.js';
 import type { Actor } from '../../src/access/actor.js';
-import { appCapLimitId, changeAppCap, capWithinMaximum, parseCapChoice, readAppCapPolicy, setAppCapPolicy } from '../../src/limits/app-caps.js';
+import { appCapLimitId, changeAppCap, capWithinMaximum, parseCapChoice, readAppCapPolicy, removeCapOfEndedGrant, setAppCapPolicy } from '../../src/limits/app-caps.js';
 import { listLimits, setLimit } from '../../src/limits/spending-limits.js';
 import { formToken, page, postForm, signIn } from '../console/console-session.js';
 import { runKeyward } from '../support/cli.js';
@@ -353,7 +353,6 @@ describe('a person\'s cap and an administrator\'s app limit', () => {
     await tp.platform.ctx.db.insertInto('limit_periods').values({ limit_id: id, period_start: start, spent_nano_usd: 900_000_000, leased_nano_usd: 0, alerted_at: null }).execute();
     // The app ends its own grant (as an app that ran out would), then sends the person to consent again.
     await tp.platform.ctx.db.deleteFrom('oauth_payloads').where('model', '=', 'Grant').where('client_id', '=', client.client_id).execute();
-    const { removeCapOfEndedGrant } = await import('../../src/limits/app-caps.js');
     await removeCapOfEndedGrant(tp.platform.ctx, { id: 'gone', accountId: member.userId!, clientId: client.client_id });
     expect(await appLimits(member.userId!, client.client_id)).toEqual([]);
     await allow();

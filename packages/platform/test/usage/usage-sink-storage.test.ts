@@ -5,9 +5,9 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest, openStorage, type Storage } from '../../src/db/database.js';
-import type { UsageRecord } from '../../src/usage/usage-record.js';
 import { createUsageSink } from '../../src/usage/usage-sink.js';
 import { createTestDatabase } from '../support/test-database.js';
+import { usageRecord } from './support/usage-record.js';
 
 let storage: Storage;
 let drop: () => Promise<void>;
@@ -22,34 +22,7 @@ afterAll(async () => {
   await drop();
 });
 
-const record = (id: string, n: number): UsageRecord => ({
-  id,
-  requestId: `req-${n}`,
-  createdAt: 1_700_000_000_000 + n,
-  principalKind: 'user',
-  userId: null,
-  clientId: null,
-  organizationId: null,
-  proxyId: null,
-  endpoint: 'chat',
-  inboundFormat: 'openai_chat',
-  provider: 'openai',
-  model: 'm',
-  keyId: null,
-  stream: false,
-  inputTokens: 1,
-  outputTokens: 1,
-  cachedTokens: 0,
-  reasoningTokens: 0,
-  cacheWriteTokens: 0,
-  costNanoUsd: 750,
-  unpriced: false,
-  latencyMs: 1,
-  timeToFirstTokenMs: null,
-  status: 200,
-  outcome: 'ok',
-  errorMessage: null,
-});
+const record = (id: string, n: number) => usageRecord({ id, requestId: `req-${n}`, createdAt: 1_700_000_000_000 + n });
 
 const count = async (prefix: string) =>
   Number((await storage.db.selectFrom('usage_records').select((eb) => eb.fn.countAll().as('n')).where('request_id', 'like', `${prefix}%`).executeTakeFirstOrThrow()).n);

@@ -9,6 +9,7 @@ import type { Actor } from '../../../src/access/actor.js';
 import type { MembershipRole } from '../../../src/db/schema.js';
 import { toUsageRow, type UsageRecord } from '../../../src/usage/usage-record.js';
 import type { TestPlatform } from '../../support/test-platform.js';
+import { usageRecord } from './usage-record.js';
 
 export const MEMBER_PASSWORD = 'a long enough member password';
 
@@ -51,34 +52,7 @@ export async function addApp(tp: TestPlatform, name: string): Promise<string> {
 
 export async function addUsage(tp: TestPlatform, record: Partial<UsageRecord> & { userId: string | null }): Promise<UsageRecord> {
   const org = await findPrimaryOrganization(tp.platform.ctx.db);
-  const full: UsageRecord = {
-    id: randomUUID(),
-    requestId: `req-${randomUUID()}`,
-    createdAt: Date.now(),
-    principalKind: 'user',
-    clientId: null,
-    organizationId: org!.id,
-    proxyId: tp.defaultProxyId,
-    endpoint: 'chat',
-    inboundFormat: 'openai_chat',
-    provider: 'openai',
-    model: 'gpt-4o-mini',
-    keyId: null,
-    stream: false,
-    inputTokens: 10,
-    outputTokens: 5,
-    cachedTokens: null,
-    reasoningTokens: null,
-    cacheWriteTokens: null,
-    costNanoUsd: null,
-    unpriced: false,
-    latencyMs: 120,
-    timeToFirstTokenMs: null,
-    status: 200,
-    outcome: 'ok',
-    errorMessage: null,
-    ...record,
-  };
+  const full = usageRecord({ organizationId: org!.id, proxyId: tp.defaultProxyId, ...record });
   await tp.platform.ctx.db.insertInto('usage_records').values(toUsageRow(full)).execute();
   return full;
 }
