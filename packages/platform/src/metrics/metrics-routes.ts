@@ -4,7 +4,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../app-context.js';
-import { metricsRegistry } from './metrics.js';
+import { flushObservations, metricsRegistry } from './metrics.js';
 
 export const METRICS_PATH = '/metrics';
 
@@ -20,6 +20,7 @@ export async function metricsRoutes(app: FastifyInstance, ctx: AppContext): Prom
         return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'GET /metrics needs Authorization: Bearer <KEYWARD_METRICS_TOKEN>.' });
       }
     }
+    flushObservations();
     const body = await metricsRegistry.metrics();
     return reply.header('content-type', metricsRegistry.contentType).header('cache-control', 'no-store').send(body);
   });

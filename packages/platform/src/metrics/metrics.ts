@@ -97,7 +97,6 @@ function modelLabel(model: string | null): string {
   return model;
 }
 
-/** One observation per metered call. */
 /** The facts of one finished call the metrics read (a usage record has them all). */
 export interface CallFacts {
   endpoint: string;
@@ -110,7 +109,38 @@ export interface CallFacts {
   outputTokens: number | null;
 }
 
+/**
+ * Per-call observations wait for the end of the event loop's turn (or a scrape, whichever comes
+ * first), so the label lookups run after the answer is written instead of before it.
+ */
+let pendingCalls: CallFacts[] = [];
+let pendingUpstream: Array<{ provider: string; seconds: number }> = [];
+let flushScheduled = false;
+
+function scheduleFlush(): void {
+  if (flushScheduled) return;
+  flushScheduled = true;
+  setImmediate(flushObservations);
+}
+
+/** Observes what waits; GET /metrics calls it before reading the registry. */
+export function flushObservations(): void {
+  flushScheduled = false;
+  const calls = pendingCalls;
+  const upstream = pendingUpstream;
+  pendingCalls = [];
+  pendingUpstream = [];
+  for (const record of calls) observeCallNow(record);
+  for (const { provider, seconds } of upstream) upstreamResponse.observe({ provider }, seconds);
+}
+
+/** One observation per metered call (counted at once in the flush that follows). */
 export function observeCall(record: CallFacts): void {
+  pendingCalls.push(record);
+  scheduleFlush();
+}
+
+function observeCallNow(record: CallFacts): void {
   const provider = record.provider ?? '';
   const model = modelLabel(record.model);
   const labels = { route: record.endpoint, provider, model, outcome: record.outcome };
@@ -149,7 +179,8 @@ export function observeKeyCooldown(provider: string): void {
 }
 
 export function observeUpstreamResponse(provider: string, seconds: number): void {
-  upstreamResponse.observe({ provider }, seconds);
+  pendingUpstream.push({ provider, seconds });
+  scheduleFlush();
 }
 
 /** The hit and miss counters of one cache, bound once (no label object per lookup). */

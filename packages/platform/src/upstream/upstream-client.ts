@@ -5,7 +5,8 @@
 // never followed (undici follows none without a redirect interceptor).
 
 import { isIP } from 'node:net';
-import { Agent, buildConnector, request as undiciRequest, type Dispatcher } from 'undici';
+import { Agent, buildConnector, type Dispatcher } from 'undici';
+import { BoundedCache } from '../bounded-cache.js';
 import { InternalAddressError, isInternalAddress, publicOnlyLookup, systemLookup, type HostLookup } from './internal-address.js';
 import type { UpstreamRequest } from '../providers/provider-adapter.js';
 
@@ -57,6 +58,8 @@ export interface UpstreamRoute {
 export class UpstreamClient {
   private readonly agent: Agent;
   private readonly publicOnlyAgent: Agent;
+  /** Each upstream URL parsed once: the router calls the same few again and again. */
+  private readonly targets = new BoundedCache<string, { origin: string; path: string }>(1000);
 
   constructor(
     private readonly timeouts: UpstreamTimeouts,
@@ -77,8 +80,10 @@ export class UpstreamClient {
 
   async send(upstream: UpstreamRequest, signal: AbortSignal, route: UpstreamRoute = { publicAddressesOnly: false }): Promise<UpstreamResponse> {
     try {
-      const response = await undiciRequest(upstream.url, {
-        dispatcher: route.publicAddressesOnly ? this.publicOnlyAgent : this.agent,
+      const { origin, path } = this.targets.getOrMake(upstream.url, originAndPath);
+      const response = await (route.publicAddressesOnly ? this.publicOnlyAgent : this.agent).request({
+        origin,
+        path,
         method: upstream.method,
         headers: upstream.body === undefined ? upstream.headers : { 'content-type': 'application/json', ...upstream.headers },
         body: upstream.body === undefined ? null : JSON.stringify(upstream.body),
@@ -95,6 +100,13 @@ export class UpstreamClient {
   async close(): Promise<void> {
     await Promise.all([this.agent.close(), this.publicOnlyAgent.close()]);
   }
+}
+
+/** What undici needs of a URL (it would parse the string again on every call). */
+function originAndPath(url: string): { origin: string; path: string } {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new TypeError(`not an http(s) URL: ${parsed.protocol}`);
+  return { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
 }
 
 /** An error thrown by undici (sending, or reading the body) as an UpstreamFailure. */
