@@ -23,6 +23,11 @@ function oddUpstream(): Promise<Server> {
         res.writeHead(200, { 'content-type': 'text/event-stream' });
         res.write(chunk({ role: 'assistant', content: 'Half an ' }));
         res.end(chunk({ content: 'answ' }));
+      } else if (prompt === 'cut-json') {
+        // Promises 400 bytes, sends a few, then the connection drops.
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '400' });
+        res.write('{"id":"chatcmpl-cut","object":"chat.completion",');
+        setTimeout(() => res.socket?.destroy(), 20);
       } else if (prompt === 'huge-error') {
         res.writeHead(500, { 'content-type': 'text/plain' });
         res.end('E'.repeat(1024 * 1024));
@@ -76,6 +81,22 @@ describe('a stream cut off before the answer is complete', () => {
       for await (const _ of stream as unknown as AsyncIterable<unknown>);
     })().then(() => undefined, (e) => e);
     expect(error).toBeInstanceOf(APIError);
+  });
+});
+
+describe('an answer cut off mid-body', () => {
+  it('is a 502 at once (no hang), metered as an upstream error', async () => {
+    const started = Date.now();
+    const response = await fetch(`${h.baseURL()}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(ask('cut-json')),
+    });
+    expect(response.status).toBe(502);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('upstream_unreachable');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const [record] = await waitForUsage(h.tp, response.headers.get('x-request-id')!);
+    expect(record?.status).toBe(502);
   });
 });
 
