@@ -9,7 +9,7 @@ const call = { endpoint: 'chat', provider: 'openai', model: 'deferred-test', out
 async function valueOf(name: string, labels: Record<string, string>, sample = name): Promise<number> {
   const metric = await metricsRegistry.getSingleMetric(name)!.get();
   const entry = metric.values.find(
-    (value) => (value.metricName ?? name) === sample && Object.entries(labels).every(([key, wanted]) => value.labels[key] === wanted),
+    (value) => ((value as { metricName?: string }).metricName ?? name) === sample && Object.entries(labels).every(([key, wanted]) => value.labels[key] === wanted),
   );
   return entry?.value ?? 0;
 }
