@@ -35,7 +35,15 @@ function oddUpstream(): Promise<Server> {
         res.writeHead(200, { 'content-type': 'application/json' });
         const block = Buffer.alloc(1024 * 1024, 'x');
         for (let i = 0; i <= MAX_JSON_BODY_BYTES / block.length + 1 && !res.destroyed; i++) {
-          if (!res.write(block)) await new Promise((r) => res.once('drain', r).once('close', r));
+          if (!res.write(block)) {
+            await new Promise<void>((resolve) => {
+              const go = () => {
+                res.off('drain', go).off('close', go);
+                resolve();
+              };
+              res.on('drain', go).on('close', go);
+            });
+          }
         }
         res.end();
       }
