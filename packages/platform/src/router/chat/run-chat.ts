@@ -87,7 +87,7 @@ export async function streamChat(router: RouterContext, plan: ChatPlan): Promise
 }
 
 /** The provider's events as canonical chunks with the caller's model id, a batch per upstream read (empty batches skipped). */
-async function* canonicalChunks(events: AsyncGenerator<SseEvent[]>, translator: StreamTranslator, plan: ChatPlan): AsyncGenerator<ChatCompletionChunk[]> {
+export async function* canonicalChunks(events: AsyncGenerator<SseEvent[]>, translator: StreamTranslator, plan: ChatPlan): AsyncGenerator<ChatCompletionChunk[]> {
   // Every complete answer names why it stopped; a stream that ends without saying so was cut off.
   let finished = false;
   let any = false;
