@@ -74,11 +74,15 @@ describe('checked URLs are remembered', () => {
         }
       },
     );
-    const first = upstreamUrl('http://cached-host/v1', ['chat', 'completions']);
-    expect(parses).toBe(2);
-    expect(upstreamUrl('http://cached-host/v1', ['chat', 'completions'])).toBe(first);
-    expect(parses).toBe(2);
-    vi.unstubAllGlobals();
+    try {
+      const first = upstreamUrl('http://cached-host/v1', ['chat', 'completions']);
+      expect(parses).toBe(2);
+      expect(upstreamUrl('http://cached-host/v1', ['chat', 'completions'])).toBe(first);
+      expect(parses).toBe(2);
+    } finally {
+      // Even when an expectation fails, the rest of the file gets the real URL back.
+      vi.unstubAllGlobals();
+    }
     expect(() => upstreamUrl('http://host/v1', ['..'])).toThrow(UnsafeUrlSegmentError);
     expect(() => upstreamUrl('http://host/v1', ['..'])).toThrow(UnsafeUrlSegmentError);
     // A newline in a segment is refused even when the same text split in two is cached.
