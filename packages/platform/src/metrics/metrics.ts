@@ -55,11 +55,21 @@ const upstreamResponse = new Histogram({
   buckets: SECONDS,
   registers: [metricsRegistry],
 });
-const cacheLookups = new Counter({
+type CacheName = 'access_token' | 'provider_keys';
+/** Each cache's lookups, counted as plain numbers on the hot path and added to the counter when it is read. */
+const cacheTallies = new Map<string, { labels: { cache: CacheName; result: 'hit' | 'miss' }; count: number }>();
+new Counter({
   name: 'keyward_cache_lookups_total',
   help: 'Lookups in the router\'s in-memory caches by result (hit, miss); hit ratio = hit / (hit + miss).',
   labelNames: ['cache', 'result'] as const,
   registers: [metricsRegistry],
+  collect() {
+    for (const tally of cacheTallies.values()) {
+      if (tally.count === 0) continue;
+      this.inc(tally.labels, tally.count);
+      tally.count = 0;
+    }
+  },
 });
 const usageDropped = new Counter({
   name: 'keyward_usage_records_dropped_total',
@@ -183,9 +193,25 @@ export function observeUpstreamResponse(provider: string, seconds: number): void
   scheduleFlush();
 }
 
-/** The hit and miss counters of one cache, bound once (no label object per lookup). */
-export function cacheCounters(cache: 'access_token' | 'provider_keys'): { hit(): void; miss(): void } {
-  const hits = cacheLookups.labels({ cache, result: 'hit' });
-  const misses = cacheLookups.labels({ cache, result: 'miss' });
-  return { hit: () => hits.inc(), miss: () => misses.inc() };
+/**
+ * The hit and miss counts of one cache: a lookup adds one to a number (prom-client would hash and
+ * check the labels on every increment); a scrape adds what was counted to the counter.
+ */
+export function cacheCounters(cache: CacheName): { hit(): void; miss(): void } {
+  const tally = (result: 'hit' | 'miss') => {
+    const key = `${cache} ${result}`;
+    let found = cacheTallies.get(key);
+    if (!found) cacheTallies.set(key, (found = { labels: { cache, result }, count: 0 }));
+    return found;
+  };
+  const hits = tally('hit');
+  const misses = tally('miss');
+  return {
+    hit: () => {
+      hits.count += 1;
+    },
+    miss: () => {
+      misses.count += 1;
+    },
+  };
 }

@@ -7,6 +7,7 @@
 import { isIP } from 'node:net';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { BoundedCache } from '../bounded-cache.js';
+import type { UpstreamSignal } from './call-signal.js';
 import { InternalAddressError, isInternalAddress, publicOnlyLookup, systemLookup, type HostLookup } from './internal-address.js';
 import type { UpstreamRequest } from '../providers/provider-adapter.js';
 
@@ -78,7 +79,7 @@ export class UpstreamClient {
     this.publicOnlyAgent = new Agent({ ...pool, connect: publicOnlyConnector(timeouts.connectMs, lookup) });
   }
 
-  async send(upstream: UpstreamRequest, signal: AbortSignal, route: UpstreamRoute = { publicAddressesOnly: false }): Promise<UpstreamResponse> {
+  async send(upstream: UpstreamRequest, signal: UpstreamSignal, route: UpstreamRoute = { publicAddressesOnly: false }): Promise<UpstreamResponse> {
     try {
       const { origin, path } = this.targets.getOrMake(upstream.url, originAndPath);
       const response = await (route.publicAddressesOnly ? this.publicOnlyAgent : this.agent).request({
@@ -110,7 +111,7 @@ function originAndPath(url: string): { origin: string; path: string } {
 }
 
 /** An error thrown by undici (sending, or reading the body) as an UpstreamFailure. */
-export function classifyUpstreamError(error: unknown, signal: AbortSignal | undefined, phase: 'headers' | 'body'): UpstreamFailure {
+export function classifyUpstreamError(error: unknown, signal: UpstreamSignal | undefined, phase: 'headers' | 'body'): UpstreamFailure {
   if (error instanceof UpstreamFailure) return error;
   const code = (error as { code?: string })?.code ?? '';
   const message = error instanceof Error ? error.message : String(error);

@@ -4,6 +4,7 @@
 
 import { resolveProviderKey, type UsableProviderKey } from '../../keys/resolve-provider-key.js';
 import type { AccountStateUse } from '../../providers/provider-adapter.js';
+import type { UpstreamSignal } from '../../upstream/call-signal.js';
 import type { UsageMeter } from '../metering.js';
 import type { ProviderCall } from '../upstream/provider-call.js';
 import type { QualifiedModel } from '../model-id.js';
@@ -45,7 +46,7 @@ export async function openProviderCall(
   router: RouterContext,
   caller: RouterCaller,
   qualified: QualifiedModel,
-  context: { meter: UsageMeter; signal: AbortSignal },
+  context: { meter: UsageMeter; signal: UpstreamSignal },
   uses?: readonly AccountStateUse[],
 ): Promise<ProviderCall> {
   context.meter.provider = qualified.provider;

@@ -11,6 +11,7 @@ import type { UsageMeter } from '../metering.js';
 import { resolveModelId, type QualifiedModel } from '../model-id.js';
 import { applyFieldPolicy } from '../policy/field-policy.js';
 import type { RouterContext } from '../router-context.js';
+import type { UpstreamSignal } from '../../upstream/call-signal.js';
 import { callProvider, openProviderStream, readProviderAnswer, targetOf, type ProviderCall } from '../upstream/provider-call.js';
 
 export interface ChatPlan {
@@ -25,7 +26,7 @@ export async function planChat(
   router: RouterContext,
   caller: RouterCaller,
   body: ChatCompletionRequest,
-  signal: AbortSignal,
+  signal: UpstreamSignal,
   meter: UsageMeter,
 ): Promise<ChatPlan> {
   const qualified = await resolveModelId(router, caller, body.model);

@@ -1,5 +1,5 @@
 // Per-request router state, set up in the onRequest hook: who is calling which proxy, the usage
-// meter, and the AbortController that a client disconnect trips.
+// meter, and the signal that a client disconnect trips.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RouterCaller } from '../access/authorize-proxy.js';
@@ -8,6 +8,7 @@ import { BearerError } from '../../oauth/principal.js';
 import { bearerTokenFromHeader, wwwAuthenticate } from '../../oauth/resource-server.js';
 import type { InboundFormat, UsageRecord } from '../../usage/usage-record.js';
 import { UsageMeter } from '../metering.js';
+import { CallSignal } from '../../upstream/call-signal.js';
 import type { RouterContext } from '../router-context.js';
 import { RouterError, toRouterError } from '../router-error.js';
 import { offerCostHeader } from './cost-header.js';
@@ -24,7 +25,7 @@ export interface RouterRouteConfig {
 export interface RouterCall {
   caller: RouterCaller;
   meter: UsageMeter;
-  signal: AbortSignal;
+  signal: CallSignal;
 }
 
 declare module 'fastify' {
@@ -74,11 +75,11 @@ export async function openRouterCall(router: RouterContext, request: FastifyRequ
     meter.proxyId = proxy.id;
     meter.organizationId = proxy.organization_id;
     const caller = await authorizeProxy(router.directory, principal, proxy);
-    const controller = new AbortController();
+    const signal = new CallSignal();
     reply.raw.on('close', () => {
-      if (!reply.raw.writableFinished) controller.abort();
+      if (!reply.raw.writableFinished) signal.abort();
     });
-    request.routerCall = { caller, meter, signal: controller.signal };
+    request.routerCall = { caller, meter, signal };
   } catch (error) {
     if (error instanceof BearerError) {
       const routerError = toRouterError(error);

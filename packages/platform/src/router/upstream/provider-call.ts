@@ -8,6 +8,7 @@ import type { UsableProviderKey } from '../../keys/resolve-provider-key.js';
 import { observeKeyCooldown, observeKeyFailover, observeUpstreamResponse } from '../../metrics/metrics.js';
 import { MalformedUpstreamResponse, UpstreamStreamError, type ProviderAdapter, type SseEvent, type StreamFraming, type UpstreamRequest, type UpstreamTarget } from '../../providers/provider-adapter.js';
 import { createSseReader } from '../../providers/sse.js';
+import type { UpstreamSignal } from '../../upstream/call-signal.js';
 import type { UsageMeter } from '../metering.js';
 import { classifyUpstreamError, UpstreamFailure, type UpstreamClient, type UpstreamResponse } from '../../upstream/upstream-client.js';
 import { RouterError } from '../router-error.js';
@@ -16,7 +17,7 @@ import { providerFault, UpstreamRouterError, upstreamFailureError, upstreamStatu
 export interface ProviderCall {
   adapter: ProviderAdapter;
   keys: readonly UsableProviderKey[];
-  signal: AbortSignal;
+  signal: UpstreamSignal;
   meter: UsageMeter;
   log: Logger;
   /** Told how each key fared, so the next calls skip a key that just failed. */
@@ -176,7 +177,7 @@ export function readProviderAnswer<T>(read: () => T): T {
  */
 export async function* readUpstreamEvents(
   response: UpstreamResponse,
-  signal: AbortSignal,
+  signal: UpstreamSignal,
   framing: StreamFraming = 'sse',
 ): AsyncGenerator<SseEvent[]> {
   const decoder = new TextDecoder();
