@@ -27,6 +27,8 @@ export async function finishStream(
   const { meter, signal } = call;
   try {
     await pump();
+    // The answer leaves first; the record is made after it (its latency then counts the last write).
+    writer.end();
     meter.finish(200, 'ok');
   } catch (error) {
     if (error instanceof ClientGoneError || signal.aborted) {

@@ -2,6 +2,7 @@
 // same rank on 429, 5xx, timeouts, connection errors and answers that cannot be read — but only
 // until the caller has been sent anything. Also reads a provider's SSE stream event by event.
 
+import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from 'pino';
 import type { KeyCooldowns } from '../../keys/key-cooldowns.js';
 import type { UsableProviderKey } from '../../keys/resolve-provider-key.js';
@@ -180,7 +181,9 @@ export async function* readUpstreamEvents(
   signal: UpstreamSignal,
   framing: StreamFraming = 'sse',
 ): AsyncGenerator<SseEvent[]> {
-  const decoder = new TextDecoder();
+  // StringDecoder keeps a character split across reads for the next one, like TextDecoder's
+  // stream mode, at a fraction of its cost (which goes through ICU on every read).
+  const decoder = new StringDecoder('utf8');
   let pending: SseEvent[] = [];
   let lineBuffer = '';
   const sse = createSseReader((event) => pending.push(event));
@@ -198,10 +201,10 @@ export async function* readUpstreamEvents(
   };
   try {
     for await (const bytes of response.body) {
-      feed(decoder.decode(bytes as Buffer, { stream: true }));
+      feed(decoder.write(bytes as Buffer));
       if (pending.length) yield take();
     }
-    feed(decoder.decode());
+    feed(decoder.end());
     if (framing === 'sse') sse.feed('\n\n');
     else if (lineBuffer.trim()) pending.push({ data: lineBuffer });
     if (pending.length) yield take();
