@@ -9,6 +9,7 @@ import type { UsableProviderKey } from '../../keys/resolve-provider-key.js';
 import { observeKeyCooldown, observeKeyFailover, observeUpstreamResponse } from '../../metrics/metrics.js';
 import { MalformedUpstreamResponse, UpstreamStreamError, type ProviderAdapter, type SseEvent, type StreamFraming, type UpstreamRequest, type UpstreamTarget } from '../../providers/provider-adapter.js';
 import { createSseReader } from '../../providers/sse.js';
+import { bodyReads } from './body-reads.js';
 import type { UpstreamSignal } from '../../upstream/call-signal.js';
 import type { UsageMeter } from '../metering.js';
 import { classifyUpstreamError, UpstreamFailure, type UpstreamClient, type UpstreamResponse } from '../../upstream/upstream-client.js';
@@ -200,8 +201,8 @@ export async function* readUpstreamEvents(
     return batch;
   };
   try {
-    for await (const bytes of response.body) {
-      feed(decoder.write(bytes as Buffer));
+    for await (const pieces of bodyReads(response.body)) {
+      for (const bytes of pieces) feed(decoder.write(bytes));
       if (pending.length) yield take();
     }
     feed(decoder.end());

@@ -1,0 +1,66 @@
+import { PassThrough, Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { bodyReads } from './body-reads.js';
+
+const text = (batch: Buffer[]) => Buffer.concat(batch).toString();
+
+describe('bodyReads', () => {
+  it('gives what arrived since the last step in one batch, then ends', async () => {
+    const body = new PassThrough();
+    const reads = bodyReads(body);
+    body.write('a');
+    body.write('b');
+    expect(text((await reads.next()).value as Buffer[])).toBe('ab');
+    const next = reads.next();
+    body.end('c');
+    expect(text((await next).value as Buffer[])).toBe('c');
+    expect((await reads.next()).done).toBe(true);
+    expect(body.listenerCount('data')).toBe(0);
+  });
+
+  it('gives the pieces that arrived before a failure, then throws it', async () => {
+    const body = new PassThrough();
+    const reads = bodyReads(body);
+    const first = reads.next();
+    body.write('kept');
+    body.destroy(new Error('socket reset'));
+    expect(text((await first).value as Buffer[])).toBe('kept');
+    await expect(reads.next()).rejects.toThrow('socket reset');
+  });
+
+  it('a body destroyed without an error is a premature close', async () => {
+    const body = new PassThrough();
+    const reads = bodyReads(body);
+    const first = reads.next();
+    body.destroy();
+    await expect(first).rejects.toMatchObject({ code: 'ERR_STREAM_PREMATURE_CLOSE' });
+  });
+
+  it('a body that already ended gives what it still holds, or nothing', async () => {
+    const body = Readable.from([Buffer.from('x')]);
+    const batches: string[] = [];
+    for await (const batch of bodyReads(body)) batches.push(text(batch));
+    expect(batches.join('')).toBe('x');
+    const empty = new PassThrough();
+    empty.end();
+    await new Promise((resolve) => empty.once('end', resolve).resume());
+    expect((await bodyReads(empty).next()).done).toBe(true);
+  });
+
+  it('pauses the body while a slow reader holds more than its high-water mark, and resumes it on the next step', async () => {
+    const body = new PassThrough({ highWaterMark: 1024 });
+    const reads = bodyReads(body);
+    const first = reads.next();
+    const piece = Buffer.alloc(16 * 1024, 'x');
+    for (let i = 0; i < 8; i++) body.write(piece);
+    let total = Buffer.concat((await first).value as Buffer[]).length;
+    // The reader takes nothing more for a while: past 64 KiB held, the body stays paused.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(body.isPaused()).toBe(true);
+    total += Buffer.concat((await reads.next()).value as Buffer[]).length;
+    expect(body.isPaused()).toBe(false);
+    body.end();
+    for await (const batch of reads) total += Buffer.concat(batch).length;
+    expect(total).toBe(8 * 16 * 1024);
+  });
+});
