@@ -1,8 +1,9 @@
 // The bench's client, in its own process (forked by router-overhead.ts) so that generating load
 // does not compete with the gateways for their event loops. Receives the targets and the
 // scenarios over IPC, runs each scenario against each target in turn (closed loop: each of
-// `concurrency` callers sends its next request when the previous one is read to the end), and
-// answers with sorted latencies, times to first byte, elapsed time and failures.
+// `concurrency` callers sends its next request when the previous one is read to the end; the c=1
+// scenarios in rounds that alternate the targets), and answers with sorted latencies, times to
+// first byte, elapsed time and failures.
 
 import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
@@ -32,6 +33,12 @@ export interface BenchScenario {
   model: string;
   /** Targets this scenario runs against (names); all when absent. */
   only?: string[];
+  /**
+   * Fixed-count scenarios only: the measured calls are sent in this many rounds, each round
+   * calling every target in turn (the first target rotating), so that the machine's speed
+   * drifting during the scenario weighs on every target alike instead of on whichever ran last.
+   */
+  rounds?: number;
 }
 
 export interface BenchJob {
@@ -102,8 +109,12 @@ function cpuTimeMs(pids: number[] | undefined): number {
   return ticks * TICK_MS;
 }
 
-async function run(target: BenchTarget, scenario: BenchScenario, total: number, durationMs: number | undefined): Promise<TargetRun> {
-  const pool = new Pool(target.origin, { connections: scenario.concurrency, keepAliveTimeout: 60_000, headersTimeout: 60_000, bodyTimeout: 60_000 });
+const openPool = (target: BenchTarget, scenario: BenchScenario) =>
+  new Pool(target.origin, { connections: scenario.concurrency, keepAliveTimeout: 60_000, headersTimeout: 60_000, bodyTimeout: 60_000 });
+
+/** Runs `total` calls (or until `durationMs`); on `given`'s connections when given (left open), else on a pool of its own. */
+async function run(target: BenchTarget, scenario: BenchScenario, total: number, durationMs: number | undefined, given?: Pool): Promise<TargetRun> {
+  const pool = given ?? openPool(target, scenario);
   const samples: Sample[] = [];
   let failures = 0;
   let firstFailure: string | undefined;
@@ -126,7 +137,7 @@ async function run(target: BenchTarget, scenario: BenchScenario, total: number, 
       }),
     );
   } finally {
-    await pool.close();
+    if (!given) await pool.close();
   }
   const elapsedMs = performance.now() - started;
   const cpuMs = cpuTimeMs(target.pids) - cpuBefore;
@@ -141,12 +152,59 @@ async function run(target: BenchTarget, scenario: BenchScenario, total: number, 
   };
 }
 
+/** One target's rounds as one run: samples pooled (and sorted), time, CPU and failures added up. */
+function mergeRuns(parts: TargetRun[]): TargetRun {
+  const merged: TargetRun = { target: parts[0]!.target, latencies: [], ttfb: [], elapsedMs: 0, cpuMs: 0, failures: 0 };
+  for (const part of parts) {
+    merged.latencies.push(...part.latencies);
+    merged.ttfb.push(...part.ttfb);
+    merged.elapsedMs += part.elapsedMs;
+    merged.cpuMs += part.cpuMs;
+    merged.failures += part.failures;
+    if (part.firstFailure) merged.firstFailure ??= part.firstFailure;
+  }
+  merged.latencies.sort((a, b) => a - b);
+  merged.ttfb.sort((a, b) => a - b);
+  return merged;
+}
+
+/** Unmeasured calls at the start of each target's turn in a round. */
+const ROUND_REWARM_CALLS = 400;
+
+/** A fixed-count scenario in rounds: every target warmed up, then `rounds` turns of total/rounds calls each. */
+async function runInRounds(targets: BenchTarget[], scenario: BenchScenario, rounds: number): Promise<TargetRun[]> {
+  const pools = targets.map((target) => openPool(target, scenario));
+  try {
+    // Warm the paths (connections, JIT, caches) before measuring.
+    for (const [i, target] of targets.entries()) if (scenario.warmup) await run(target, scenario, scenario.warmup, undefined, pools[i]);
+    const parts: TargetRun[][] = targets.map(() => []);
+    const perRound = Math.max(1, Math.round(scenario.total / rounds));
+    // A process that sat idle while the others ran starts its turn with cold CPU caches: a few
+    // unmeasured calls first, so each turn measures the target warm, as one long run would.
+    const rewarm = Math.min(ROUND_REWARM_CALLS, scenario.warmup);
+    for (let round = 0; round < rounds; round++) {
+      for (let k = 0; k < targets.length; k++) {
+        const i = (round + k) % targets.length;
+        if (rewarm) await run(targets[i]!, scenario, rewarm, undefined, pools[i]);
+        parts[i]!.push(await run(targets[i]!, scenario, perRound, undefined, pools[i]));
+      }
+    }
+    return parts.map(mergeRuns);
+  } finally {
+    await Promise.all(pools.map((pool) => pool.close()));
+  }
+}
+
 async function runJob(job: BenchJob): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   for (const scenario of job.scenarios) {
+    const targets = job.targets.filter((target) => !scenario.only || scenario.only.includes(target.name));
+    if (scenario.rounds && scenario.rounds > 1 && scenario.durationMs === undefined) {
+      results.push({ scenario, runs: await runInRounds(targets, scenario, scenario.rounds) });
+      continue;
+    }
     const runs: TargetRun[] = [];
-    for (const target of job.targets) {
-      if (scenario.only && !scenario.only.includes(target.name)) continue;
+    for (const target of targets) {
       // Warm the path (connections, JIT, caches) before measuring.
       if (scenario.warmup) await run(target, scenario, scenario.warmup, scenario.warmupMs);
       runs.push(await run(target, scenario, scenario.total, scenario.durationMs));

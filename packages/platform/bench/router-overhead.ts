@@ -58,8 +58,8 @@ const SCENARIOS: BenchScenario[] = [
   // c=1 measures steady state: each target first serves 2,000 calls of the scenario. Keyward's p50 over
   // its first 1,800 streamed calls was 1.56 ms, then 1.13, then 1.0–1.1 ms (V8 optimising its code);
   // the bare pass-through, with far less code, settles within a few hundred.
-  { label: 'c1', concurrency: 1, stream: false, total: n(1500), warmup: n(2000), model: 'bench-n20', only: ALL },
-  { label: 'c1-stream', concurrency: 1, stream: true, total: n(1500), warmup: n(2000), model: 'bench-n20', only: ALL },
+  { label: 'c1', concurrency: 1, stream: false, total: n(1500), warmup: n(2000), rounds: 5, model: 'bench-n20', only: ALL },
+  { label: 'c1-stream', concurrency: 1, stream: true, total: n(1500), warmup: n(2000), rounds: 5, model: 'bench-n20', only: ALL },
   { label: 'c64', concurrency: 64, stream: false, ...seconds(6), model: 'bench-d20-n20', only: GATEWAYS },
   { label: 'c64-stream', concurrency: 64, stream: true, ...seconds(6), model: 'bench-d20-n20', only: GATEWAYS },
   { label: 'c256', concurrency: 256, stream: false, ...seconds(6), model: 'bench-d20-n20', only: GATEWAYS },
@@ -350,7 +350,7 @@ async function main() {
       );
       printTable(answer.results, peakRss / 2 ** 20);
       console.log(
-        '\n"Added" is the p50/p99 minus that of calling the upstream directly (c=1, upstream answers at once). Latency is measured to the last byte; ' +
+        '\n"Added" is the p50/p99 minus that of calling the upstream directly (c=1, upstream answers at once; the upstream, the bare pass-through and Keyward called in turn, 5 rounds). Latency is measured to the last byte; ' +
           'requests/s over a time-bounded closed-loop run (6 s per gateway after 1 s of warm-up). Both gateways open at most 256 connections to the upstream (per worker for Keyward). ' +
           "CPU per request: user + system time of the gateway's process(es) over the run, divided by the calls. " +
           'Peak RSS of the process(es) serving Keyward (`node dist/main.js`; with several workers, the workers together).',
