@@ -1,6 +1,7 @@
 // How Keyward reaches providers (routed calls, model lists, the console's Test): undici Agents
 // (a keep-alive Pool per upstream origin), connect / first-byte / idle-between-chunks timeouts,
-// and the caller's AbortSignal wired through, so a client that goes away cancels the provider call. Members' keys whose host is not on the
+// and the caller's signal (a router call's CallSignal, or a timeout's AbortSignal) wired through,
+// so a client that goes away cancels the provider call. Members' keys whose host is not on the
 // allow-list go through a second Agent that connects to public addresses only. Redirects are
 // never followed (undici follows none without a redirect interceptor).
 
