@@ -13,8 +13,9 @@ const client = new UpstreamClient({ connectMs: 2_000, idleMs: 5_000 });
 beforeAll(async () => {
   server = createServer((req, res) => {
     req.socket.on('close', () => closed[req.url!]?.());
-    // /hang never answers; /drip sends its head and a first piece, then nothing.
+    // /hang never answers; /drip sends its head and a first piece, then nothing; /ok answers whole.
     if (req.url === '/drip') res.writeHead(200, { 'content-type': 'text/event-stream' }).write('data: {}\n\n');
+    if (req.url === '/ok') res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -51,7 +52,7 @@ describe('CallSignal', () => {
     expect(signal.listenerCount('abort')).toBe(0);
   });
 
-  it('cancels the body of an answer being read, and leaves no listener behind once an answer is read', async () => {
+  it('cancels the body of an answer being read, and leaves no listener behind', async () => {
     const signal = new CallSignal();
     const upstreamClosed = seenClosed('/drip');
     const answer = await client.send({ method: 'POST', url: `${origin}/drip`, headers: {}, body: {} }, signal);
@@ -62,6 +63,17 @@ describe('CallSignal', () => {
     await expect(reading).rejects.toMatchObject({ name: 'AbortError' });
     await upstreamClosed;
     expect(signal.listenerCount('abort')).toBe(0);
+  });
+
+  it('an answer read to its end leaves no listener on the signal, and a later abort changes nothing', async () => {
+    const signal = new CallSignal();
+    const answer = await client.send({ method: 'POST', url: `${origin}/ok`, headers: {}, body: {} }, signal);
+    expect(await answer.body.text()).toBe('{"ok":true}');
+    // undici lets go of the signal when the body closes, just after its end.
+    if (!answer.body.closed) await new Promise((resolve) => answer.body.once('close', resolve));
+    expect(signal.listenerCount('abort')).toBe(0);
+    signal.abort();
+    expect(signal.aborted).toBe(true);
   });
 
   it('an already tripped signal sends nothing', async () => {

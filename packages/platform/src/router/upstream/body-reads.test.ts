@@ -1,6 +1,6 @@
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { bodyReads } from './body-reads.js';
+import { bodyReads, readBounded } from './body-reads.js';
 
 const text = (batch: Buffer[]) => Buffer.concat(batch).toString();
 
@@ -36,7 +36,7 @@ describe('bodyReads', () => {
     await expect(first).rejects.toMatchObject({ code: 'ERR_STREAM_PREMATURE_CLOSE' });
   });
 
-  it('a body that already ended gives what it still holds, or nothing', async () => {
+  it('a short body gives its piece and ends; a body that already ended gives nothing', async () => {
     const body = Readable.from([Buffer.from('x')]);
     const batches: string[] = [];
     for await (const batch of bodyReads(body)) batches.push(text(batch));
@@ -62,5 +62,31 @@ describe('bodyReads', () => {
     body.end();
     for await (const batch of reads) total += Buffer.concat(batch).length;
     expect(total).toBe(8 * 16 * 1024);
+  });
+});
+
+describe('readBounded', () => {
+  it('reads a whole body as text', async () => {
+    expect(await readBounded(Readable.from([Buffer.from('{"a":'), Buffer.from('1}')]), 100)).toEqual({ text: '{"a":1}', truncated: false });
+  });
+
+  it('stops at the limit: the text cut there, the body destroyed unread', async () => {
+    const body = new PassThrough();
+    const reading = readBounded(body, 5);
+    body.write('0123456789');
+    expect(await reading).toEqual({ text: '01234', truncated: true });
+    expect(body.destroyed).toBe(true);
+  });
+
+  it('a body destroyed before its end is a premature close; an error is passed on', async () => {
+    const cut = new PassThrough();
+    const cutReading = readBounded(cut, 100);
+    cut.write('par');
+    cut.destroy();
+    await expect(cutReading).rejects.toMatchObject({ code: 'ERR_STREAM_PREMATURE_CLOSE' });
+    const failing = new PassThrough();
+    const failingReading = readBounded(failing, 100);
+    failing.destroy(new Error('socket reset'));
+    await expect(failingReading).rejects.toThrow('socket reset');
   });
 });

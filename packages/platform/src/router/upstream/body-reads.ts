@@ -1,9 +1,54 @@
-// A provider's streamed body, step by step: each step gives every piece that arrived since the last
-// one. Listens for the body's events instead of using the stream's async iterator, whose setup
-// (end-of-stream listeners) and per-read promise round trips cost more than the read itself when
-// a whole answer arrives at once.
+// A provider's body read from its events: whole and bounded (an answer or an error body), or step
+// by step (a stream: each step gives every piece that arrived since the last one). Not through the
+// stream's async iterator, whose setup (end-of-stream listeners) and per-read promise round trips
+// cost more than the read itself when a whole answer arrives at once.
 
 import type { Readable } from 'node:stream';
+
+/** A body closed without its end or an error (destroyed): the answer was cut off. */
+const prematureClose = () => Object.assign(new Error('the body closed before it ended'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+
+/** Reads at most `limit` bytes of the body; the rest is not read, and the connection is dropped. */
+export function readBounded(body: Readable, limit: number): Promise<{ text: string; truncated: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (truncated: boolean) => {
+      stop();
+      resolve({ text: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'), truncated });
+    };
+    const onData = (bytes: Buffer) => {
+      if (size + bytes.length > limit) {
+        chunks.push(bytes.subarray(0, limit - size));
+        done(true);
+        // undici reports a body destroyed unread as an AbortError: expected here, and nobody else listens.
+        body.on('error', () => undefined);
+        body.destroy();
+        return;
+      }
+      chunks.push(bytes);
+      size += bytes.length;
+    };
+    const onEnd = () => done(false);
+    const onError = (error: Error) => {
+      stop();
+      reject(error);
+    };
+    const onClose = () => onError(prematureClose());
+    const stop = () => {
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('error', onError);
+      body.off('close', onClose);
+    };
+    if (body.readableEnded) return done(false);
+    if (body.destroyed) return onClose();
+    body.on('data', onData);
+    body.on('end', onEnd);
+    body.on('error', onError);
+    body.on('close', onClose);
+  });
+}
 
 /** Past this many bytes waiting for the reader, the body is paused: a slow reader slows the upstream. */
 const HIGH_WATER_BYTES = 64 * 1024;
@@ -38,9 +83,8 @@ export async function* bodyReads(body: Readable): AsyncGenerator<Buffer[]> {
     failure ??= error;
     notify();
   };
-  // Closed without an end or an error (destroyed): the answer was cut off.
   const onClose = () => {
-    if (!ended) onError(Object.assign(new Error('the body closed before it ended'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    if (!ended) onError(prematureClose());
   };
   body.on('data', onData);
   body.on('end', onEnd);

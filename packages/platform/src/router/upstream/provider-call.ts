@@ -9,7 +9,7 @@ import type { UsableProviderKey } from '../../keys/resolve-provider-key.js';
 import { observeKeyCooldown, observeKeyFailover, observeUpstreamResponse } from '../../metrics/metrics.js';
 import { MalformedUpstreamResponse, UpstreamStreamError, type ProviderAdapter, type SseEvent, type StreamFraming, type UpstreamRequest, type UpstreamTarget } from '../../providers/provider-adapter.js';
 import { createSseReader } from '../../providers/sse.js';
-import { bodyReads } from './body-reads.js';
+import { bodyReads, readBounded } from './body-reads.js';
 import type { UpstreamSignal } from '../../upstream/call-signal.js';
 import type { UsageMeter } from '../metering.js';
 import { classifyUpstreamError, UpstreamFailure, type UpstreamClient, type UpstreamResponse } from '../../upstream/upstream-client.js';
@@ -67,54 +67,6 @@ export const MAX_ERROR_BODY_BYTES = 64 * 1024;
 /** A non-streamed answer larger than this is refused rather than held in memory (embeddings of big batches fit). */
 export const MAX_JSON_BODY_BYTES = 64 * 2 ** 20;
 
-/**
- * Reads at most `limit` bytes of the body; the rest is not read, and the connection is dropped.
- * Listens for the body's events rather than iterating it: a whole answer usually arrives in one
- * read, and the async iterator's promise round trips cost more than the rest of the read.
- */
-function readBounded(response: UpstreamResponse, limit: number): Promise<{ text: string; truncated: boolean }> {
-  const body = response.body;
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const done = (truncated: boolean) => {
-      stop();
-      resolve({ text: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'), truncated });
-    };
-    const onData = (bytes: Buffer) => {
-      if (size + bytes.length > limit) {
-        chunks.push(bytes.subarray(0, limit - size));
-        done(true);
-        // undici reports a body destroyed unread as an AbortError: expected here, and nobody else listens.
-        body.on('error', () => undefined);
-        body.destroy();
-        return;
-      }
-      chunks.push(bytes);
-      size += bytes.length;
-    };
-    const onEnd = () => done(false);
-    const onError = (error: Error) => {
-      stop();
-      reject(error);
-    };
-    // Closed without an end or an error (destroyed): the answer was cut off.
-    const onClose = () => onError(Object.assign(new Error('the body closed before it ended'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
-    const stop = () => {
-      body.off('data', onData);
-      body.off('end', onEnd);
-      body.off('error', onError);
-      body.off('close', onClose);
-    };
-    if (body.readableEnded) return done(false);
-    if (body.destroyed) return onClose();
-    body.on('data', onData);
-    body.on('end', onEnd);
-    body.on('error', onError);
-    body.on('close', onClose);
-  });
-}
-
 /** Sends one request; a non-2xx answer becomes an UpstreamRouterError (body read, bounded by the idle timeout). */
 export async function sendToProvider(
   client: UpstreamClient,
@@ -133,7 +85,7 @@ export async function sendToProvider(
   if (response.status >= 200 && response.status < 300) return response;
   let text = '';
   try {
-    text = (await readBounded(response, MAX_ERROR_BODY_BYTES)).text;
+    text = (await readBounded(response.body, MAX_ERROR_BODY_BYTES)).text;
   } catch (error) {
     const failure = classifyUpstreamError(error, call.signal, 'body');
     if (failure.kind === 'aborted') throw upstreamFailureError(call.adapter, failure);
@@ -145,7 +97,7 @@ export async function sendToProvider(
 export async function readJsonBody(call: ProviderCall, response: UpstreamResponse): Promise<unknown> {
   let body: { text: string; truncated: boolean };
   try {
-    body = await readBounded(response, MAX_JSON_BODY_BYTES);
+    body = await readBounded(response.body, MAX_JSON_BODY_BYTES);
   } catch (error) {
     throw upstreamFailureError(call.adapter, classifyUpstreamError(error, call.signal, 'body'));
   }
