@@ -55,6 +55,8 @@ export interface TargetRun {
   cpuMs: number;
   failures: number;
   firstFailure?: string;
+  /** When the run's calls were made, on the monotonic clock every process shares (µs): one span per run, one per round. */
+  spans: Array<[number, number]>;
 }
 
 export interface BenchResult {
@@ -91,6 +93,8 @@ async function once(pool: Pool, target: BenchTarget, scenario: BenchScenario): P
   return { latency: performance.now() - started, ttfb };
 }
 
+const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
+
 const TICK_MS = 10; // USER_HZ is 100 on Linux.
 
 /** User + system CPU time of the processes, in ms, from /proc/PID/stat (fields 14 and 15). */
@@ -120,6 +124,7 @@ async function run(target: BenchTarget, scenario: BenchScenario, total: number, 
   let firstFailure: string | undefined;
   let next = 0;
   const cpuBefore = cpuTimeMs(target.pids);
+  const spanStart = monotonicMicros();
   const started = performance.now();
   const endsAt = durationMs === undefined ? Infinity : started + durationMs;
   try {
@@ -149,18 +154,20 @@ async function run(target: BenchTarget, scenario: BenchScenario, total: number, 
     cpuMs,
     failures,
     ...(firstFailure ? { firstFailure } : {}),
+    spans: [[spanStart, monotonicMicros()]],
   };
 }
 
 /** One target's rounds as one run: samples pooled (and sorted), time, CPU and failures added up. */
 function mergeRuns(parts: TargetRun[]): TargetRun {
-  const merged: TargetRun = { target: parts[0]!.target, latencies: [], ttfb: [], elapsedMs: 0, cpuMs: 0, failures: 0 };
+  const merged: TargetRun = { target: parts[0]!.target, latencies: [], ttfb: [], elapsedMs: 0, cpuMs: 0, failures: 0, spans: [] };
   for (const part of parts) {
     merged.latencies.push(...part.latencies);
     merged.ttfb.push(...part.ttfb);
     merged.elapsedMs += part.elapsedMs;
     merged.cpuMs += part.cpuMs;
     merged.failures += part.failures;
+    merged.spans.push(...part.spans);
     if (part.firstFailure) merged.firstFailure ??= part.firstFailure;
   }
   merged.latencies.sort((a, b) => a - b);

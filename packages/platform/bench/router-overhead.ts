@@ -10,7 +10,8 @@
 // time and 500 streams instead of 2,000; `--streams N` sets the concurrent-streams scenario's size;
 // compare `--workers 2` with a run without it for 1 worker against N, and `--limits` (spending and rate
 // limits on every call) with a run without it for what limits cost. `--only c64,c64-stream` runs those
-// scenarios alone; `--cpu-prof DIR` has each Keyward process write a CPU profile there when it stops.
+// scenarios alone; `--cpu-prof DIR` has each Keyward process write a CPU profile there when it stops;
+// `--timeline` adds where a c=1 call's time goes in each gateway and in the upstream (timeline.ts).
 
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -30,6 +31,7 @@ import { setLimit } from '../src/limits/spending-limits.js';
 import { setModelPrice } from '../src/usage/model-prices.js';
 import { findDefaultLlmProxy } from '../src/proxies/llm-proxies.js';
 import type { BenchJob, BenchResult, BenchScenario, TargetRun } from './load-generator.js';
+import { printTimeline } from './timeline.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: flags } = parseArgs({
@@ -40,6 +42,7 @@ const { values: flags } = parseArgs({
     limits: { type: 'boolean', default: false },
     only: { type: 'string' },
     'cpu-prof': { type: 'string' },
+    timeline: { type: 'boolean', default: false },
   },
 });
 const workers = Number(flags.workers);
@@ -67,9 +70,18 @@ const SCENARIOS: BenchScenario[] = [
   { label: 'streams', concurrency: streams, stream: true, total: streams, warmup: 0, model: 'bench-i50-n20', only: GATEWAYS },
 ].filter((scenario) => !flags.only || flags.only.split(',').includes(scenario.label));
 
+/** With --timeline: where each process writes its steps, and the preload that records them. */
+let timelineDir: string | undefined;
+const TIMELINE_PROBE = new URL('./timeline-probe.ts', import.meta.url).href;
+const timelineEnv = () => (timelineDir ? { KEYWARD_BENCH_TIMELINE: timelineDir } : {});
+
 /** Forks a bench script (this process's `--import tsx` is inherited) and waits for its first message. */
-function forkScript(name: string, args: string[] = []): { child: ChildProcess; firstMessage: Promise<any> } {
-  const child = fork(join(here, name), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+function forkScript(name: string, args: string[] = [], { probed = true } = {}): { child: ChildProcess; firstMessage: Promise<any> } {
+  const child = fork(join(here, name), args, {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, ...(probed ? timelineEnv() : {}) },
+    execArgv: timelineDir && probed ? [...process.execArgv, '--import', TIMELINE_PROBE] : process.execArgv,
+  });
   const firstMessage = new Promise<any>((resolve, reject) => {
     child.once('message', resolve);
     child.once('exit', (code) => reject(new Error(`${name} exited (code ${code}) before answering`)));
@@ -253,8 +265,9 @@ async function startKeyward(env: Record<string, string>, upstreamUrl: string): P
   await platform.close();
   const port = await freePort();
   const profile = flags['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', flags['cpu-prof']] : [];
-  const child = spawn(process.execPath, [...profile, main], {
-    env: { ...process.env, ...env, PORT: String(port), KEYWARD_WORKERS: String(workers), KEYWARD_LOG_FORMAT: 'json' },
+  const probe = timelineDir ? ['--import', 'tsx', '--import', TIMELINE_PROBE] : [];
+  const child = spawn(process.execPath, [...profile, ...probe, main], {
+    env: { ...process.env, ...env, ...timelineEnv(), PORT: String(port), KEYWARD_WORKERS: String(workers), KEYWARD_LOG_FORMAT: 'json' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const address = `http://127.0.0.1:${port}`;
@@ -290,7 +303,9 @@ async function main() {
   }, DEADLINE_MS);
   deadline.unref();
   const children: ChildProcess[] = [];
+  let results: BenchResult[] | undefined;
   const dataDir = await mkdtemp(join(tmpdir(), 'keyward-bench-'));
+  if (flags.timeline) timelineDir = await mkdtemp(join(tmpdir(), 'keyward-timeline-'));
   const loadBefore = loadavg();
   try {
     const upstream = forkScript('upstream-server.ts');
@@ -334,12 +349,14 @@ async function main() {
       const started = Date.now();
       let peakRss = keyward.rss();
       const rssSampler = setInterval(() => (peakRss = Math.max(peakRss, keyward.rss())), 100);
-      const load = forkScript('load-generator.ts');
+      // The client is not probed: what it would add, it would add to every target alike.
+      const load = forkScript('load-generator.ts', [], { probed: false });
       children.push(load.child);
       load.child.send(job);
       const answer = (await load.firstMessage) as { results?: BenchResult[]; error?: string };
       clearInterval(rssSampler);
       if (!answer.results) throw new Error(`load generator failed: ${answer.error}`);
+      results = answer.results;
 
       const cpu = cpus();
       const load1 = (l: number[]) => l.map((v) => v.toFixed(2)).join(', ');
@@ -358,9 +375,22 @@ async function main() {
     } finally {
       await keyward.close();
     }
+    if (timelineDir && results) {
+      // Each process writes its steps as it exits: Keyward has; the upstream and the bare pass-through exit when let go.
+      await Promise.all([upstream.child, bare.child].map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : (child.once('exit', resolve), child.disconnect())))));
+      const runsOf = (label: string) => results!.find((r) => r.scenario.label === label)?.runs;
+      printTimeline(
+        timelineDir,
+        ['c1', 'c1-stream'].flatMap((label) => {
+          const runs = runsOf(label);
+          return runs ? [{ label, bare: runs.find((r) => r.target === 'bare'), keyward: runs.find((r) => r.target === 'keyward') }] : [];
+        }),
+      );
+    }
   } finally {
     for (const child of children) if (child.exitCode === null) child.kill();
     await rm(dataDir, { recursive: true, force: true });
+    if (timelineDir) await rm(timelineDir, { recursive: true, force: true });
     clearTimeout(deadline);
   }
 }
