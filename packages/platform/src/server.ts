@@ -13,6 +13,7 @@ import { registerAuthorizationServer } from './oauth/index.js';
 import { signInFormTargets } from './oauth/sign-in-targets.js';
 import { registerModelRouter } from './router/index.js';
 import { deferredRequestLogger } from './request-logger.js';
+import { trackUnusedConnections } from './unused-connections.js';
 import { consolePages } from './web/console/index.js';
 import { STYLESHEET, STYLESHEET_PATH } from './web/styles.js';
 
@@ -34,9 +35,16 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
+  const unusedConnections = trackUnusedConnections(app.server);
   // Set as the request arrives (a synchronous hook: no promise per request), sent with whatever answer follows.
   app.addHook('onRequest', (request, reply, done) => {
+    unusedConnections.used(request.raw.socket);
     reply.header('x-request-id', request.id);
+    done();
+  });
+  // Closing (shutdown, tests) does not wait for connections that never sent a request.
+  app.addHook('preClose', (done) => {
+    unusedConnections.closeAll();
     done();
   });
 
