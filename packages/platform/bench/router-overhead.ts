@@ -14,7 +14,7 @@
 // `--timeline` adds where a c=1 call's time goes in each gateway and in the upstream (timeline.ts).
 
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -32,6 +32,7 @@ import { setModelPrice } from '../src/usage/model-prices.js';
 import { findDefaultLlmProxy } from '../src/proxies/llm-proxies.js';
 import type { BenchJob, BenchResult, BenchScenario, TargetRun } from './load-generator.js';
 import { printTimeline } from './timeline.js';
+import { isBuildCurrent } from '../test/support/built-entry.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: flags } = parseArgs({
@@ -204,22 +205,10 @@ function processRss(pid: number): number {
   }
 }
 
-/** Newest modification time of the TypeScript sources under `dir`, in ms. */
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
 /** Keyward runs as production runs it (`node dist/main.js`): rebuilt first when a source is newer than the build. */
 function ensureBuilt(): string {
   const main = join(here, '../dist/main.js');
-  const built = existsSync(main) ? statSync(main).mtimeMs : 0;
-  if (built < newestSource(join(here, '../src'))) {
+  if (!isBuildCurrent('main')) {
     console.log('bench: dist/ is older than src/; running npm run build');
     execFileSync('npm', ['run', 'build'], { cwd: join(here, '../../..'), stdio: 'inherit' });
   }

@@ -3,7 +3,7 @@
 
 import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import { entryArgs } from '../support/built-entry.js';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
@@ -12,7 +12,6 @@ import { loggerOptions } from '../../src/logger.js';
 import { createTestDatabase } from '../support/test-database.js';
 import { freePort } from '../support/test-platform.js';
 
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
 describe('log format selection', () => {
   it('is pretty on a terminal and JSON otherwise, unless KEYWARD_LOG_FORMAT says', () => {
@@ -56,7 +55,7 @@ describe('the running platform', () => {
     databases.push(database);
     const { KEYWARD_LOG_FORMAT: _inherited, ...inherited } = process.env;
     const env = { ...inherited, PORT: String(await freePort()), HOST: '127.0.0.1', KEYWARD_DATA_DIR: database.dataDir, DATABASE_URL: database.databaseUrl ?? '', KEYWARD_LOG_LEVEL: 'info', ...extraEnv };
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, entryArgs('main'), { env, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       let out = '';
       for await (const chunk of child.stdout) {

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { entryArgs } from '../support/built-entry.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStorage } from '../../src/db/database.js';
 import { runKeyward } from '../support/cli.js';
@@ -12,7 +12,6 @@ import { userTokens } from '../support/oauth-client.js';
 import { createTestDatabase } from '../support/test-database.js';
 import { freePort, TEST_ADMIN, type TestPlatform } from '../support/test-platform.js';
 
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const WORDS = ['one ', 'two ', 'three ', 'four ', 'five ', 'six'];
 
 /** An OpenAI-wire upstream that streams one word every 250 ms. */
@@ -61,7 +60,7 @@ describe('graceful shutdown', () => {
       KEYWARD_ADMIN_PASSWORD: TEST_ADMIN.password,
       KEYWARD_LOG_LEVEL: 'warn',
     };
-    child = spawn(process.execPath, ['--import', 'tsx', MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, entryArgs('main'), { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
     for (let i = 0; ; i++) {
       const ready = await fetch(`${url}/readyz`).then((r) => r.status, () => 0);

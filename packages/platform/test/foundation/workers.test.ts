@@ -2,7 +2,7 @@
 // token is refused by both (the change feed reaches each), and SIGTERM stops everything cleanly.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { entryArgs } from '../support/built-entry.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runKeyward } from '../support/cli.js';
 import { userTokens } from '../support/oauth-client.js';
@@ -11,7 +11,6 @@ import { freePort, TEST_ADMIN, type TestPlatform } from '../support/test-platfor
 import type { MockUpstream } from '../upstreams/mock-upstream.js';
 import { startOpenAIUpstream } from '../upstreams/openai-upstream.js';
 
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
 const database = await createTestDatabase();
 let child: ChildProcess | undefined;
@@ -50,7 +49,7 @@ describe('KEYWARD_WORKERS=2', () => {
       KEYWARD_LOG_FORMAT: 'json',
       KEYWARD_WORKERS: '2',
     };
-    child = spawn(process.execPath, ['--import', 'tsx', MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, entryArgs('main'), { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let logs = '';
     child.stdout!.on('data', (c) => (logs += c));
     child.stderr!.on('data', (c) => (logs += c));

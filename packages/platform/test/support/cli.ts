@@ -1,9 +1,7 @@
 // Runs the admin CLI as a separate process, as an administrator would, against a test database.
 
 import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
-const CLI_SOURCE = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+import { entryArgs } from './built-entry.js';
 
 export interface CliResult {
   code: number;
@@ -16,7 +14,7 @@ export function runKeyward(args: string[], env: Record<string, string | undefine
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', CLI_SOURCE, ...args],
+      [...entryArgs('cli/main'), ...args],
       { env: { ...process.env, KEYWARD_ADMIN_EMAIL: '', KEYWARD_ADMIN_PASSWORD: '', ...env }, timeout: 30_000 },
       (error, stdout, stderr) => {
         let json: unknown;
