@@ -74,13 +74,18 @@ export function phasesOf(gateway: ProcessTimeline, upstream: ProcessTimeline, sp
   return { calls: phases[0]!.length, medians: phases.map(median) };
 }
 
-/** The timelines the probe wrote into `dir`, by script name (`upstream-server.ts`, `bare-passthrough.ts`, `main.js`). */
+/**
+ * The timelines the probe wrote into `dir`, by script name (`upstream-server.ts`,
+ * `bare-passthrough.ts`, `main.js`). Keyward's workers (`--workers N`) write one each: merged, as
+ * c=1 calls follow one another whichever worker serves them.
+ */
 export function readTimelines(dir: string): Map<string, ProcessTimeline> {
   const byScript = new Map<string, ProcessTimeline>();
   for (const name of readdirSync(dir)) {
     if (!name.endsWith('.json')) continue;
     const timeline = JSON.parse(readFileSync(join(dir, name), 'utf8')) as ProcessTimeline;
-    byScript.set(timeline.script, timeline);
+    const known = byScript.get(timeline.script);
+    byScript.set(timeline.script, known ? { script: timeline.script, steps: known.steps.concat(timeline.steps) } : timeline);
   }
   return byScript;
 }

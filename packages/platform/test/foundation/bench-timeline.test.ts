@@ -1,8 +1,11 @@
 // `npm run bench -- --timeline` lines up steps stamped by separate processes: each call's phases
 // come from the first step of each kind after the one before, only for calls inside the measured spans.
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { phasesOf, PHASES } from '../../bench/timeline.js';
+import { phasesOf, PHASES, readTimelines } from '../../bench/timeline.js';
 import { STEPS, type ProcessTimeline } from '../../bench/timeline-probe.js';
 
 const timeline = (script: string, steps: Array<[keyof typeof STEPS, number]>): ProcessTimeline => ({
@@ -50,5 +53,19 @@ describe('bench timeline', () => {
     const result = phasesOf(gateway, upstream, [[0, 10_000]]);
     expect(result.calls).toBe(1);
     expect(result.medians[0]).toBe(10);
+  });
+
+  it("merges the timelines of Keyward's workers, one file each", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keyward-timeline-test-'));
+    try {
+      writeFileSync(join(dir, 'main.js-1.json'), JSON.stringify(timeline('main.js', [['inboundStart', 1], ['inboundFinish', 2]])));
+      writeFileSync(join(dir, 'main.js-2.json'), JSON.stringify(timeline('main.js', [['inboundStart', 3]])));
+      writeFileSync(join(dir, 'upstream-server.ts-3.json'), JSON.stringify(timeline('upstream-server.ts', [['inboundStart', 5]])));
+      const timelines = readTimelines(dir);
+      expect([...timelines.keys()].sort()).toEqual(['main.js', 'upstream-server.ts']);
+      expect(timelines.get('main.js')!.steps).toHaveLength(6);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
