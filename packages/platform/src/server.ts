@@ -6,7 +6,7 @@ import formbody from '@fastify/formbody';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { passwordLinkRoutes } from './accounts/password-link-routes.js';
 import { signInRoutes } from './accounts/sign-in-routes.js';
-import { addAccessLog } from './access-log.js';
+import { AccessLogController } from './access-log.js';
 import type { AppContext } from './app-context.js';
 import { healthRoutes } from './health-routes.js';
 import { metricsRoutes } from './metrics/metrics-routes.js';
@@ -35,10 +35,9 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     childLoggerFactory: deferredRequestLogger,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    // One access line per request instead of Fastify's two, without the query string (access-log.ts).
-    disableRequestLogging: true,
+    // One access line per request instead of Fastify's two, and no query strings (access-log.ts).
+    logController: new AccessLogController(ctx.log),
   });
-  addAccessLog(app, ctx.log);
   const unusedConnections = trackUnusedConnections(app.server);
   // Set as the request arrives (a synchronous hook: no promise per request), sent with whatever answer follows.
   app.addHook('onRequest', (request, reply, done) => {

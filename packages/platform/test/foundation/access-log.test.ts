@@ -43,6 +43,15 @@ describe('the access log', () => {
     expect(h.tp.logs.join('\n')).not.toContain(secret);
   });
 
+  it('a path nobody serves: one line with its 404, and no query string', async () => {
+    const response = await fetch(`${h.tp.url}/no/such/page?token=query-secret-404`, { headers: { 'x-request-id': 'access-404' } });
+    expect(response.status).toBe(404);
+    const lines = await settled('access-404');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ msg: 'request completed', req: { url: '/no/such/page' }, res: { statusCode: 404 } });
+    expect(h.tp.logs.join('\n')).not.toContain('query-secret-404');
+  });
+
   it('logs a streamed answer once, with its status, when the stream ends', async () => {
     h.upstreams.openai.enqueue({ type: 'text', text: 'streamed words' });
     const stream = await h.openai().chat.completions.create(
