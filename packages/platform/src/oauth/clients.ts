@@ -27,6 +27,11 @@ export function clientSecretMatches(storedHash: string | undefined, presented: u
 }
 
 const newClientId = () => `kwc_${randomBytes(16).toString('base64url')}`;
+/**
+ * An app's client id from dynamic registration. oidc-provider's default (nanoid) starts with `-`
+ * one time in 64, which a command line reads as an option (`--client -x…`); a prefix never does.
+ */
+export const newRegisteredClientId = () => `kwa_${randomBytes(16).toString('base64url')}`;
 const newClientSecret = () => `kws_${randomBytes(32).toString('base64url')}`;
 
 // --- storage for oidc-provider's Client model -------------------------------------------------

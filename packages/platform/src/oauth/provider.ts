@@ -16,6 +16,7 @@ import {
   findClientMetadata,
   findClientRecord,
   loopbackRedirectMatches,
+  newRegisteredClientId,
   saveRegisteredClient,
 } from './clients.js';
 import { revokeGrant } from './grant-revocation.js';
@@ -248,6 +249,7 @@ export function createProvider(ctx: AppContext, keys: SigningKeys, cookieKeys: s
         enabled: config.registration !== 'off',
         initialAccessToken: config.registration === 'token' ? config.registrationToken : false,
         issueRegistrationAccessToken: true,
+        idFactory: newRegisteredClientId,
       },
       resourceIndicators: {
         enabled: true,

@@ -198,6 +198,8 @@ describe('keyward client refuses bad input', { timeout: 90_000 }, () => {
       body: JSON.stringify({ client_name: 'Public', redirect_uris: ['http://localhost:5174/oauth/callback'], token_endpoint_auth_method: 'none' }),
     });
     const { client_id } = (await registered.json()) as { client_id: string };
+    // Prefixed, so never a leading dash that the command line would read as an option (nanoid's ids had one in 64).
+    expect(client_id).toMatch(/^kwa_[A-Za-z0-9_-]{22}$/);
     const r = await keyward('client', 'rotate-secret', '--client', client_id);
     expect(r.code).toBe(1);
     expect(r.json.error.code).toBe('not_found');
