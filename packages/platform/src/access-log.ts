@@ -12,7 +12,12 @@ export function pathOf(url: string): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
-const requestFields = (request: FastifyRequest) => ({ method: request.method, url: pathOf(request.url), remoteAddress: request.ip });
+/** What every line says of the request: by the root logger with the request id as a field, the line the request's child logger would write, without making one. */
+const lineOf = (request: FastifyRequest, reply: FastifyReply) => ({
+  reqId: request.id,
+  req: { method: request.method, url: pathOf(request.url), remoteAddress: request.ip },
+  res: { statusCode: reply.statusCode },
+});
 
 export class AccessLogController extends LogController {
   /** Whether the level shows info lines: otherwise a request that goes well writes nothing. */
@@ -27,8 +32,7 @@ export class AccessLogController extends LogController {
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     if (!error && !this.#access) return;
-    // The root logger with the request id as a field: the same line as the request's child logger writes, without making one.
-    const line = { reqId: request.id, req: requestFields(request), res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime };
+    const line = { ...lineOf(request, reply), responseTime: reply.elapsedTime };
     if (error) this.log.error({ ...line, err: error }, 'request errored');
     else this.log.info(line, 'request completed');
   }
@@ -37,12 +41,12 @@ export class AccessLogController extends LogController {
   override routeNotFound(): void {}
 
   override defaultErrorLog(error: Error, request: FastifyRequest, reply: FastifyReply): void {
-    const line = { reqId: request.id, req: requestFields(request), res: { statusCode: reply.statusCode }, err: error };
+    const line = { ...lineOf(request, reply), err: error };
     if (reply.statusCode >= 500) this.log.error(line, error?.message);
     else if (this.#access) this.log.info(line, error?.message);
   }
 
   override writeHeadError(error: Error, request: FastifyRequest, reply: FastifyReply): void {
-    this.log.warn({ reqId: request.id, req: requestFields(request), res: { statusCode: reply.statusCode }, err: error }, error?.message);
+    this.log.warn({ ...lineOf(request, reply), err: error }, error?.message);
   }
 }
