@@ -30,8 +30,9 @@ async function collect(events: AsyncGenerator<SseEvent[]>): Promise<string[][]> 
 }
 
 describe('canonicalChunks', () => {
-  it('yields one batch per upstream read, reads that make no chunk skipped', async () => {
-    expect(await collect(reads(['a', 'b', 'c'], ['', ''], ['d', '!']))).toEqual([['a', 'b', 'c'], ['d', '!']]);
+  it('yields the first chunk alone, then one batch per upstream read, reads that make no chunk skipped', async () => {
+    expect(await collect(reads(['', 'a', 'b', 'c'], ['', ''], ['d', '!']))).toEqual([['a'], ['b', 'c'], ['d', '!']]);
+    expect(await collect(reads([''], ['a'], ['b', '!']))).toEqual([['a'], ['b', '!']]);
   });
 
   it('an answer that never finishes is cut off, after what it carried', async () => {

@@ -92,6 +92,7 @@ export async function* canonicalChunks(events: AsyncGenerator<SseEvent[]>, trans
   // Every complete answer names why it stopped; a stream that ends without saying so was cut off.
   let finished = false;
   let any = false;
+  let yielded = false;
   // A stream names one model, chunk after chunk: qualified once.
   let named = '';
   let qualified = '';
@@ -108,9 +109,16 @@ export async function* canonicalChunks(events: AsyncGenerator<SseEvent[]>, trans
     return chunk;
   };
   for await (const batch of events) {
-    const chunks: ChatCompletionChunk[] = [];
+    let chunks: ChatCompletionChunk[] = [];
     try {
-      for (const event of batch) for (const chunk of readProviderAnswer(() => translator.push(event))) chunks.push(callerModel(chunk));
+      for (const event of batch) {
+        for (const chunk of readProviderAnswer(() => translator.push(event))) chunks.push(callerModel(chunk));
+        // The answer's first chunk goes to the caller as soon as it is read, not after the rest of its read.
+        if (yielded || !chunks.length) continue;
+        yielded = true;
+        yield chunks;
+        chunks = [];
+      }
     } catch (error) {
       // What the read held before the bad event still reaches the caller first, as it would one event at a time.
       if (chunks.length) yield chunks;

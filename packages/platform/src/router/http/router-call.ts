@@ -11,6 +11,7 @@ import { UsageMeter } from '../metering.js';
 import { CallSignal } from '../../upstream/call-signal.js';
 import type { RouterContext } from '../router-context.js';
 import { RouterError, toRouterError } from '../router-error.js';
+import { countCall } from './calls-in-flight.js';
 import { offerCostHeader } from './cost-header.js';
 
 export type InboundWire = 'openai' | 'anthropic';
@@ -54,6 +55,7 @@ function presentedToken(request: FastifyRequest, wire: InboundWire): string | un
 
 /** onRequest: authenticate, find and authorize the proxy, arm the abort on disconnect. */
 export async function openRouterCall(router: RouterContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  countCall(reply.raw);
   const config = routeConfig(request);
   const meter = new UsageMeter(router.usage, router.prices, request.id, config.endpoint, config.inboundFormat);
   request.routerMeter = meter;

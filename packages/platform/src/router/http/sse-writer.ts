@@ -3,6 +3,7 @@
 // backpressure so a slow reader slows the upstream read instead of filling memory.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { callsInFlight } from './calls-in-flight.js';
 
 export class ClientGoneError extends Error {
   constructor() {
@@ -14,8 +15,9 @@ export class ClientGoneError extends Error {
 export class SseWriter {
   private opened = false;
   /**
-   * Events written in the same turn of the event loop leave as one string in one socket write:
-   * one chunk of the chunked encoding instead of one per event. The flush waits for the end of
+   * Events written in the same turn of the event loop leave as one string in one socket write
+   * (the first event of a lone call excepted, below): one chunk of the chunked encoding
+   * instead of one per event. The flush waits for the end of
    * the turn (setImmediate, not nextTick), so when the provider's last events and its end arrive
    * in one read, the answer, [DONE] and the end of the response leave in a single write.
    */
@@ -70,9 +72,24 @@ export class SseWriter {
 
   async write(text: string): Promise<void> {
     if (!text) return;
+    const first = !this.opened;
     this.open();
     const raw = this.reply.raw;
     if (raw.destroyed || raw.writableEnded) throw new ClientGoneError();
+    if (first && callsInFlight() <= 1) {
+      // The only call in this process: its first event leaves now, with the status line and
+      // headers, rather than after the rest of this turn's work (the rest of the provider's read).
+      // Node holds a response's writes until the next tick (it corks the socket), which comes
+      // only once this turn's promises are done; the socket is uncorked so the event goes at once.
+      // With other calls in flight, the first event joins the turn's batch: a socket write more
+      // per stream would cost more CPU under load than it saves (docs/performance.md).
+      const socket = raw.socket;
+      const corked = socket?.writableCorked ?? 0;
+      this.pending = text;
+      this.flush();
+      if (socket && socket.writableCorked > corked) socket.uncork();
+      return;
+    }
     if (this.blocked) await this.blocked;
     if (!this.pending) setImmediate(this.flush);
     this.pending += text;
