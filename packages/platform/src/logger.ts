@@ -3,6 +3,7 @@
 
 import pino, { type Logger, type LoggerOptions } from 'pino';
 import { prettyDestination, type LogFormat } from './log-format.js';
+import { observeLogLineDropped } from './metrics/metrics.js';
 
 export const REDACTED_PATHS = [
   'req.headers.authorization',
@@ -30,8 +31,30 @@ export function loggerOptions(level: string): LoggerOptions {
   };
 }
 
+/** Bytes a single write to a pipe keeps whole when several processes write to it (Linux's PIPE_BUF). */
+export const ATOMIC_WRITE_BYTES = 4096;
+/** Lines waiting for a reader past this many bytes are dropped (and counted), not held. */
+export const MAX_WAITING_LOG_BYTES = 16 * 2 ** 20;
+
+/**
+ * JSON lines to a file descriptor, as pino writes them by default — off the event loop (a write
+ * in libuv's thread pool; the lines logged while it runs go out together in the next one) — with
+ * two limits pino's default leaves open: each write is at most ATOMIC_WRITE_BYTES of whole lines,
+ * the size POSIX guarantees is not cut into by other writers of the same pipe (the workers of
+ * KEYWARD_WORKERS share stdout; pino's default writes up to 16 KiB at once), and past `maxLength`
+ * bytes waiting for a reader that is slow or stuck, lines are dropped and counted in
+ * keyward_log_lines_dropped_total instead of held in memory without bound. What is still waiting
+ * when the process exits is written synchronously then (pino does that for every asynchronous
+ * destination).
+ */
+export function jsonLogDestination(fd = 1, maxLength = MAX_WAITING_LOG_BYTES) {
+  const destination = pino.destination({ dest: fd, sync: false, minLength: 0, maxWrite: ATOMIC_WRITE_BYTES, maxLength });
+  destination.on('drop', () => observeLogLineDropped());
+  return destination;
+}
+
 /** The platform's logger: JSON lines on stdout, or readable lines there with the `pretty` format. */
 export function createLogger(config: { logLevel: string; logFormat: LogFormat }): Logger {
   const options = loggerOptions(config.logLevel);
-  return config.logFormat === 'pretty' ? pino(options, prettyDestination(process.stdout)) : pino(options);
+  return config.logFormat === 'pretty' ? pino(options, prettyDestination(process.stdout)) : pino(options, jsonLogDestination());
 }

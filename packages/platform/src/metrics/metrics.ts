@@ -76,6 +76,11 @@ const usageDropped = new Counter({
   help: 'Usage records dropped (queue full while the database was unreachable, or unwritten at shutdown).',
   registers: [metricsRegistry],
 });
+const logLinesDropped = new Counter({
+  name: 'keyward_log_lines_dropped_total',
+  help: 'Log lines dropped because stdout was not being read and the lines waiting for it reached their cap.',
+  registers: [metricsRegistry],
+});
 const changeFeedLag = new Histogram({
   name: 'keyward_change_feed_lag_seconds',
   help: 'From a change being written to this process reading it from the change log.',
@@ -172,6 +177,10 @@ export function observeKeyFailover(provider: string): void {
 
 export function observeUsageDropped(count: number): void {
   usageDropped.inc(count);
+}
+
+export function observeLogLineDropped(): void {
+  logLinesDropped.inc();
 }
 
 /** Registers a usage queue's length reader; returns the function that removes it (on close). */

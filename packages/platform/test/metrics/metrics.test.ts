@@ -57,6 +57,7 @@ describe('GET /metrics without KEYWARD_METRICS_TOKEN', () => {
       'keyward_cache_lookups_total',
       'keyward_usage_queue_depth',
       'keyward_usage_records_dropped_total',
+      'keyward_log_lines_dropped_total',
       'keyward_change_feed_lag_seconds',
     ]) {
       expect(text).toContain(`# TYPE ${name} `);
