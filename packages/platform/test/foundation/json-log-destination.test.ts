@@ -20,7 +20,7 @@ async function droppedLines(): Promise<number> {
 }
 
 describe('the JSON log destination', () => {
-  it('keeps every line whole when several processes write to one pipe at full speed', async () => {
+  it('keeps every line whole when several processes (workers) write to one pipe at full speed', async () => {
     const writers = 3;
     const count = 4000;
     // One shell whose stdout is the pipe; its children (the writers) inherit it, as workers do.
@@ -59,7 +59,7 @@ describe('the JSON log destination', () => {
     execFileSync('mkfifo', [fifo]);
     // Opened for reading and writing so the open does not wait for a reader; nobody ever reads.
     const fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
-    const destination = jsonLogDestination(fd, 256 * 1024);
+    const destination = jsonLogDestination(fd, { maxLength: 256 * 1024 });
     const log = pino(loggerOptions('info'), destination);
     const before = await droppedLines();
     const started = performance.now();
