@@ -16,10 +16,10 @@ export class SseWriter {
   private opened = false;
   /**
    * Events written in the same turn of the event loop leave as one string in one socket write
-   * (the first event of a lone call excepted, below): one chunk of the chunked encoding
-   * instead of one per event. The flush waits for the end of
-   * the turn (setImmediate, not nextTick), so when the provider's last events and its end arrive
-   * in one read, the answer, [DONE] and the end of the response leave in a single write.
+   * (the first event of a lone call excepted, below): one chunk of the chunked encoding instead
+   * of one per event. The flush waits for the end of the turn (setImmediate, not nextTick), so
+   * when the provider's last events and its end arrive in one read, the answer, [DONE] and the
+   * end of the response leave in a single write.
    */
   private pending = '';
   /** Set while the socket's buffer is full: the next write waits for it to drain (or the client to leave). */
