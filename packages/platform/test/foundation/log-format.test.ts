@@ -3,15 +3,14 @@
 
 import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
-import { entryArgs } from '../support/built-entry.js';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { chooseLogFormat, formatLogLine, prettyDestination } from '../../src/log-format.js';
 import { loggerOptions } from '../../src/logger.js';
+import { entryArgs } from '../support/built-entry.js';
 import { createTestDatabase } from '../support/test-database.js';
 import { freePort } from '../support/test-platform.js';
-
 
 describe('log format selection', () => {
   it('is pretty on a terminal and JSON otherwise, unless KEYWARD_LOG_FORMAT says', () => {

@@ -4,9 +4,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { entryArgs } from '../support/built-entry.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStorage } from '../../src/db/database.js';
+import { entryArgs } from '../support/built-entry.js';
 import { runKeyward } from '../support/cli.js';
 import { userTokens } from '../support/oauth-client.js';
 import { createTestDatabase } from '../support/test-database.js';

@@ -2,15 +2,14 @@
 // token is refused by both (the change feed reaches each), and SIGTERM stops everything cleanly.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { entryArgs } from '../support/built-entry.js';
 import { afterAll, describe, expect, it } from 'vitest';
+import { entryArgs } from '../support/built-entry.js';
 import { runKeyward } from '../support/cli.js';
 import { userTokens } from '../support/oauth-client.js';
 import { createTestDatabase } from '../support/test-database.js';
 import { freePort, TEST_ADMIN, type TestPlatform } from '../support/test-platform.js';
 import type { MockUpstream } from '../upstreams/mock-upstream.js';
 import { startOpenAIUpstream } from '../upstreams/openai-upstream.js';
-
 
 const database = await createTestDatabase();
 let child: ChildProcess | undefined;
