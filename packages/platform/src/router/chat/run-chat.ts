@@ -3,7 +3,8 @@
 // canonical chunks that are translated one upstream event at a time, never buffered.
 
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../../providers/openai-chat.js';
-import { MalformedUpstreamResponse, UpstreamStreamError, type SseEvent, type StreamTranslator } from '../../providers/provider-adapter.js';
+import { MalformedUpstreamResponse, UpstreamStreamError, type SseEvent, type StreamTranslator, type UpstreamRequest } from '../../providers/provider-adapter.js';
+import type { UsableProviderKey } from '../../keys/resolve-provider-key.js';
 import { openProviderCall } from '../access/account-state.js';
 import { admitCall } from '../access/admit-call.js';
 import type { RouterCaller } from '../access/authorize-proxy.js';
@@ -19,6 +20,27 @@ export interface ChatPlan {
   /** The canonical request with the provider's own model id. */
   request: ChatCompletionRequest;
   call: ProviderCall;
+  /**
+   * The provider request for the first key, built while planning (which refuses an untranslatable
+   * field before any network call) and sent as is by the first attempt, unless the limits lowered
+   * max_tokens after it was built.
+   */
+  prepared?: { key: UsableProviderKey; stream: boolean; upstream: UpstreamRequest };
+}
+
+/** The canonical request as sent: streamed, or whole (no stream options). */
+function asSent(request: ChatCompletionRequest, stream: boolean): ChatCompletionRequest {
+  if (stream) return { ...request, stream: true };
+  const whole: ChatCompletionRequest = { ...request, stream: false };
+  delete whole.stream_options;
+  return whole;
+}
+
+/** Builds each attempt's provider request; the first key's is the one planning built. */
+function builder(plan: ChatPlan, request: ChatCompletionRequest, stream: boolean): (key: UsableProviderKey) => UpstreamRequest {
+  const { prepared } = plan;
+  return (key) =>
+    prepared && prepared.key === key && prepared.stream === stream ? prepared.upstream : plan.qualified.adapter.chat.buildRequest(request, targetOf(key));
 }
 
 /** Resolves model, provider and keys; `body.model` is the caller's "provider:model". */
@@ -34,7 +56,9 @@ export async function planChat(
   const request = applyFieldPolicy({ ...body, model: qualified.model }, qualified.adapter.wire);
   const call = await openProviderCall(router, caller, qualified, { meter, signal }, qualified.adapter.chat.accountState?.(request));
   // Refuse an untranslatable field before any network call.
-  qualified.adapter.chat.buildRequest(request, targetOf(call.keys[0]!));
+  const stream = request.stream === true;
+  const key = call.keys[0]!;
+  const upstream = qualified.adapter.chat.buildRequest(asSent(request, stream), targetOf(key));
   // Limits are checked (and the worst case reserved) before the call; max_tokens lowered to what they can pay for.
   const asked = request.max_completion_tokens ?? request.max_tokens ?? undefined;
   const maxOutput = await admitCall(router, caller, meter, {
@@ -47,8 +71,9 @@ export async function planChat(
   if (maxOutput !== undefined) {
     if (request.max_completion_tokens != null) request.max_completion_tokens = maxOutput;
     else request.max_tokens = maxOutput;
+    return { qualified, request, call };
   }
-  return { qualified, request, call };
+  return { qualified, request, call, prepared: { key, stream, upstream } };
 }
 
 /** What the input estimate is made from: the prompt as sent (messages, tools, schema). */
@@ -58,10 +83,9 @@ const requestBytes = (request: ChatCompletionRequest) => Buffer.byteLength(JSON.
 export const qualify = (plan: ChatPlan, model: string) => (model.startsWith(`${plan.qualified.provider}:`) ? model : `${plan.qualified.provider}:${model}`);
 
 export async function completeChat(router: RouterContext, plan: ChatPlan): Promise<ChatCompletion> {
-  const request: ChatCompletionRequest = { ...plan.request, stream: false };
-  delete request.stream_options;
+  const request = asSent(plan.request, false);
   const adapter = plan.qualified.adapter;
-  const completion = await callProvider(router.upstream, plan.call, (key) => adapter.chat.buildRequest(request, targetOf(key)), (body) => adapter.chat.parseResponse(body, request));
+  const completion = await callProvider(router.upstream, plan.call, builder(plan, request, false), (body) => adapter.chat.parseResponse(body, request));
   plan.call.meter.markFirstToken();
   if (completion.usage) plan.call.meter.usage = completion.usage;
   return { ...completion, model: qualify(plan, completion.model || plan.qualified.model) };
@@ -79,9 +103,9 @@ export interface ChatStream {
  * once this returns, the caller's response may be committed and failover is over.
  */
 export async function streamChat(router: RouterContext, plan: ChatPlan): Promise<ChatStream> {
-  const request: ChatCompletionRequest = { ...plan.request, stream: true };
+  const request = asSent(plan.request, true);
   const adapter = plan.qualified.adapter;
-  const opened = await openProviderStream(router.upstream, plan.call, (key) => adapter.chat.buildRequest(request, targetOf(key)), adapter.chat.streamFraming, (events) =>
+  const opened = await openProviderStream(router.upstream, plan.call, builder(plan, request, true), adapter.chat.streamFraming, (events) =>
     canonicalChunks(events, adapter.chat.createStreamTranslator(request), plan),
   );
   return { first: opened.first.flat(), rest: opened.rest };
