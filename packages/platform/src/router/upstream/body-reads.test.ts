@@ -18,6 +18,20 @@ describe('bodyReads', () => {
     expect(body.listenerCount('data')).toBe(0);
   });
 
+  it('takes what the body held before the first step at once, not on the next tick', async () => {
+    const body = new PassThrough();
+    body.write('a');
+    body.write('b');
+    const reads = bodyReads(body);
+    const first = reads.next();
+    expect(body.readableLength).toBe(0);
+    expect(text((await first).value as Buffer[])).toBe('ab');
+    const next = reads.next();
+    body.end('c');
+    expect(text((await next).value as Buffer[])).toBe('c');
+    expect((await reads.next()).done).toBe(true);
+  });
+
   it('gives the pieces that arrived before a failure, then throws it', async () => {
     const body = new PassThrough();
     const reads = bodyReads(body);

@@ -86,6 +86,11 @@ export async function* bodyReads(body: Readable): AsyncGenerator<Buffer[]> {
   const onClose = () => {
     if (!ended) onError(prematureClose());
   };
+  // What arrived with the provider's head (often the whole answer) is taken now: listening for
+  // 'data' would hand it over only on the next tick.
+  if (!body.readableFlowing && body.readableLength > 0) {
+    for (let bytes = body.read() as Buffer | null; bytes !== null; bytes = body.read() as Buffer | null) pieces.push(bytes);
+  }
   body.on('data', onData);
   body.on('end', onEnd);
   body.on('error', onError);
