@@ -152,10 +152,29 @@ export async function* readUpstreamEvents(
     pending = [];
     return batch;
   };
+  // Until the first event is out, a read is parsed a blank line at a time, and that event goes on
+  // before the rest of the read is parsed (the parser takes text in any pieces).
+  let firstOut = framing !== 'sse';
   try {
     for await (const pieces of bodyReads(response.body)) {
-      for (const bytes of pieces) feed(decoder.write(bytes));
-      if (pending.length) yield take();
+      for (const bytes of pieces) {
+        let text = decoder.write(bytes);
+        while (!firstOut) {
+          const cut = text.indexOf('\n\n');
+          if (cut < 0) break;
+          feed(text.slice(0, cut + 2));
+          text = text.slice(cut + 2);
+          if (pending.length) {
+            firstOut = true;
+            yield take();
+          }
+        }
+        feed(text);
+      }
+      if (pending.length) {
+        firstOut = true;
+        yield take();
+      }
     }
     feed(decoder.end());
     if (framing === 'sse') sse.feed('\n\n');

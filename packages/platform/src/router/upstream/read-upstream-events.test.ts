@@ -50,9 +50,18 @@ describe('readUpstreamEvents', () => {
     expect(batches.flat()).toEqual(['{"t":"naïve 🙂 ok"}']);
   });
 
-  it('gives one batch per read, and the last event even without its blank line', async () => {
-    const { batches } = await eventsOf([Buffer.from('data: a\n\ndata: b\n\n'), Buffer.from('data: c\n\n'), Buffer.from('data: d')]);
-    expect(batches).toEqual([['a', 'b'], ['c'], ['d']]);
+  it('gives the first event alone, then one batch per read, and the last event even without its blank line', async () => {
+    const { batches } = await eventsOf([Buffer.from('data: a\n\ndata: b\n\ndata: c\n\n'), Buffer.from('data: d\n\ndata: e\n\n'), Buffer.from('data: f')]);
+    expect(batches).toEqual([['a'], ['b', 'c'], ['d', 'e'], ['f']]);
+  });
+
+  it('gives the first event alone when comments come before it or its blank line starts the next read', async () => {
+    const comment = await eventsOf([Buffer.from(': keep-alive\n\ndata: a\n\ndata: b\n\n'), Buffer.from('data: c\n\ndata: d\n\n')]);
+    expect(comment.batches).toEqual([['a'], ['b'], ['c', 'd']]);
+    const split = await eventsOf([Buffer.from('data: a'), Buffer.from('\n\ndata: b\n\ndata: c\n\n')]);
+    expect(split.batches).toEqual([['a'], ['b', 'c']]);
+    const crlf = await eventsOf([Buffer.from('data: a\r\n\r\ndata: b\r\n\r\n')]);
+    expect(crlf.batches).toEqual([['a', 'b']]);
   });
 
   it('reads newline-delimited JSON too, with a multi-byte character split across reads', async () => {
