@@ -184,7 +184,12 @@ export async function* readUpstreamEvents(
     if (error instanceof UpstreamFailure) throw error;
     throw classifyUpstreamError(error, signal, 'body');
   } finally {
-    if (!response.body.destroyed) response.body.destroy();
+    if (!response.body.destroyed) {
+      // undici reports a body destroyed before its end as an AbortError: expected here, and nobody
+      // listens any more (the reading above has stopped).
+      response.body.on('error', () => undefined);
+      response.body.destroy();
+    }
   }
 }
 

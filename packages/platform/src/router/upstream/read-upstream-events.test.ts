@@ -64,6 +64,23 @@ describe('readUpstreamEvents', () => {
     expect(crlf.batches).toEqual([['a', 'b']]);
   });
 
+  it('a reader that stops at the first event of a finished answer ends the body without an error escaping', async () => {
+    pieces = [Buffer.from('data: a\n\ndata: b\n\n')];
+    const signal = new CallSignal();
+    const response = await client.send({ method: 'POST', url: `${origin}/stream`, headers: {}, body: {} }, signal);
+    // The whole answer arrives (undici is done with the request) before anything reads it.
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    const seen: string[][] = [];
+    for await (const batch of readUpstreamEvents(response, signal)) {
+      seen.push(batch.map((event) => event.data));
+      break;
+    }
+    expect(seen).toEqual([['a']]);
+    expect(response.body.destroyed).toBe(true);
+    // The body was destroyed before its 'end': undici's AbortError would surface now, unhandled.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  });
+
   it('reads newline-delimited JSON too, with a multi-byte character split across reads', async () => {
     const text = Buffer.from('{"a":"é"}\n{"b":2}', 'utf8');
     const at = text.indexOf(Buffer.from('é', 'utf8')) + 1;
