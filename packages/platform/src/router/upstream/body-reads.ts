@@ -8,6 +8,16 @@ import type { Readable } from 'node:stream';
 /** A body closed without its end or an error (destroyed): the answer was cut off. */
 const prematureClose = () => Object.assign(new Error('the body closed before it ended'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
 
+/**
+ * Stops reading a body and drops its connection. undici reports a body destroyed before its end
+ * as an AbortError: expected here, and nobody listens for it any more.
+ */
+export function discardBody(body: Readable): void {
+  if (body.destroyed) return;
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
 /** Reads at most `limit` bytes of the body; the rest is not read, and the connection is dropped. */
 export function readBounded(body: Readable, limit: number): Promise<{ text: string; truncated: boolean }> {
   return new Promise((resolve, reject) => {
@@ -21,9 +31,7 @@ export function readBounded(body: Readable, limit: number): Promise<{ text: stri
       if (size + bytes.length > limit) {
         chunks.push(bytes.subarray(0, limit - size));
         done(true);
-        // undici reports a body destroyed unread as an AbortError: expected here, and nobody else listens.
-        body.on('error', () => undefined);
-        body.destroy();
+        discardBody(body);
         return;
       }
       chunks.push(bytes);

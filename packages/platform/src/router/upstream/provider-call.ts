@@ -9,7 +9,7 @@ import type { UsableProviderKey } from '../../keys/resolve-provider-key.js';
 import { observeKeyCooldown, observeKeyFailover, observeUpstreamResponse } from '../../metrics/metrics.js';
 import { MalformedUpstreamResponse, UpstreamStreamError, type ProviderAdapter, type SseEvent, type StreamFraming, type UpstreamRequest, type UpstreamTarget } from '../../providers/provider-adapter.js';
 import { createSseReader } from '../../providers/sse.js';
-import { bodyReads, readBounded } from './body-reads.js';
+import { bodyReads, discardBody, readBounded } from './body-reads.js';
 import type { UpstreamSignal } from '../../upstream/call-signal.js';
 import type { UsageMeter } from '../metering.js';
 import { classifyUpstreamError, UpstreamFailure, type UpstreamClient, type UpstreamResponse } from '../../upstream/upstream-client.js';
@@ -184,12 +184,7 @@ export async function* readUpstreamEvents(
     if (error instanceof UpstreamFailure) throw error;
     throw classifyUpstreamError(error, signal, 'body');
   } finally {
-    if (!response.body.destroyed) {
-      // undici reports a body destroyed before its end as an AbortError: expected here, and nobody
-      // listens any more (the reading above has stopped).
-      response.body.on('error', () => undefined);
-      response.body.destroy();
-    }
+    discardBody(response.body);
   }
 }
 
