@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { bodyReads, readBounded } from './body-reads.js';
@@ -102,5 +103,43 @@ describe('readBounded', () => {
     const failingReading = readBounded(failing, 100);
     failing.destroy(new Error('socket reset'));
     await expect(failingReading).rejects.toThrow('socket reset');
+  });
+
+  it('takes a body whose declared length is all here at once, before the stream emits its end', async () => {
+    const body = new PassThrough();
+    body.write('{"a":');
+    body.end('1}');
+    let ended = false;
+    body.once('end', () => (ended = true));
+    const result = await readBounded(body, 100, 7);
+    expect(ended).toBe(false);
+    expect(result).toEqual({ text: '{"a":1}', truncated: false });
+    // The stream still ends by itself, and a destroy meanwhile raises no error nobody hears.
+    await once(body, 'end');
+    const destroyed = new PassThrough();
+    destroyed.end('{}');
+    expect(await readBounded(destroyed, 100, 2)).toEqual({ text: '{}', truncated: false });
+    destroyed.destroy(new Error('late reset'));
+    await new Promise((resolve) => destroyed.once('close', resolve));
+  });
+
+  it('waits for the rest when less than the declared length is here, and keeps the limit when more is declared', async () => {
+    const partial = new PassThrough();
+    partial.write('{"a":');
+    const reading = readBounded(partial, 100, 7);
+    partial.end('1}');
+    expect(await reading).toEqual({ text: '{"a":1}', truncated: false });
+    const large = new PassThrough();
+    large.end('0123456789');
+    expect(await readBounded(large, 5, 10)).toEqual({ text: '01234', truncated: true });
+  });
+
+  it('a body whose declared bytes are all here before its end is marked still ends once they are read', async () => {
+    // EOF not yet seen when the declared bytes are taken: resumed, the body still emits its end.
+    const body = new PassThrough();
+    body.write('{}');
+    expect(await readBounded(body, 100, 2)).toEqual({ text: '{}', truncated: false });
+    body.end();
+    await once(body, 'end');
   });
 });

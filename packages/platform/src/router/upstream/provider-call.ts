@@ -94,10 +94,15 @@ export async function sendToProvider(
   throw upstreamStatusError(call.adapter, response.status, key.baseUrlPolicy === 'member' ? '' : text, response.headers, key.apiKey);
 }
 
+/** A Content-Length header's value, when it is one plain decimal number (undici holds the body to it). */
+function declaredLength(header: string | string[] | undefined): number | undefined {
+  return typeof header === 'string' && /^\d{1,15}$/.test(header) ? Number(header) : undefined;
+}
+
 export async function readJsonBody(call: ProviderCall, response: UpstreamResponse): Promise<unknown> {
   let body: { text: string; truncated: boolean };
   try {
-    body = await readBounded(response.body, MAX_JSON_BODY_BYTES);
+    body = await readBounded(response.body, MAX_JSON_BODY_BYTES, declaredLength(response.headers['content-length']));
   } catch (error) {
     throw upstreamFailureError(call.adapter, classifyUpstreamError(error, call.signal, 'body'));
   }
