@@ -16,6 +16,7 @@ import { resolveModelId, type QualifiedModel } from '../model-id.js';
 import type { RouterContext } from '../router-context.js';
 import { RouterError } from '../router-error.js';
 import { callProvider, targetOf } from '../upstream/provider-call.js';
+import { sendAnswer } from '../http/send-answer.js';
 
 export async function handleCountTokens(router: RouterContext, call: RouterCall, request: FastifyRequest, reply: FastifyReply) {
   const body = request.body as Record<string, unknown> & { model: string };
@@ -24,8 +25,7 @@ export async function handleCountTokens(router: RouterContext, call: RouterCall,
     qualified.provider === 'anthropic'
       ? await countNatively(router, call, request, body, qualified)
       : await countTranslated(router, call, anthropicToChatRequest({ ...body, max_tokens: 1 } as unknown as AnthropicMessagesRequest), qualified);
-  call.meter.finish(200, 'ok');
-  return reply.send({ input_tokens: inputTokens });
+  return sendAnswer(reply, call.meter, { input_tokens: inputTokens });
 }
 
 async function countNatively(router: RouterContext, call: RouterCall, request: FastifyRequest, body: Record<string, unknown>, qualified: QualifiedModel): Promise<number> {

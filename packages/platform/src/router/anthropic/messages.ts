@@ -37,6 +37,7 @@ import { UpstreamRouterError, upstreamStatusError } from '../upstream/upstream-e
 import { MalformedUpstreamResponse, type SseEvent } from '../../providers/provider-adapter.js';
 import { readAnthropicMessage } from '../../providers/anthropic/response.js';
 import { readAnthropicStreamEvent } from '../../providers/anthropic/stream.js';
+import { sendAnswer } from '../http/send-answer.js';
 
 export function anthropicRouterErrorBody(routerError: RouterError, requestId?: string) {
   return { status: routerError.status, body: anthropicErrorBody(routerError.status, routerError.message, requestId), headers: routerError.headers };
@@ -54,8 +55,7 @@ export async function handleAnthropicMessages(router: RouterContext, call: Route
   if (!body.stream) {
     const completion = await completeChat(router, plan);
     const message = chatCompletionToAnthropicMessage(completion, body.model);
-    call.meter.finish(200, 'ok');
-    return reply.send(message);
+    return sendAnswer(reply, call.meter, message);
   }
   const stream = await streamChat(router, plan);
   const encoder = createAnthropicStreamEncoder({ model: body.model });
@@ -98,8 +98,7 @@ async function passthrough(
     meter.markFirstToken();
     const usage = readAnthropicUsage(answer);
     if (usage) meter.usage = usage;
-    meter.finish(200, 'ok');
-    return reply.send(withCallerModel(answer, body.model));
+    return sendAnswer(reply, meter, withCallerModel(answer, body.model));
   }
   const usageReader = createAnthropicStreamUsageReader();
   /** The provider's events, each checked before it is forwarded and its usage read; an error event first is a failed call (real status, next key). */

@@ -11,6 +11,7 @@ import { resolveModelId } from '../model-id.js';
 import type { RouterContext } from '../router-context.js';
 import { RouterError } from '../router-error.js';
 import { callProvider, targetOf } from '../upstream/provider-call.js';
+import { sendAnswer } from '../http/send-answer.js';
 
 function toBase64(vector: number[]): string {
   return Buffer.from(new Float32Array(vector).buffer).toString('base64');
@@ -44,6 +45,5 @@ export async function handleEmbeddings(router: RouterContext, call: RouterCall, 
     for (const item of result.data) if (Array.isArray(item.embedding)) item.embedding = toBase64(item.embedding);
   }
   call.meter.usage = { prompt_tokens: result.usage.prompt_tokens, completion_tokens: 0, total_tokens: result.usage.total_tokens };
-  call.meter.finish(200, 'ok');
-  return reply.send({ ...result, model: `${qualified.provider}:${result.model || qualified.model}` });
+  return sendAnswer(reply, call.meter, { ...result, model: `${qualified.provider}:${result.model || qualified.model}` });
 }

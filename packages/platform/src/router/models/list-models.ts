@@ -9,6 +9,7 @@ import { getProviderAdapter } from '../../providers/registry.js';
 import type { RouterCall } from '../http/router-call.js';
 import type { RouterContext } from '../router-context.js';
 import { RouterError } from '../router-error.js';
+import { sendAnswer } from '../http/send-answer.js';
 
 export interface ReachableModel {
   /** `provider:model`, what the caller sends as `model`. */
@@ -40,8 +41,7 @@ const anthropicModel = (m: ReachableModel) => ({ type: 'model' as const, id: m.i
 
 export async function handleListModels(router: RouterContext, call: RouterCall, _request: FastifyRequest, reply: FastifyReply) {
   const models = await reachableModels(router, call);
-  call.meter.finish(200, 'ok');
-  return reply.send({ object: 'list', data: models.map(openAIModel) });
+  return sendAnswer(reply, call.meter, { object: 'list', data: models.map(openAIModel) });
 }
 
 /** The model the path names (`…/models/openai:gpt-4o`, the id may hold `/`), if this caller can reach it. */
@@ -55,15 +55,13 @@ async function reachableModel(router: RouterContext, call: RouterCall, request: 
 /** GET …/models/{id}: the OpenAI SDK's `models.retrieve(id)`. */
 export async function handleRetrieveModel(router: RouterContext, call: RouterCall, request: FastifyRequest, reply: FastifyReply) {
   const model = await reachableModel(router, call, request);
-  call.meter.finish(200, 'ok');
-  return reply.send(openAIModel(model));
+  return sendAnswer(reply, call.meter, openAIModel(model));
 }
 
 /** GET …/v1/models/{id}: the Anthropic SDK's `models.retrieve(id)`. */
 export async function handleRetrieveAnthropicModel(router: RouterContext, call: RouterCall, request: FastifyRequest, reply: FastifyReply) {
   const model = await reachableModel(router, call, request);
-  call.meter.finish(200, 'ok');
-  return reply.send(anthropicModel(model));
+  return sendAnswer(reply, call.meter, anthropicModel(model));
 }
 
 /** Anthropic's documented limits for `limit`: default 20, 1 to 1000. */
@@ -103,8 +101,7 @@ export async function handleListAnthropicModels(router: RouterContext, call: Rou
     page = after.slice(0, limit);
     hasMore = after.length > limit;
   }
-  call.meter.finish(200, 'ok');
-  return reply.send({
+  return sendAnswer(reply, call.meter, {
     data: page.map(anthropicModel),
     has_more: hasMore,
     first_id: page[0]?.id ?? null,

@@ -11,6 +11,7 @@ import { relayChatStream } from '../http/relay-chat-stream.js';
 import { ClientGoneError } from '../http/sse-writer.js';
 import type { RouterContext } from '../router-context.js';
 import { openAIErrorBody } from '../router-error.js';
+import { sendAnswer } from '../http/send-answer.js';
 
 /**
  * The caller's SSE text for each canonical chunk of one stream. A stream's chunks share id,
@@ -51,8 +52,7 @@ export async function handleChatCompletions(router: RouterContext, call: RouterC
   const plan = await planChat(router, call.caller, body, signal, meter);
   if (!body.stream) {
     const completion = await completeChat(router, plan);
-    meter.finish(200, 'ok');
-    return reply.send(completion);
+    return sendAnswer(reply, meter, completion);
   }
   const includeUsage = body.stream_options?.include_usage === true;
   const stream = await streamChat(router, plan);

@@ -9,6 +9,7 @@ import type { RouterContext } from '../../router-context.js';
 import { responsesToChatRequest, type ResponsesRequest } from './request.js';
 import { chatCompletionToResponse } from './response.js';
 import { createResponsesStreamEncoder } from './stream.js';
+import { sendAnswer } from '../../http/send-answer.js';
 
 export async function handleResponses(router: RouterContext, call: RouterCall, request: FastifyRequest, reply: FastifyReply) {
   const body = request.body as ResponsesRequest;
@@ -16,8 +17,7 @@ export async function handleResponses(router: RouterContext, call: RouterCall, r
   const plan = await planChat(router, call.caller, responsesToChatRequest(body), call.signal, call.meter);
   if (!body.stream) {
     const completion = await completeChat(router, plan);
-    call.meter.finish(200, 'ok');
-    return reply.send(chatCompletionToResponse(completion, body, completion.model));
+    return sendAnswer(reply, call.meter, chatCompletionToResponse(completion, body, completion.model));
   }
   const stream = await streamChat(router, plan);
   const encoder = createResponsesStreamEncoder(body, qualify(plan, plan.qualified.model));
