@@ -40,30 +40,33 @@ export function buildChatBody(preset: OpenAICompatiblePreset, canonical: ChatCom
   const reasons = !preset.reasoningModels || preset.reasoningModels.test(request.model);
   if (budget != null && request.reasoning_effort == null && reasons) request.reasoning_effort = effortForBudget(budget);
   assertSupported(preset, request);
+  const fields = request as Record<string, unknown>;
+  const setsMaxTokens = preset.maxTokensField !== 'passthrough';
+  const renamed = preset.renamedFields;
+  // What the provider gets in the caller's order, minus what the preset sets itself (stream options,
+  // its max-tokens field), refuses (platform fields) or renames; those follow, in that order. Built
+  // without deleting anything, which would leave V8 a slow dictionary object to serialise.
   const body: Record<string, unknown> = {};
-  // Nulls mean "unset" on the canonical wire; strict servers (Mistral) refuse them.
-  for (const [key, value] of Object.entries(request)) if (value !== null && value !== undefined) body[key] = value;
-
+  for (const key of Object.keys(fields)) {
+    const value = fields[key];
+    // Nulls mean "unset" on the canonical wire; strict servers (Mistral) refuse them.
+    if (value === null || value === undefined || key === 'stream_options') continue;
+    if (key === 'stream') {
+      if (value) body.stream = true;
+      continue;
+    }
+    if (setsMaxTokens && (key === 'max_tokens' || key === 'max_completion_tokens')) continue;
+    if (!preset.openaiPlatformFields && (OPENAI_PLATFORM_FIELDS as readonly string[]).includes(key)) continue;
+    if (renamed && Object.hasOwn(renamed, key)) continue;
+    body[key] = value;
+  }
   const maxTokens = request.max_completion_tokens ?? request.max_tokens;
-  if (preset.maxTokensField !== 'passthrough') {
-    delete body.max_tokens;
-    delete body.max_completion_tokens;
-    if (maxTokens != null) body[preset.maxTokensField] = maxTokens;
-  }
-
-  delete body.stream_options;
-  if (request.stream) {
-    body.stream = true;
-    if (preset.streamOptions) body.stream_options = { include_usage: true };
-  } else {
-    delete body.stream;
-  }
-
-  if (!preset.openaiPlatformFields) for (const field of OPENAI_PLATFORM_FIELDS) delete body[field];
-  for (const [from, to] of Object.entries(preset.renamedFields ?? {})) {
-    if (from in body) {
-      body[to] = body[from];
-      delete body[from];
+  if (setsMaxTokens && maxTokens != null) body[preset.maxTokensField] = maxTokens;
+  if (request.stream && preset.streamOptions) body.stream_options = { include_usage: true };
+  if (renamed) {
+    for (const [from, to] of Object.entries(renamed)) {
+      const value = fields[from];
+      if (value !== null && value !== undefined) body[to] = value;
     }
   }
   return body;
