@@ -36,6 +36,19 @@ const tokens = new Counter({
   labelNames: ['provider', 'model', 'direction'] as const,
   registers: [metricsRegistry],
 });
+/** Whole nano-USD: a counter's double stays exact up to 2^53 of them (about 9 million USD) per series. */
+const cost = new Counter({
+  name: 'keyward_router_cost_nano_usd_total',
+  help: 'What router calls cost at the prices in force, in nano-USD (1e9 = 1 USD, whole numbers). A call with no known price adds nothing here and counts in keyward_router_unpriced_calls_total.',
+  labelNames: ['provider', 'model'] as const,
+  registers: [metricsRegistry],
+});
+const unpricedCalls = new Counter({
+  name: 'keyward_router_unpriced_calls_total',
+  help: 'Router calls that used tokens of a model with no known price: their cost is not in keyward_router_cost_nano_usd_total.',
+  labelNames: ['provider', 'model'] as const,
+  registers: [metricsRegistry],
+});
 const keyFailovers = new Counter({
   name: 'keyward_router_key_failovers_total',
   help: 'Provider keys that failed with a retryable error, the call moving on to the next key.',
@@ -122,6 +135,8 @@ export interface CallFacts {
   timeToFirstTokenMs: number | null;
   inputTokens: number | null;
   outputTokens: number | null;
+  costNanoUsd: number | null;
+  unpriced: boolean;
 }
 
 /**
@@ -164,6 +179,8 @@ function observeCallNow(record: CallFacts): void {
   if (record.timeToFirstTokenMs !== null) timeToFirstToken.observe({ route: record.endpoint, provider, model }, record.timeToFirstTokenMs / 1000);
   if (record.inputTokens) tokens.inc({ provider, model, direction: 'input' }, record.inputTokens);
   if (record.outputTokens) tokens.inc({ provider, model, direction: 'output' }, record.outputTokens);
+  if (record.costNanoUsd) cost.inc({ provider, model }, record.costNanoUsd);
+  if (record.unpriced) unpricedCalls.inc({ provider, model });
 }
 
 /** A router call refused before its caller was known (no usage record is made for it). */

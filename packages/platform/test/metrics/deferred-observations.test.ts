@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { flushObservations, metricsRegistry, observeCall, observeUpstreamResponse } from '../../src/metrics/metrics.js';
 
-const call = { endpoint: 'chat', provider: 'openai', model: 'deferred-test', outcome: 'ok', latencyMs: 5, timeToFirstTokenMs: null, inputTokens: 3, outputTokens: 2 };
+const call = { endpoint: 'chat', provider: 'openai', model: 'deferred-test', outcome: 'ok', latencyMs: 5, timeToFirstTokenMs: null, inputTokens: 3, outputTokens: 2, costNanoUsd: 1500, unpriced: false };
 
 async function valueOf(name: string, labels: Record<string, string>, sample = name): Promise<number> {
   const metric = await metricsRegistry.getSingleMetric(name)!.get();
@@ -27,6 +27,7 @@ describe('deferred per-call observations', () => {
     expect(await requests()).toBe(1);
     expect(await upstreamCount()).toBe(1);
     expect(await valueOf('keyward_router_tokens_total', { model: 'deferred-test', direction: 'input' })).toBe(3);
+    expect(await valueOf('keyward_router_cost_nano_usd_total', { model: 'deferred-test' })).toBe(1500);
   });
 
   it('are observed at once when a scrape asks (flushObservations), and not again later', async () => {

@@ -2,6 +2,8 @@
 // too), and KEYWARD_METRICS_TOKEN guarding it when set.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { costNanoUsd } from '../../src/usage/call-cost.js';
+import { catalogueRates } from '../../src/usage/price-catalogue.js';
 import { startRouterHarness, type RouterHarness } from '../router/support/router-harness.js';
 
 /** The value of one series in a Prometheus text exposition (0 when absent). */
@@ -51,6 +53,8 @@ describe('GET /metrics without KEYWARD_METRICS_TOKEN', () => {
       'keyward_router_request_duration_seconds',
       'keyward_router_time_to_first_token_seconds',
       'keyward_router_tokens_total',
+      'keyward_router_cost_nano_usd_total',
+      'keyward_router_unpriced_calls_total',
       'keyward_router_key_failovers_total',
       'keyward_router_key_cooldowns_total',
       'keyward_upstream_response_seconds',
@@ -83,6 +87,24 @@ describe('GET /metrics without KEYWARD_METRICS_TOKEN', () => {
       const labels = { provider: 'openai', model: 'gpt-4o-mini', direction };
       expect(valueOf(after, 'keyward_router_tokens_total', labels)).toBeGreaterThan(valueOf(before, 'keyward_router_tokens_total', labels));
     }
+  });
+
+  it("adds each call's cost in nano-USD, and counts the calls of a model with no known price", async () => {
+    const priced = { provider: 'openai', model: 'gpt-4o-mini' };
+    const unknown = { provider: 'openai', model: 'metrics-unpriced-model' };
+    const before = await metrics();
+    h.upstreams.openai.enqueue({ type: 'text', text: 'hi', usage: { input: 1200, cached: 1000, output: 300, reasoning: 0 } });
+    await h.openai().chat.completions.create(chat);
+    h.upstreams.openai.enqueue({ type: 'text', text: 'hi', usage: { input: 10, output: 5 } });
+    await h.openai().chat.completions.create({ ...chat, model: 'openai:metrics-unpriced-model' });
+    const after = await metrics();
+    const rates = catalogueRates('openai', 'gpt-4o-mini')!;
+    const expected = costNanoUsd(rates, { input: 1200, cachedInput: 1000, cacheWrite: 0, output: 300 });
+    expect(expected).toBeGreaterThan(0);
+    expect(valueOf(after, 'keyward_router_cost_nano_usd_total', priced) - valueOf(before, 'keyward_router_cost_nano_usd_total', priced)).toBe(expected);
+    expect(valueOf(after, 'keyward_router_unpriced_calls_total', unknown)).toBe(valueOf(before, 'keyward_router_unpriced_calls_total', unknown) + 1);
+    expect(valueOf(after, 'keyward_router_cost_nano_usd_total', unknown)).toBe(0);
+    expect(valueOf(after, 'keyward_router_unpriced_calls_total', priced)).toBe(valueOf(before, 'keyward_router_unpriced_calls_total', priced));
   });
 
   it('counts a call refused at authentication, and a key failover', async () => {
