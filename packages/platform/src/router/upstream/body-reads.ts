@@ -18,6 +18,14 @@ export function discardBody(body: Readable): void {
   body.destroy();
 }
 
+/** Moves what the (paused) body holds now into `into`, without waiting for a tick. */
+function takeBuffered(body: Readable, into: Buffer[]): Buffer[] {
+  for (let bytes = body.read() as Buffer | null; bytes !== null; bytes = body.read() as Buffer | null) into.push(bytes);
+  return into;
+}
+
+const utf8 = (chunks: Buffer[]) => (chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+
 /**
  * Reads at most `limit` bytes of the body; the rest is not read, and the connection is dropped.
  * `declaredBytes` is the answer's Content-Length, if it gave one: when that many bytes are already
@@ -26,20 +34,19 @@ export function discardBody(body: Readable): void {
  */
 export function readBounded(body: Readable, limit: number, declaredBytes?: number): Promise<{ text: string; truncated: boolean }> {
   if (declaredBytes !== undefined && declaredBytes <= limit && !body.readableFlowing && !body.destroyed && body.readableLength === declaredBytes) {
-    const chunks: Buffer[] = [];
-    for (let bytes = body.read() as Buffer | null; bytes !== null; bytes = body.read() as Buffer | null) chunks.push(bytes);
+    const chunks = takeBuffered(body, []);
     // Its end is still to be emitted (flowing, so it is even if undici has yet to mark it), and undici
     // reports a body destroyed before then as an error: nobody else listens.
     body.on('error', () => undefined);
     body.resume();
-    return Promise.resolve({ text: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'), truncated: false });
+    return Promise.resolve({ text: utf8(chunks), truncated: false });
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const done = (truncated: boolean) => {
       stop();
-      resolve({ text: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'), truncated });
+      resolve({ text: utf8(chunks), truncated });
     };
     const onData = (bytes: Buffer) => {
       if (size + bytes.length > limit) {
@@ -110,9 +117,7 @@ export async function* bodyReads(body: Readable): AsyncGenerator<Buffer[]> {
   };
   // What arrived with the provider's head (often the whole answer) is taken now: listening for
   // 'data' would hand it over only on the next tick.
-  if (!body.readableFlowing && body.readableLength > 0) {
-    for (let bytes = body.read() as Buffer | null; bytes !== null; bytes = body.read() as Buffer | null) pieces.push(bytes);
-  }
+  if (!body.readableFlowing && body.readableLength > 0) takeBuffered(body, pieces);
   body.on('data', onData);
   body.on('end', onEnd);
   body.on('error', onError);
