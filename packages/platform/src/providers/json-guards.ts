@@ -25,6 +25,24 @@ export function optionalNumber(value: unknown, what: string): number | undefined
   throw new MalformedUpstreamResponse(`${what} is not a number`);
 }
 
+/**
+ * The most tokens one count of one call may report. No model comes near it; larger is not a real
+ * count, and four such counts summed (Anthropic's prompt is three) still fit the usage table's
+ * 32-bit integer columns.
+ */
+export const MAX_TOKEN_COUNT = 500_000_000;
+
+/**
+ * A token count, or absent/null: a whole number from 0 to MAX_TOKEN_COUNT. Counts are what a call
+ * is billed by and what its spending limits settle with, so anything else (12.5, -3, "12", 1e12)
+ * is a malformed answer, not a count to round, clamp or store.
+ */
+export function optionalTokenCount(value: unknown, what: string): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_TOKEN_COUNT) return value;
+  throw new MalformedUpstreamResponse(`${what} is not a token count`);
+}
+
 /** An object, or absent/null; anything else is a malformed answer. */
 export function optionalObject(value: unknown, what: string): JsonObject | undefined {
   if (value === undefined || value === null) return undefined;

@@ -29,6 +29,19 @@ const raw = (body: string | Buffer, headers: Record<string, string> = { 'content
 const json = (value: unknown) => raw(JSON.stringify(value));
 const sse = (text: string) => raw(text, { 'content-type': 'text/event-stream' });
 
+/**
+ * Counts that are numbers but no token count: what a call is billed by and its limits settle with,
+ * so refused like a count sent as a string (a fractional one once made the call's cost throw after
+ * the answer was sent, and the call went unmetered).
+ */
+function badCounts(reply: (usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number }) => MockReply): Record<string, MockReply> {
+  return {
+    'a fractional token count': reply({ prompt_tokens: 10.5, completion_tokens: 5, total_tokens: 15.5 }),
+    'a negative token count': reply({ prompt_tokens: 10, completion_tokens: -5, total_tokens: 5 }),
+    'a token count past 500 million': reply({ prompt_tokens: 3_000_000_000, completion_tokens: 5, total_tokens: 3_000_000_005 }),
+  };
+}
+
 /** Malformed whatever the provider: not JSON, cut, empty, compressed garbage. */
 const COMMON: Record<string, MockReply> = {
   'wrong content-type': raw('OK', { 'content-type': 'text/plain' }),
@@ -45,6 +58,7 @@ const WRONG_SHAPE: Record<MockProvider, Record<string, MockReply>> = {
     'choices not an array': json({ id: 'c', object: 'chat.completion', created: 1, model: 'm', choices: { 0: { message: { role: 'assistant', content: 'hi' } } } }),
     'null message': json({ id: 'c', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: null, finish_reason: 'stop' }] }),
     'numbers as strings': json({ id: 'c', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }], usage: { prompt_tokens: '10', completion_tokens: '5', total_tokens: '15' } }),
+    ...badCounts((usage) => json({ id: 'c', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }], usage })),
     'content a number': json({ id: 'c', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 42 }, finish_reason: 'stop' }] }),
   },
   anthropic: {
@@ -52,12 +66,18 @@ const WRONG_SHAPE: Record<MockProvider, Record<string, MockReply>> = {
     'null content block': json({ id: 'msg_1', type: 'message', role: 'assistant', model: 'claude', content: [null], stop_reason: 'end_turn', usage: { input_tokens: 1, output_tokens: 1 } }),
     'numbers as strings': json({ id: 'msg_1', type: 'message', role: 'assistant', model: 'claude', content: [{ type: 'text', text: 'hi' }], stop_reason: 'end_turn', usage: { input_tokens: '10', output_tokens: '5' } }),
     'not a message': json({ type: 'completion', completion: 'hi' }),
+    ...badCounts(({ prompt_tokens, completion_tokens }) =>
+      json({ id: 'msg_1', type: 'message', role: 'assistant', model: 'claude', content: [{ type: 'text', text: 'hi' }], stop_reason: 'end_turn', usage: { input_tokens: prompt_tokens, output_tokens: completion_tokens } }),
+    ),
   },
   gemini: {
     'candidates not an array': json({ candidates: { text: 'hi' }, usageMetadata: { promptTokenCount: 1, candidatesTokenCount: 1 } }),
     'null candidate': json({ candidates: [null] }),
     'numbers as strings': json({ candidates: [{ content: { role: 'model', parts: [{ text: 'hi' }] }, finishReason: 'STOP' }], usageMetadata: { promptTokenCount: '10', candidatesTokenCount: '5' } }),
     'parts not an array': json({ candidates: [{ content: { role: 'model', parts: 'hi' }, finishReason: 'STOP' }] }),
+    ...badCounts(({ prompt_tokens, completion_tokens }) =>
+      json({ candidates: [{ content: { role: 'model', parts: [{ text: 'hi' }] }, finishReason: 'STOP' }], usageMetadata: { promptTokenCount: prompt_tokens, candidatesTokenCount: completion_tokens } }),
+    ),
   },
 };
 
@@ -67,16 +87,25 @@ const STREAMS: Record<MockProvider, Record<string, MockReply>> = {
     'SSE with garbage data lines': sse('data: this is not json\n\ndata: [DONE]\n\n'),
     'SSE event of the wrong shape': sse('data: {"id":"c","object":"chat.completion.chunk","choices":"none"}\n\ndata: [DONE]\n\n'),
     'SSE event that is a number': sse('data: 42\n\n'),
+    ...badCounts((usage) =>
+      sse(`data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }], usage })}\n\ndata: [DONE]\n\n`),
+    ),
   },
   anthropic: {
     'SSE with garbage data lines': sse('event: message_start\ndata: this is not json\n\n'),
     'SSE event of the wrong shape': sse('event: message_start\ndata: {"type":"message_start"}\n\n'),
     'SSE usage as strings': sse('event: message_start\ndata: {"type":"message_start","message":{"id":"m","type":"message","role":"assistant","model":"c","content":[],"usage":{"input_tokens":"9","output_tokens":"1"}}}\n\n'),
+    ...badCounts(({ prompt_tokens, completion_tokens }) =>
+      sse(`event: message_start\ndata: ${JSON.stringify({ type: 'message_start', message: { id: 'm', type: 'message', role: 'assistant', model: 'c', content: [], usage: { input_tokens: prompt_tokens, output_tokens: completion_tokens } } })}\n\n`),
+    ),
   },
   gemini: {
     'SSE with garbage data lines': sse('data: <html>oops</html>\n\n'),
     'SSE event of the wrong shape': sse('data: {"candidates": 5}\n\n'),
     'SSE event that is a string': sse('data: "hello"\n\n'),
+    ...badCounts(({ prompt_tokens, completion_tokens }) =>
+      sse(`data: ${JSON.stringify({ candidates: [{ content: { role: 'model', parts: [{ text: 'hi' }] } }], usageMetadata: { promptTokenCount: prompt_tokens, candidatesTokenCount: completion_tokens } })}\n\n`),
+    ),
   },
 };
 const STREAM_COMMON: Record<string, MockReply> = {

@@ -1,7 +1,7 @@
 // Anthropic counts cache reads and cache writes apart from `input_tokens`; the canonical
 // prompt_tokens is their sum, and cache writes stay named apart, so metering prices each at its rate.
 
-import { optionalNumber, optionalObject } from '../json-guards.js';
+import { optionalObject, optionalTokenCount } from '../json-guards.js';
 import type { Usage } from '../openai-chat.js';
 import type { AnthropicUsage } from './wire.js';
 
@@ -23,15 +23,15 @@ export function toCanonicalUsage(usage: Partial<AnthropicUsage> | undefined): Us
 
 /**
  * Later usage reports (message_delta) carry cumulative totals: present fields overwrite, absent ones
- * stay. A count sent as anything but a number is a malformed answer (MalformedUpstreamResponse).
+ * stay. A count that is not a whole number of tokens is a malformed answer (MalformedUpstreamResponse).
  */
 export function mergeUsage(into: Partial<AnthropicUsage>, update: unknown): void {
   const reported = optionalObject(update, 'usage');
   if (!reported) return;
   for (const key of ['input_tokens', 'output_tokens', 'cache_creation_input_tokens', 'cache_read_input_tokens'] as const) {
-    const value = optionalNumber(reported[key], `usage.${key}`);
+    const value = optionalTokenCount(reported[key], `usage.${key}`);
     if (value !== undefined) into[key] = value;
   }
   const details = optionalObject(reported.output_tokens_details, 'usage.output_tokens_details');
-  if (details) into.output_tokens_details = { thinking_tokens: optionalNumber(details.thinking_tokens, 'usage.output_tokens_details.thinking_tokens') ?? 0 };
+  if (details) into.output_tokens_details = { thinking_tokens: optionalTokenCount(details.thinking_tokens, 'usage.output_tokens_details.thinking_tokens') ?? 0 };
 }

@@ -3,7 +3,8 @@
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../openai-chat.js';
 import { MalformedUpstreamResponse, UnsupportedParameterError, type EmbeddingsAdapter } from '../provider-adapter.js';
 import { geminiHeaders, methodUrl, modelResource } from './api.js';
-import { isObject, optionalNumber, type JsonObject } from './wire.js';
+import { optionalTokenCount } from '../json-guards.js';
+import { isObject, type JsonObject } from './wire.js';
 
 function texts(input: EmbeddingsRequest['input']): string[] {
   const list = Array.isArray(input) ? input : [input];
@@ -42,7 +43,7 @@ export const geminiEmbeddingsAdapter: EmbeddingsAdapter = {
     if (!embeddings) throw new MalformedUpstreamResponse('Gemini answered without embeddings');
     // Gemini reports no token counts for embeddings unless usageMetadata is present.
     const usage = isObject(body.usageMetadata) ? body.usageMetadata : {};
-    const tokens = optionalNumber(usage.promptTokenCount, 'usageMetadata.promptTokenCount') ?? 0;
+    const tokens = optionalTokenCount(usage.promptTokenCount, 'usageMetadata.promptTokenCount') ?? 0;
     return {
       object: 'list',
       data: embeddings.map((embedding, index) => {

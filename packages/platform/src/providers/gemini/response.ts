@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ChatCompletion, ChatCompletionRequest, FinishReason, ToolCall, Usage } from '../openai-chat.js';
 import { MalformedUpstreamResponse } from '../provider-adapter.js';
+import { optionalTokenCount } from '../json-guards.js';
 import { isObject, optionalNumber, optionalObject, optionalObjects, str, type JsonObject } from './wire.js';
 
 
@@ -68,10 +69,10 @@ export function toolCallId(call: { id?: string }, n: number): string {
  * So completion = candidates + thoughts, reasoning = thoughts, and tool-use prompt tokens are prompt.
  */
 export function geminiUsage(value: unknown): Usage | undefined {
-  // Counts are what the call is billed by: one sent as anything but a number is refused, not read as 0.
+  // Counts are what the call is billed by: one that is not a whole number of tokens is refused, not read as 0.
   const metadata = optionalObject(value, 'usageMetadata');
   if (!metadata) return undefined;
-  const count = (name: string) => optionalNumber(metadata[name], `usageMetadata.${name}`);
+  const count = (name: string) => optionalTokenCount(metadata[name], `usageMetadata.${name}`);
   const prompt = (count('promptTokenCount') ?? 0) + (count('toolUsePromptTokenCount') ?? 0);
   const thoughts = count('thoughtsTokenCount');
   const completion = (count('candidatesTokenCount') ?? 0) + (thoughts ?? 0);

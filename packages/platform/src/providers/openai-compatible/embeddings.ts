@@ -4,6 +4,7 @@ import type { EmbeddingsRequest, EmbeddingsResponse } from '../openai-chat.js';
 import { MalformedUpstreamResponse, type EmbeddingsAdapter } from '../provider-adapter.js';
 import { endpointUrl, jsonHeaders } from './api.js';
 import type { OpenAICompatiblePreset } from './presets.js';
+import { optionalTokenCount } from '../json-guards.js';
 import { isObject, optionalNumber, optionalObject, requiredObjects, str } from './wire.js';
 
 /** A vector of numbers, or the base64 string asked for with `encoding_format: "base64"`. */
@@ -33,7 +34,7 @@ export function embeddingsAdapter(preset: OpenAICompatiblePreset): EmbeddingsAda
 export function parseEmbeddingsResponse(body: unknown, request: EmbeddingsRequest): EmbeddingsResponse {
   if (!isObject(body) || !Array.isArray(body.data)) throw new MalformedUpstreamResponse('upstream answered without a data array');
   const usage = optionalObject(body.usage, 'usage') ?? {};
-  const prompt = optionalNumber(usage.prompt_tokens, 'usage.prompt_tokens') ?? 0;
+  const prompt = optionalTokenCount(usage.prompt_tokens, 'usage.prompt_tokens') ?? 0;
   return {
     object: 'list',
     data: requiredObjects(body.data, 'data').map((item, i) => ({
@@ -42,6 +43,6 @@ export function parseEmbeddingsResponse(body: unknown, request: EmbeddingsReques
       embedding: embeddingOf(item.embedding),
     })),
     model: str(body.model) || request.model,
-    usage: { prompt_tokens: prompt, total_tokens: optionalNumber(usage.total_tokens, 'usage.total_tokens') ?? prompt },
+    usage: { prompt_tokens: prompt, total_tokens: optionalTokenCount(usage.total_tokens, 'usage.total_tokens') ?? prompt },
   };
 }

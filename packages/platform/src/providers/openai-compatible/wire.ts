@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FinishReason, ToolCall, ToolCallDelta, Usage } from '../openai-chat.js';
 import { MalformedUpstreamResponse } from '../provider-adapter.js';
-import { isObject, num, optionalNumber, optionalObject, optionalObjects, requiredObject, requiredObjects, str, type JsonObject } from '../json-guards.js';
+import { isObject, num, optionalNumber, optionalObject, optionalObjects, optionalTokenCount, requiredObject, requiredObjects, str, type JsonObject } from '../json-guards.js';
 
 export { isObject, num, optionalNumber, optionalObject, optionalObjects, requiredObject, requiredObjects, str, type JsonObject };
 
@@ -92,23 +92,23 @@ export function toolCallDeltas(value: unknown): ToolCallDelta[] | undefined {
 
 /** Canonical usage; reasoning and cached token counts kept (DeepSeek reports cache hits in its own field). */
 export function usage(value: unknown): Usage | undefined {
-  // Counts are what the call is billed by: one sent as anything but a number is refused, not read as 0.
+  // Counts are what the call is billed by: one that is not a whole number of tokens is refused, not read as 0.
   const reported = optionalObject(value, 'usage');
   if (!reported) return undefined;
-  const prompt = optionalNumber(reported.prompt_tokens, 'usage.prompt_tokens') ?? 0;
-  const completion = optionalNumber(reported.completion_tokens, 'usage.completion_tokens') ?? 0;
+  const prompt = optionalTokenCount(reported.prompt_tokens, 'usage.prompt_tokens') ?? 0;
+  const completion = optionalTokenCount(reported.completion_tokens, 'usage.completion_tokens') ?? 0;
   const out: Usage = {
     prompt_tokens: prompt,
     completion_tokens: completion,
-    total_tokens: optionalNumber(reported.total_tokens, 'usage.total_tokens') ?? prompt + completion,
+    total_tokens: optionalTokenCount(reported.total_tokens, 'usage.total_tokens') ?? prompt + completion,
   };
   const promptDetails = optionalObject(reported.prompt_tokens_details, 'usage.prompt_tokens_details') ?? {};
   const cached =
-    optionalNumber(promptDetails.cached_tokens, 'usage.prompt_tokens_details.cached_tokens') ??
-    optionalNumber(reported.prompt_cache_hit_tokens, 'usage.prompt_cache_hit_tokens');
+    optionalTokenCount(promptDetails.cached_tokens, 'usage.prompt_tokens_details.cached_tokens') ??
+    optionalTokenCount(reported.prompt_cache_hit_tokens, 'usage.prompt_cache_hit_tokens');
   if (cached !== undefined) out.prompt_tokens_details = { cached_tokens: cached };
   const completionDetails = optionalObject(reported.completion_tokens_details, 'usage.completion_tokens_details') ?? {};
-  const reasoning = optionalNumber(completionDetails.reasoning_tokens, 'usage.completion_tokens_details.reasoning_tokens');
+  const reasoning = optionalTokenCount(completionDetails.reasoning_tokens, 'usage.completion_tokens_details.reasoning_tokens');
   if (reasoning !== undefined) out.completion_tokens_details = { reasoning_tokens: reasoning };
   return out;
 }

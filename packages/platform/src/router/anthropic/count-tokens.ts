@@ -7,6 +7,7 @@ import { ANTHROPIC_COUNT_TOKENS_PATH } from '../../providers/anthropic/api.js';
 import type { AnthropicMessagesRequest } from '../../providers/anthropic/wire.js';
 import { buildCountTokensRequest, parseCountTokensResponse } from '../../providers/gemini/count-tokens.js';
 import type { ChatCompletionRequest, ChatMessage } from '../../providers/openai-chat.js';
+import { optionalTokenCount } from '../../providers/json-guards.js';
 import { countChatTokens, openAIEncodingOf } from '../../providers/openai-compatible/tokenizer.js';
 import { MalformedUpstreamResponse, UnsupportedParameterError } from '../../providers/provider-adapter.js';
 import { openProviderCall } from '../access/account-state.js';
@@ -81,6 +82,7 @@ function messageTexts(message: ChatMessage, i: number): string[] {
 
 /** A count that is not a number is the provider's malformed answer (502 upstream_bad_response, the next key tried). */
 function countOf(count: unknown): number {
-  if (typeof count !== 'number') throw new MalformedUpstreamResponse('the token count has no number');
-  return count;
+  const tokens = optionalTokenCount(count, 'the token count');
+  if (tokens === undefined) throw new MalformedUpstreamResponse('the token count has no number');
+  return tokens;
 }
