@@ -47,8 +47,8 @@ export class RouterError extends Error {
     return new RouterError(400, 'invalid_request_error', message, code, param);
   }
 
-  static forbidden(message: string): RouterError {
-    return new RouterError(403, 'permission_error', message, 'forbidden');
+  static forbidden(message: string, code = 'forbidden'): RouterError {
+    return new RouterError(403, 'permission_error', message, code);
   }
 
   static notFound(message: string, code = 'not_found'): RouterError {

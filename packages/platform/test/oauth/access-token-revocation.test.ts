@@ -5,11 +5,13 @@
 import { importJWK, SignJWT, type JWK } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { operatorActor } from '../../src/accounts/actors.js';
+import { createUserAs, setUserDisabled } from '../../src/accounts/user-management.js';
 import { disableClient } from '../../src/oauth/clients.js';
 import { loadSigningKeys } from '../../src/oauth/signing-keys.js';
 import { clientCredentialsToken, createConfidentialClient, refreshTokens, userTokens } from '../support/oauth-client.js';
 import { createTestDatabase, startTestPlatform, testEngine, type TestPlatform } from '../support/test-platform.js';
-import { refusedEverywhere, routerStatus } from './bearer-support.js';
+import { eventually, refusedEverywhere, routerStatus } from './bearer-support.js';
 
 let a: TestPlatform;
 /** A second instance on the same PostgreSQL (SQLite: one instance). */
@@ -140,5 +142,42 @@ describe('client-credentials access tokens', () => {
     await disableClient(a.platform.ctx, user.client.client_id);
     expect(await introspect(introspector, token)).toEqual({ active: false });
     expect(await introspect(introspector, user.access_token)).toEqual({ active: false });
+  });
+});
+
+describe('disabling a user', () => {
+  it("stops their apps at once and on every instance; enabling them again lets the same grant work", async () => {
+    const operator = await operatorActor(a.platform.ctx.db);
+    const member = { email: 'disabled.member@example.com', password: 'a member password long enough' };
+    const { id } = await createUserAs(a.platform.ctx, operator, { ...member, role: 'member' });
+    const tokens = await userTokens(a, member);
+    const introspector = confidentialClient(await createConfidentialClient(a, { name: 'Introspector' }));
+    for (const tp of instances()) expect(await routerStatus(tp, tokens.access_token)).toBe(200);
+
+    await setUserDisabled(a.platform.ctx, operator, id, true);
+    // The router: forbidden on every instance within 5 s, saying why.
+    const took = await eventually(async () => {
+      for (const tp of instances()) if ((await routerStatus(tp, tokens.access_token)) !== 403) return false;
+      return true;
+    });
+    expect(took).toBeLessThan(5000);
+    const refused = await fetch(`${a.url}/v1/model-router/models`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    expect(await refused.json()).toMatchObject({ error: { code: 'account_disabled', message: expect.stringMatching(/disabled/) } });
+    // The token endpoint and introspection read the database: no wait.
+    const refresh = await refreshTokens(a, { clientId: tokens.client.client_id, refreshToken: tokens.refresh_token! });
+    expect(refresh.status).toBe(400);
+    expect(await refresh.json()).toMatchObject({ error: 'invalid_grant' });
+    expect(await introspect(introspector, tokens.access_token)).toEqual({ active: false });
+
+    // Disabling suspends; it does not end the user's grants (revoking an app does).
+    await setUserDisabled(a.platform.ctx, operator, id, false);
+    const again = await refreshTokens(a, { clientId: tokens.client.client_id, refreshToken: tokens.refresh_token! });
+    expect(again.status).toBe(200);
+    const renewed = (await again.json()) as { access_token: string };
+    await eventually(async () => {
+      for (const tp of instances()) if ((await routerStatus(tp, renewed.access_token)) !== 200) return false;
+      return true;
+    });
+    expect(await introspect(introspector, tokens.access_token)).toMatchObject({ active: true });
   });
 });

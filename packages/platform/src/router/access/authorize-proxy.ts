@@ -37,6 +37,7 @@ export async function authorizeProxy(directory: RouterDirectory, principal: Prin
   let access = await directory.userAccess(principal.userId);
   // A refusal from the cache is checked against the database: the user may have just been added.
   if (!userMayUse(proxy, access)) access = await directory.userAccess(principal.userId, true);
+  if (access.disabled) throw RouterError.forbidden('Your Keyward account is disabled; an administrator can enable it again.', 'account_disabled');
   if (!userMayUse(proxy, access)) throw RouterError.forbidden('You are not allowed to use this LLM proxy.');
   return {
     principal,
