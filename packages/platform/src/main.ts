@@ -10,6 +10,7 @@ import { markShuttingDown } from './health-routes.js';
 import { createLogger } from './logger.js';
 import { startPlatform } from './platform.js';
 import { SIGN_IN_PATH } from './accounts/sign-in-routes.js';
+import { exitOnUncaughtErrors } from './uncaught-errors.js';
 import { prepareDatabase, runWorkers } from './worker-processes.js';
 
 /** What the first start has to tell the person starting it. */
@@ -33,13 +34,14 @@ async function main(): Promise<void> {
   // Before any load: the primary and every worker size their heaps the same way.
   limitHeapGrowth();
   const config = loadConfig();
+  const log = createLogger(config);
+  exitOnUncaughtErrors(log);
   if (config.workers > 1 && cluster.isPrimary) {
-    const log = createLogger(config);
     reportBootstrap(config, log, await prepareDatabase(config, log));
     runWorkers(config, log);
     return;
   }
-  const platform = await startPlatform(config);
+  const platform = await startPlatform(config, log);
   const { app, ctx } = platform;
   await app.listen({ port: config.port, host: config.host, backlog: config.listenBacklog });
   ctx.log.info({ publicUrl: config.publicUrl, database: ctx.storage.dialect }, `Keyward is listening on ${config.publicUrl}`);
