@@ -120,7 +120,7 @@ export async function registerModelRouter(
   deps: { authenticateBearer: AuthenticateBearer },
 ): Promise<ModelRouterHandle> {
   const upstream = ctx.upstream;
-  const usage = createUsageSink(ctx.db, ctx.log, { splitInserts: ctx.storage.dialect === 'sqlite' });
+  const usage = createUsageSink(ctx.db, ctx.log, { rowByRow: ctx.storage.dialect === 'sqlite' });
   const prices = await PriceBook.load(ctx.db, ctx.changes);
   const limits = await LimitGuard.load(ctx.db, ctx.changes, ctx.log, prices);
   const keys = new ProviderKeyCache(ctx.db, ctx.box, ctx.changes, undefined, ctx.config.keyBaseUrlAllow);

@@ -7,24 +7,15 @@ import { usageRecord } from '../../test/usage/support/usage-record.js';
 /** A database whose inserts fail while `down` is set, and which remembers what it stored. */
 function fakeDatabase() {
   const stored: string[] = [];
-  /** Rows per insert statement, and how many transactions were opened. */
-  const statements: number[] = [];
-  const state = { down: false, stored, statements, transactions: 0 };
+  const state = { down: false, stored };
   const db = {
     insertInto: () => ({
       values: (rows: Array<{ request_id: string }>) => ({
         execute: async () => {
           if (state.down) throw new Error('connection refused');
-          statements.push(rows.length);
           stored.push(...rows.map((r) => r.request_id));
         },
       }),
-    }),
-    transaction: () => ({
-      execute: async (work: (tx: unknown) => Promise<void>) => {
-        state.transactions++;
-        await work(db);
-      },
     }),
   };
   return { db: db as never, state };
@@ -80,21 +71,5 @@ describe('the usage sink', () => {
     lost.record(record(2));
     await lost.close();
     expect(lines.some((l) => l.msg.includes('before shutdown; dropped') && l.dropped === 1)).toBe(true);
-  });
-
-  it('cuts a batch into inserts of 128, 64, … rows in one transaction (few SQL texts, so SQLite reuses its prepared statements), in order', async () => {
-    const { db, state } = fakeDatabase();
-    const { log } = logCapture();
-    const sink = createUsageSink(db, log, { flushIntervalMs: 60_000, batchSize: 1000, splitInserts: true });
-    for (let n = 0; n < 203; n++) sink.record(record(n));
-    await sink.flush();
-    expect(state.statements).toEqual([128, 64, 8, 2, 1]);
-    expect(state.transactions).toBe(1);
-    expect(state.stored).toEqual(Array.from({ length: 203 }, (_, n) => `req-${n}`));
-    sink.record(record(203));
-    await sink.flush();
-    expect(state.statements.at(-1)).toBe(1);
-    expect(state.transactions).toBe(1);
-    await sink.close();
   });
 });

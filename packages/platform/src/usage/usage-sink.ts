@@ -3,7 +3,7 @@
 // of the queue and is tried again on the next tick; records are dropped only past `maxQueued`
 // (a long outage) or when shutdown finds the database still down, and both are logged.
 
-import type { Kysely } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/schema.js';
 import { observeCall, observeUsageDropped, trackUsageQueue } from '../metrics/metrics.js';
@@ -25,38 +25,52 @@ export interface UsageSinkOptions {
   /** Past this many queued records (database down), the oldest are dropped and counted in the log. */
   maxQueued?: number;
   /**
-   * Cut each batch into inserts of 128, 64, … rows (in one transaction), so a few SQL texts serve
-   * every batch: for SQLite, which keeps prepared statements. PostgreSQL gets one insert per batch.
+   * Insert each record with one single-row statement, the whole batch in one transaction: for
+   * SQLite, which keeps that statement prepared. PostgreSQL gets one multi-row insert per batch
+   * (one round trip).
    */
-  splitInserts?: boolean;
+  rowByRow?: boolean;
 }
 
 /** How often queued records are written: also the most a SIGKILL can lose (measured by `npm run soak`). */
 export const USAGE_FLUSH_INTERVAL_MS = 1000;
 
-/** The row counts a batch is cut into: powers of two, so a few SQL texts serve every batch and SQLite reuses their prepared statements. */
-const LARGEST_INSERT = 128;
+type InsertRows = (rows: UsageRecordTable[]) => Promise<void>;
 
-/** One batch, all or nothing: in one transaction when it takes more than one statement. */
-async function insertRows(db: Kysely<Database>, rows: UsageRecordTable[], split: boolean): Promise<void> {
-  if (!split) return void (await db.insertInto('usage_records').values(rows).execute());
-  const pieces: UsageRecordTable[][] = [];
-  for (let at = 0; at < rows.length; ) {
-    const size = 2 ** Math.floor(Math.log2(Math.min(rows.length - at, LARGEST_INSERT)));
-    pieces.push(rows.slice(at, at + size));
-    at += size;
-  }
-  if (pieces.length === 1) return void (await db.insertInto('usage_records').values(pieces[0]!).execute());
-  await db.transaction().execute(async (tx) => {
-    for (const piece of pieces) await tx.insertInto('usage_records').values(piece).execute();
-  });
+/** One insert for the whole batch: a single statement, all or nothing. */
+const multiRowInsert =
+  (db: Kysely<Database>): InsertRows =>
+  async (rows) =>
+    void (await db.insertInto('usage_records').values(rows).execute());
+
+/**
+ * The batch in one transaction, one single-row insert per record. Kysely compiles that insert
+ * once and SQLite keeps it prepared (database.ts's statement cache); a multi-row insert would have
+ * Kysely build, and that cache look up, a SQL text of thousands of parameters on every batch,
+ * which took about as long again as SQLite's own work (docs/performance.md, tenth round).
+ */
+function rowByRowInsert(db: Kysely<Database>): InsertRows {
+  let single: { sql: string; columns: Array<keyof UsageRecordTable> } | undefined;
+  return async (rows) => {
+    if (rows.length === 0) return;
+    if (!single) {
+      // Every column, named by the row's keys; a null in each so that none is left out of the SQL.
+      const columns = Object.keys(rows[0]!) as Array<keyof UsageRecordTable>;
+      const template = Object.fromEntries(columns.map((column) => [column, null])) as unknown as UsageRecordTable;
+      single = { sql: db.insertInto('usage_records').values(template).compile().sql, columns };
+    }
+    const { sql, columns } = single;
+    await db.transaction().execute(async (tx) => {
+      for (const row of rows) await tx.executeQuery(CompiledQuery.raw(sql, columns.map((column) => row[column] ?? null)));
+    });
+  };
 }
 
 export function createUsageSink(db: Kysely<Database>, log: Logger, options: UsageSinkOptions = {}): UsageSink {
   const flushIntervalMs = options.flushIntervalMs ?? USAGE_FLUSH_INTERVAL_MS;
   const batchSize = options.batchSize ?? 200;
   const maxQueued = options.maxQueued ?? 100_000;
-  const splitInserts = options.splitInserts ?? false;
+  const insertRows = options.rowByRow ? rowByRowInsert(db) : multiRowInsert(db);
   let queue: UsageRecord[] = [];
   let writing: Promise<void> | undefined;
   let failing = false;
@@ -75,7 +89,7 @@ export function createUsageSink(db: Kysely<Database>, log: Logger, options: Usag
     while (queue.length > 0) {
       const batch = queue.splice(0, batchSize);
       try {
-        await insertRows(db, batch.map(toUsageRow), splitInserts);
+        await insertRows(batch.map(toUsageRow));
         if (failing) log.info('usage records are being written again');
         failing = false;
       } catch (error) {

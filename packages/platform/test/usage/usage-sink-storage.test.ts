@@ -1,10 +1,12 @@
-// The usage sink against a real database, on each engine: a batch is written all or nothing
-// (on SQLite it is cut into several inserts in one transaction), and a batch refused by the
-// database leaves nothing behind and stays queued.
+// The usage sink against a real database, on each engine and both ways of inserting (row by row
+// in one transaction, what SQLite gets; one multi-row insert, what PostgreSQL gets): every column
+// stored as recorded, a batch written all or nothing, and a batch refused by the database leaves
+// nothing behind and stays queued.
 
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest, openStorage, type Storage } from '../../src/db/database.js';
+import { toUsageRow, type UsageRecord } from '../../src/usage/usage-record.js';
 import { createUsageSink } from '../../src/usage/usage-sink.js';
 import { createTestDatabase } from '../support/test-database.js';
 import { usageRecord } from './support/usage-record.js';
@@ -22,32 +24,63 @@ afterAll(async () => {
   await drop();
 });
 
-const record = (id: string, n: number) => usageRecord({ id, requestId: `req-${n}`, createdAt: 1_700_000_000_000 + n });
+/** Records whose columns vary: every field set in some, null in others. */
+const varied = (prefix: string, n: number): UsageRecord =>
+  usageRecord({
+    id: `${prefix}-id-${n}`,
+    requestId: `${prefix}-${n}`,
+    createdAt: 1_700_000_000_000 + n,
+    principalKind: n % 2 ? 'user' : 'client',
+    userId: n % 2 ? `user-${n}` : null,
+    clientId: `client-${n % 5}`,
+    organizationId: 'org-1',
+    proxyId: n % 3 ? 'proxy-1' : null,
+    keyId: n % 4 ? `key-${n % 4}` : null,
+    stream: n % 2 === 0,
+    inputTokens: n % 7 ? n * 11 : null,
+    outputTokens: n % 7 ? n * 3 : null,
+    cachedTokens: n % 3 ? n : null,
+    reasoningTokens: n % 5 ? 2 * n : null,
+    cacheWriteTokens: n % 6 ? 1 : null,
+    costNanoUsd: n % 7 ? 4_000_000_000_000 + n : null,
+    unpriced: n % 7 === 0,
+    latencyMs: 100 + n + 0.4,
+    timeToFirstTokenMs: n % 2 ? 20 + n : null,
+    status: n % 9 ? 200 : 502,
+    outcome: n % 9 ? 'ok' : 'upstream_error',
+    errorMessage: n % 9 ? null : `the provider's answer ${n} was malformed`,
+  });
 
-const count = async (prefix: string) =>
-  Number((await storage.db.selectFrom('usage_records').select((eb) => eb.fn.countAll().as('n')).where('request_id', 'like', `${prefix}%`).executeTakeFirstOrThrow()).n);
+/** What the database holds for these request ids, as rows (PostgreSQL's bigints come back as strings). */
+async function stored(prefix: string) {
+  const rows = await storage.db.selectFrom('usage_records').selectAll().where('request_id', 'like', `${prefix}-%`).orderBy('created_at').execute();
+  return rows.map((row) => ({ ...row, created_at: Number(row.created_at), cost_nano_usd: row.cost_nano_usd === null ? null : Number(row.cost_nano_usd) }));
+}
 
-describe('usage sink on the database', () => {
-  const sinkOn = () => createUsageSink(storage.db, pino({ level: 'silent' }), { flushIntervalMs: 60_000, batchSize: 1000, splitInserts: storage.dialect === 'sqlite' });
+describe.each([true, false])('usage sink on the database, row by row: %s', (rowByRow) => {
+  const sinkOn = () => createUsageSink(storage.db, pino({ level: 'silent' }), { flushIntervalMs: 60_000, batchSize: 1000, rowByRow });
+  const tag = rowByRow ? 'rows' : 'multi';
 
-  it('writes a 203-record batch whole', async () => {
+  it('stores every column of every record as recorded, in one batch of 203', async () => {
     const sink = sinkOn();
-    for (let n = 0; n < 203; n++) sink.record(record(`ok-${n}`, n));
+    const records = Array.from({ length: 203 }, (_, n) => varied(`${tag}-all`, n));
+    for (const r of records) sink.record(r);
     await sink.flush();
-    expect(await count('req-')).toBe(203);
+    expect(await stored(`${tag}-all`)).toEqual(records.map(toUsageRow));
     await sink.close();
   });
 
   it('leaves nothing of a batch the database refuses part-way, keeps it queued, and writes it whole once it can', async () => {
     const sink = sinkOn();
-    // Record 150 reuses an id already stored: on SQLite that is in the 64-row insert that follows a 128-row one.
-    for (let n = 0; n < 200; n++) sink.record({ ...record(n === 150 ? 'ok-0' : `later-${n}`, 10_000 + n), requestId: `refused-${n}` });
+    sink.record(varied(`${tag}-taken`, 0));
     await sink.flush();
-    expect(await count('refused-')).toBe(0);
-    expect(await count('req-')).toBe(203);
-    await storage.db.deleteFrom('usage_records').where('id', '=', 'ok-0').execute();
+    // Record 150 reuses the id already stored: the batch fails part-way.
+    for (let n = 0; n < 200; n++) sink.record({ ...varied(`${tag}-refused`, n), ...(n === 150 ? { id: `${tag}-taken-id-0` } : {}) });
     await sink.flush();
-    expect(await count('refused-')).toBe(200);
+    expect(await stored(`${tag}-refused`)).toEqual([]);
+    await storage.db.deleteFrom('usage_records').where('id', '=', `${tag}-taken-id-0`).execute();
+    await sink.flush();
+    expect(await stored(`${tag}-refused`)).toHaveLength(200);
     await sink.close();
   });
 });
