@@ -34,9 +34,10 @@ export interface BenchScenario {
   /** Targets this scenario runs against (names); all when absent. */
   only?: string[];
   /**
-   * Fixed-count scenarios only: the measured calls are sent in this many rounds, each round
-   * calling every target in turn (the first target rotating), so that the machine's speed
-   * drifting during the scenario weighs on every target alike instead of on whichever ran last.
+   * The measured calls are sent in this many rounds, each round calling every target in turn (the
+   * first target rotating), so that the machine's speed drifting during the scenario weighs on
+   * every target alike instead of on whichever ran last: `total / rounds` calls per turn, or for a
+   * time-bounded scenario `durationMs / rounds` of it. Each target's turns are pooled into one run.
    */
   rounds?: number;
 }
@@ -178,22 +179,39 @@ function mergeRuns(parts: TargetRun[]): TargetRun {
 /** Unmeasured calls at the start of each target's turn in a round. */
 const ROUND_REWARM_CALLS = 400;
 
-/** A fixed-count scenario in rounds: every target warmed up, then `rounds` turns of total/rounds calls each. */
+/** Unmeasured time at the start of each target's turn in a round of a time-bounded scenario. */
+const ROUND_REWARM_MS = 250;
+
+/**
+ * A scenario in rounds: every target warmed up, then `rounds` turns of total/rounds calls (or
+ * durationMs/rounds) each. A fixed-count scenario keeps one pool per target throughout. A
+ * time-bounded one opens a pool for each turn and closes it after, so that only the target being
+ * measured has connections open: idle connections to the other target, held by this process,
+ * raised Keyward's CPU per call at c=256 by a third (docs/performance.md, tenth round).
+ */
 async function runInRounds(targets: BenchTarget[], scenario: BenchScenario, rounds: number): Promise<TargetRun[]> {
-  const pools = targets.map((target) => openPool(target, scenario));
+  const timed = scenario.durationMs !== undefined;
+  const pools = timed ? [] : targets.map((target) => openPool(target, scenario));
   try {
     // Warm the paths (connections, JIT, caches) before measuring.
-    for (const [i, target] of targets.entries()) if (scenario.warmup) await run(target, scenario, scenario.warmup, undefined, pools[i]);
+    for (const [i, target] of targets.entries()) if (scenario.warmup) await run(target, scenario, scenario.warmup, scenario.warmupMs, pools[i]);
     const parts: TargetRun[][] = targets.map(() => []);
-    const perRound = Math.max(1, Math.round(scenario.total / rounds));
-    // A process that sat idle while the others ran starts its turn with cold CPU caches: a few
-    // unmeasured calls first, so each turn measures the target warm, as one long run would.
-    const rewarm = Math.min(ROUND_REWARM_CALLS, scenario.warmup);
+    const perRound = timed ? scenario.total : Math.max(1, Math.round(scenario.total / rounds));
+    const perRoundMs = timed ? scenario.durationMs! / rounds : undefined;
+    // A process that sat idle while the others ran starts its turn with cold CPU caches (and, in a
+    // time-bounded scenario, a new pool's connections to open): a few unmeasured calls, or a
+    // moment of load, first, so each turn measures the target warm, as one long run would.
+    const rewarm = timed ? scenario.total : Math.min(ROUND_REWARM_CALLS, scenario.warmup);
     for (let round = 0; round < rounds; round++) {
       for (let k = 0; k < targets.length; k++) {
         const i = (round + k) % targets.length;
-        if (rewarm) await run(targets[i]!, scenario, rewarm, undefined, pools[i]);
-        parts[i]!.push(await run(targets[i]!, scenario, perRound, undefined, pools[i]));
+        const pool = pools[i] ?? openPool(targets[i]!, scenario);
+        try {
+          if (rewarm) await run(targets[i]!, scenario, rewarm, timed ? ROUND_REWARM_MS : undefined, pool);
+          parts[i]!.push(await run(targets[i]!, scenario, perRound, perRoundMs, pool));
+        } finally {
+          if (!pools[i]) await pool.close();
+        }
       }
     }
     return parts.map(mergeRuns);
@@ -206,7 +224,7 @@ async function runJob(job: BenchJob): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   for (const scenario of job.scenarios) {
     const targets = job.targets.filter((target) => !scenario.only || scenario.only.includes(target.name));
-    if (scenario.rounds && scenario.rounds > 1 && scenario.durationMs === undefined) {
+    if (scenario.rounds && scenario.rounds > 1) {
       results.push({ scenario, runs: await runInRounds(targets, scenario, scenario.rounds) });
       continue;
     }

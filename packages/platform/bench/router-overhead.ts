@@ -5,7 +5,8 @@
 //   - Keyward as `npm start` runs it: `node dist/main.js` (built first if src/ is newer), embedded
 //     SQLite in a temp dir that this process sets up, KEYWARD_WORKERS=N with `--workers N`;
 //   - load-generator.ts: the same closed-loop load against the upstream directly, the bare
-//     pass-through and Keyward, one after the other (child).
+//     pass-through and Keyward, in turns that alternate them (child): 5 rounds at c=1, 3 turns of
+//     2 s each for the throughput scenarios, so the machine's speed drifting weighs on both alike.
 // Prints both gateways per scenario and the ratio. `--quick` runs each scenario for under a third of the
 // time and 500 streams instead of 2,000; `--streams N` sets the concurrent-streams scenario's size;
 // compare `--workers 2` with a run without it for 1 worker against N, and `--limits` (spending and rate
@@ -64,10 +65,10 @@ const SCENARIOS: BenchScenario[] = [
   // the bare pass-through, with far less code, settles within a few hundred.
   { label: 'c1', concurrency: 1, stream: false, total: n(1500), warmup: n(2000), rounds: 5, model: 'bench-n20', only: ALL },
   { label: 'c1-stream', concurrency: 1, stream: true, total: n(1500), warmup: n(2000), rounds: 5, model: 'bench-n20', only: ALL },
-  { label: 'c64', concurrency: 64, stream: false, ...seconds(6), model: 'bench-d20-n20', only: GATEWAYS },
-  { label: 'c64-stream', concurrency: 64, stream: true, ...seconds(6), model: 'bench-d20-n20', only: GATEWAYS },
-  { label: 'c256', concurrency: 256, stream: false, ...seconds(6), model: 'bench-d20-n20', only: GATEWAYS },
-  { label: 'c256-stream', concurrency: 256, stream: true, ...seconds(6), model: 'bench-d20-n20', only: GATEWAYS },
+  { label: 'c64', concurrency: 64, stream: false, ...seconds(6), rounds: 3, model: 'bench-d20-n20', only: GATEWAYS },
+  { label: 'c64-stream', concurrency: 64, stream: true, ...seconds(6), rounds: 3, model: 'bench-d20-n20', only: GATEWAYS },
+  { label: 'c256', concurrency: 256, stream: false, ...seconds(6), rounds: 3, model: 'bench-d20-n20', only: GATEWAYS },
+  { label: 'c256-stream', concurrency: 256, stream: true, ...seconds(6), rounds: 3, model: 'bench-d20-n20', only: GATEWAYS },
   { label: 'streams', concurrency: streams, stream: true, total: streams, warmup: 0, model: 'bench-i50-n20', only: GATEWAYS },
 ].filter((scenario) => !flags.only || flags.only.split(',').includes(scenario.label));
 
@@ -359,7 +360,7 @@ async function main() {
       printTable(answer.results, peakRss / 2 ** 20);
       console.log(
         '\n"Added" is the p50/p99 minus that of calling the upstream directly (c=1, upstream answers at once; the upstream, the bare pass-through and Keyward called in turn, 5 rounds). Latency is measured to the last byte; ' +
-          'requests/s over a time-bounded closed-loop run (6 s per gateway after 1 s of warm-up). Both gateways open at most 256 connections to the upstream (per worker for Keyward). ' +
+          'requests/s over time-bounded closed-loop runs (6 s per gateway, in 3 turns of 2 s that alternate the gateways, after 1 s of warm-up). Both gateways open at most 256 connections to the upstream (per worker for Keyward). ' +
           "CPU per request: user + system time of the gateway's process(es) over the run, divided by the calls. " +
           'Peak RSS of the process(es) serving Keyward (`node dist/main.js`; with several workers, the workers together).',
       );
