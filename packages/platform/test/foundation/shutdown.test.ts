@@ -10,7 +10,7 @@ import { entryArgs } from '../support/built-entry.js';
 import { runKeyward } from '../support/cli.js';
 import { userTokens } from '../support/oauth-client.js';
 import { createTestDatabase } from '../support/test-database.js';
-import { freePort, TEST_ADMIN, type TestPlatform } from '../support/test-platform.js';
+import { freePort, serverProcessEnv, TEST_ADMIN, type TestPlatform } from '../support/test-platform.js';
 
 const WORDS = ['one ', 'two ', 'three ', 'four ', 'five ', 'six'];
 
@@ -50,16 +50,7 @@ describe('graceful shutdown', () => {
     upstream = await slowUpstream();
     const port = await freePort();
     const url = `http://localhost:${port}`;
-    const env = {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      KEYWARD_DATA_DIR: database.dataDir,
-      DATABASE_URL: database.databaseUrl ?? '',
-      KEYWARD_ADMIN_EMAIL: TEST_ADMIN.email,
-      KEYWARD_ADMIN_PASSWORD: TEST_ADMIN.password,
-      KEYWARD_LOG_LEVEL: 'warn',
-    };
+    const env = serverProcessEnv(port, database, { KEYWARD_LOG_LEVEL: 'warn' });
     child = spawn(process.execPath, entryArgs('main'), { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
     for (let i = 0; ; i++) {

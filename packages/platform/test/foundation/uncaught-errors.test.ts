@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { entryArgs } from '../support/built-entry.js';
 import { createTestDatabase } from '../support/test-database.js';
-import { freePort, TEST_ADMIN } from '../support/test-platform.js';
+import { freePort, serverProcessEnv } from '../support/test-platform.js';
 
 const database = await createTestDatabase();
 afterAll(() => database.drop());
@@ -19,17 +19,7 @@ const CRASHES = {
 describe('an error nothing caught', () => {
   it.each(Object.entries(CRASHES))('%s: logs one fatal JSON line and exits 1', async (origin, preload) => {
     const port = await freePort();
-    const env = {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      KEYWARD_DATA_DIR: database.dataDir,
-      DATABASE_URL: database.databaseUrl ?? '',
-      KEYWARD_ADMIN_EMAIL: TEST_ADMIN.email,
-      KEYWARD_ADMIN_PASSWORD: TEST_ADMIN.password,
-      KEYWARD_LOG_LEVEL: 'warn',
-      KEYWARD_LOG_FORMAT: 'json',
-    };
+    const env = serverProcessEnv(port, database, { KEYWARD_LOG_LEVEL: 'warn', KEYWARD_LOG_FORMAT: 'json' });
     const child = spawn(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(preload)}`, ...entryArgs('main')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';

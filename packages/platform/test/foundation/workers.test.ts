@@ -7,7 +7,7 @@ import { entryArgs } from '../support/built-entry.js';
 import { runKeyward } from '../support/cli.js';
 import { userTokens } from '../support/oauth-client.js';
 import { createTestDatabase } from '../support/test-database.js';
-import { freePort, TEST_ADMIN, type TestPlatform } from '../support/test-platform.js';
+import { freePort, serverProcessEnv, TEST_ADMIN, type TestPlatform } from '../support/test-platform.js';
 import type { MockUpstream } from '../upstreams/mock-upstream.js';
 import { startOpenAIUpstream } from '../upstreams/openai-upstream.js';
 
@@ -36,18 +36,7 @@ describe('KEYWARD_WORKERS=2', () => {
     upstream = await startOpenAIUpstream();
     const port = await freePort();
     const url = `http://localhost:${port}`;
-    const env = {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      KEYWARD_DATA_DIR: database.dataDir,
-      DATABASE_URL: database.databaseUrl ?? '',
-      KEYWARD_ADMIN_EMAIL: TEST_ADMIN.email,
-      KEYWARD_ADMIN_PASSWORD: TEST_ADMIN.password,
-      KEYWARD_LOG_LEVEL: 'info',
-      KEYWARD_LOG_FORMAT: 'json',
-      KEYWARD_WORKERS: '2',
-    };
+    const env = serverProcessEnv(port, database, { KEYWARD_LOG_LEVEL: 'info', KEYWARD_LOG_FORMAT: 'json', KEYWARD_WORKERS: '2' });
     child = spawn(process.execPath, entryArgs('main'), { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let logs = '';
     child.stdout!.on('data', (c) => (logs += c));

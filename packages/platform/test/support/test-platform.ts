@@ -29,6 +29,27 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The environment of a server started as its own process (`node dist/main.js`, as `npm start`
+ * runs it): loopback on `port`, the test database, the test administrator, then `env`.
+ */
+export function serverProcessEnv(
+  port: number,
+  database: { dataDir: string; databaseUrl: string | undefined },
+  env: Record<string, string> = {},
+): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    KEYWARD_DATA_DIR: database.dataDir,
+    DATABASE_URL: database.databaseUrl ?? '',
+    KEYWARD_ADMIN_EMAIL: TEST_ADMIN.email,
+    KEYWARD_ADMIN_PASSWORD: TEST_ADMIN.password,
+    ...env,
+  };
+}
+
 export interface TestPlatform {
   url: string;
   platform: Platform;
