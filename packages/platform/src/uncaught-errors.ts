@@ -7,13 +7,13 @@
 
 import type { Logger } from 'pino';
 
-export function exitOnUncaughtErrors(log: Logger, exit: (code: number) => void = (code) => process.exit(code)): void {
+export function exitOnUncaughtErrors(log: Logger): void {
   // Node turns an unhandled rejection into an uncaught exception with this origin (--unhandled-rejections=throw, the default).
   process.on('uncaughtException', (error, origin) => {
     try {
       log.fatal({ err: error, origin }, origin === 'unhandledRejection' ? 'a promise was rejected and nothing handled it; exiting' : 'an error was thrown and nothing caught it; exiting');
     } finally {
-      exit(1);
+      process.exit(1);
     }
   });
 }
