@@ -8,6 +8,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { migrationProvider, type Dialect } from './migrations/index.js';
+import { nulFreeDialect } from './nul-free-dialect.js';
 import type { Database } from './schema.js';
 import { withStatementCache } from './sqlite-statement-cache.js';
 
@@ -54,7 +55,7 @@ export function openStorage(options: StorageOptions): Storage {
     pool.on('connect', (client) => client.on('error', (error) => options.onPoolError?.(error)));
     // Idle clients' errors also reach the pool; each client's own listener above reports them.
     pool.on('error', () => undefined);
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: nulFreeDialect(new PostgresDialect({ pool })) });
     return {
       db,
       dialect: 'postgres',
@@ -68,7 +69,7 @@ export function openStorage(options: StorageOptions): Storage {
   file.pragma('synchronous = NORMAL');
   file.pragma('foreign_keys = ON');
   file.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(file) }) });
+  const db = new Kysely<Database>({ dialect: nulFreeDialect(new SqliteDialect({ database: withStatementCache(file) })) });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
 }
 

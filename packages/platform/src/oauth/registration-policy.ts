@@ -43,5 +43,14 @@ export function validateRegistration(ctx: any, key: string, value: unknown, meta
     }
   }
   if (typeof metadata.client_name === 'string' && metadata.client_name.length > 200) throw invalid('client_name is too long');
+  const nul = Object.keys(metadata).find((name) => holdsNulAnywhere(metadata[name]));
+  if (nul) throw invalid(`${nul} holds the character U+0000`);
+}
+
+/** Whether a metadata value (a string, or strings in arrays and objects) holds U+0000, which no client can keep. */
+function holdsNulAnywhere(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (depth > 5 || typeof value !== 'object' || value === null) return false;
+  return Object.values(value).some((inner) => holdsNulAnywhere(inner, depth + 1));
 }
 

@@ -115,10 +115,54 @@ describe('registration refuses anything but a public code client', () => {
     ['unknown scope', publicMetadata({ scope: 'llm:proxy admin' }), 'invalid_client_metadata'],
     ['malformed JSON', '{"redirect_uris": [', 'invalid_client_metadata'],
     ['huge body', JSON.stringify({ redirect_uris: [WEB_REDIRECT], client_name: 'x'.repeat(200_000) }), 'invalid_client_metadata'],
+    ['U+0000 in client_name', publicMetadata({ client_name: 'my\u0000app' }), 'invalid_client_metadata'],
+    ['U+0000 in contacts', publicMetadata({ contacts: ['me\u0000@example.com'] }), 'invalid_client_metadata'],
   ])('%s', async (_name, body, error) => {
     const response = await register(body);
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ error });
+  });
+});
+
+// PostgreSQL cannot bind U+0000 in text: every lookup a caller can aim it at was a 500 there.
+// Now the same answer on both engines as for any other value that matches nothing.
+describe('U+0000 wherever a caller can put it is refused like any unknown value, never a 500', () => {
+  const NUL = 'a\u0000b';
+  const form = (fields: Record<string, string>) => ({
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields).toString(),
+  });
+  const token = (fields: Record<string, string>) => fetch(`${tp.url}/api/auth/oauth2/token`, form(fields));
+  const { codeVerifier } = pkcePair();
+
+  it.each([
+    ['client_id at the token endpoint', () => token({ grant_type: 'client_credentials', client_id: NUL, client_secret: 'x' }), 401, 'invalid_client'],
+    ['an authorization code', () => token({ grant_type: 'authorization_code', client_id: web.client_id, code: NUL, redirect_uri: WEB_REDIRECT, code_verifier: codeVerifier }), 400, 'invalid_grant'],
+    ['a refresh token', () => token({ grant_type: 'refresh_token', client_id: web.client_id, refresh_token: NUL }), 400, 'invalid_grant'],
+    ['client_id at device authorization', () => fetch(`${tp.url}/api/auth/oauth2/device-authorization`, form({ client_id: NUL, scope: 'llm:proxy' })), 401, 'invalid_client'],
+  ])('%s', async (_name, send, status, error) => {
+    const response = await send();
+    expect(response.status).toBe(status);
+    expect(await response.json()).toMatchObject({ error });
+  });
+
+  it('a device code, from a client that may poll', async () => {
+    const cli = await registerPublicClient(tp, { metadata: { grant_types: ['urn:ietf:params:oauth:grant-type:device_code'], response_types: [], redirect_uris: [] } });
+    const response = await token({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: cli.client_id, device_code: NUL });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('client_id at /authorize is the unknown-client error page', async () => {
+    const response = await fetch(authorizeUrl({ client_id: NUL }), { redirect: 'manual' });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain('invalid_client');
+  });
+
+  it('an interaction id is the expired-interaction page', async () => {
+    const response = await fetch(`${tp.url}/api/auth/oauth2/interaction/a%00b`, { redirect: 'manual' });
+    expect(response.status).toBe(400);
   });
 });
 
