@@ -23,7 +23,11 @@ export function splitModelId(id: string): { provider: string; model: string } | 
   return { provider: id.slice(0, colon), model: id.slice(colon + 1) };
 }
 
+/** No provider names a model with a control character; PostgreSQL cannot store U+0000 in text. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
 export async function resolveModelId(router: RouterContext, caller: RouterCaller, id: string, param = 'model'): Promise<QualifiedModel> {
+  if (CONTROL_CHARACTER.test(id)) throw RouterError.invalid(`Model "${id}" contains a control character; no model id does.`, param, 'invalid_model');
   const split = splitModelId(id);
   const adapter = split ? getProviderAdapter(split.provider) : undefined;
   if (split && adapter) {

@@ -31,7 +31,7 @@ function send(route: keyof typeof ROUTES, model: string, token = h.adminToken) {
   return fetch(`${h.baseURL()}${path}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body(model)) });
 }
 
-const upstreamCalls = () => h.upstreams.gemini.requests.length + h.upstreams.openai.requests.length;
+const upstreamCalls = () => h.upstreams.gemini.requests.length + h.upstreams.openai.requests.length + h.upstreams.anthropic.requests.length;
 
 async function expectRefused(route: keyof typeof ROUTES, model: string, token?: string) {
   const before = upstreamCalls();
@@ -88,6 +88,24 @@ describe('an Azure deployment name that would leave the deployment path', () => 
   for (const route of Object.keys(ROUTES) as Array<keyof typeof ROUTES>) {
     it(`is refused on ${route} with a 400 naming it, and Azure hears nothing`, async () => {
       for (const model of HOSTILE_AZURE) await expectRefused(route, model);
+    });
+  }
+});
+
+// No provider's model id holds a control character, and PostgreSQL cannot store U+0000 in the
+// usage record's model column: such an id is a 400 on every route, for every provider.
+describe('a model id with a control character', () => {
+  beforeAll(async () => {
+    await h.addKey('openai');
+    await h.addKey('anthropic');
+  });
+
+  const CONTROL = ['openai:gpt-4o-mini\u0000', 'openai:gpt\u0000-4o', 'anthropic:claude-sonnet-4-5\u0000', 'openai:gpt-4o\n', 'openai:\u001bgpt', 'openai:gpt\u007f', 'gemini:gemini-2.0-flash\t'];
+  for (const route of Object.keys(ROUTES) as Array<keyof typeof ROUTES>) {
+    it(`is refused on ${route} with a 400 naming it, and no provider hears it`, async () => {
+      for (const model of CONTROL) await expectRefused(route, model);
+      // The same ids without the character are served: the refusal is the character's alone.
+      expect((await send(route, 'openai:gpt-4o-mini')).status).toBe(200);
     });
   }
 });
