@@ -1,10 +1,15 @@
 // Where usage records go: an in-memory queue, written to `usage_records` in batches on a timer,
-// so no request waits for a database write. A batch the database refuses goes back to the front
-// of the queue and is tried again on the next tick; records are dropped only past `maxQueued`
-// (a long outage) or when shutdown finds the database still down, and both are logged.
+// so no request waits for a database write. A batch the database cannot take (unreachable, full,
+// busy) goes back to the front of the queue and is tried again on the next tick. A batch it
+// refuses for what a record holds (a constraint, a value it cannot store) is written in halves
+// until that record stands alone: the others are written, and the record itself is logged in full
+// and dropped, so that one bad record never holds back the metering of every call behind it.
+// Records are otherwise dropped only past `maxQueued` (a long outage) or when shutdown finds the
+// database still down; every drop is logged and counted.
 
 import { CompiledQuery, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { isRefusedData } from '../db/refused-data.js';
 import type { Database } from '../db/schema.js';
 import { observeCall, observeUsageDropped, trackUsageQueue } from '../metrics/metrics.js';
 import { toUsageRow, type UsageRecord, type UsageRecordTable } from './usage-record.js';
@@ -85,20 +90,36 @@ export function createUsageSink(db: Kysely<Database>, log: Logger, options: Usag
     observeUsageDropped(dropped);
     log.error({ dropped }, 'usage queue full (database unreachable?); oldest records dropped');
   };
+  /** Writes a batch; what could not be written for now (the database unable to take it) comes back. */
+  const writeBatch = async (batch: UsageRecord[]): Promise<{ unwritten: UsageRecord[]; error?: unknown }> => {
+    try {
+      await insertRows(batch.map(toUsageRow));
+      return { unwritten: [] };
+    } catch (error) {
+      if (!isRefusedData(error)) return { unwritten: batch, error };
+      if (batch.length === 1) {
+        observeUsageDropped(1);
+        log.error({ err: error, usageRecord: toUsageRow(batch[0]!) }, 'usage record refused by the database; dropped (the others are written)');
+        return { unwritten: [] };
+      }
+      const half = batch.length >> 1;
+      const first = await writeBatch(batch.slice(0, half));
+      if (first.unwritten.length > 0) return { unwritten: [...first.unwritten, ...batch.slice(half)], error: first.error };
+      return writeBatch(batch.slice(half));
+    }
+  };
   const write = async (): Promise<void> => {
     while (queue.length > 0) {
-      const batch = queue.splice(0, batchSize);
-      try {
-        await insertRows(batch.map(toUsageRow));
-        if (failing) log.info('usage records are being written again');
-        failing = false;
-      } catch (error) {
-        queue.unshift(...batch);
+      const { unwritten, error } = await writeBatch(queue.splice(0, batchSize));
+      if (unwritten.length > 0) {
+        queue.unshift(...unwritten);
         trim();
         if (!failing) log.warn({ err: error, queued: queue.length }, 'usage records could not be written; retrying');
         failing = true;
         return;
       }
+      if (failing) log.info('usage records are being written again');
+      failing = false;
     }
   };
   const flush = (): Promise<void> => {

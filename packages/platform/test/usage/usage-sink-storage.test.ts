@@ -1,7 +1,7 @@
 // The usage sink against a real database, on each engine and both ways of inserting (row by row
 // in one transaction, what SQLite gets; one multi-row insert, what PostgreSQL gets): every column
-// stored as recorded, a batch written all or nothing, and a batch refused by the database leaves
-// nothing behind and stays queued.
+// stored as recorded, text PostgreSQL cannot hold made storable, and a record the database refuses
+// dropped alone (logged in full) while every other record of its batch is written, once each.
 
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,17 +70,41 @@ describe.each([true, false])('usage sink on the database, row by row: %s', (rowB
     await sink.close();
   });
 
-  it('leaves nothing of a batch the database refuses part-way, keeps it queued, and writes it whole once it can', async () => {
+  it('stores text holding U+0000 (which PostgreSQL cannot) with the character replaced', async () => {
     const sink = sinkOn();
+    sink.record({ ...varied(`${tag}-nul`, 0), model: 'gpt\u0000x', errorMessage: 'the provider said \u0000\u0000 and stopped' });
+    await sink.flush();
+    expect(await stored(`${tag}-nul`)).toMatchObject([{ model: 'gpt\ufffdx', error_message: 'the provider said \ufffd\ufffd and stopped' }]);
+    await sink.close();
+  });
+
+  it('writes every other record of a batch the database refuses some records of, once each, and logs and drops those alone', async () => {
+    const lines: Array<{ level: number; msg: string; usageRecord?: { request_id: string } }> = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const sink = createUsageSink(storage.db, log, { flushIntervalMs: 60_000, batchSize: 1000, rowByRow });
     sink.record(varied(`${tag}-taken`, 0));
     await sink.flush();
-    // Record 150 reuses the id already stored: the batch fails part-way.
-    for (let n = 0; n < 200; n++) sink.record({ ...varied(`${tag}-refused`, n), ...(n === 150 ? { id: `${tag}-taken-id-0` } : {}) });
+    // Record 150 reuses an id already stored, record 17 has no request id: the batch fails as a whole.
+    const refused = new Set([17, 150]);
+    for (let n = 0; n < 200; n++) {
+      const record = varied(`${tag}-mixed`, n);
+      if (n === 150) record.id = `${tag}-taken-id-0`;
+      if (n === 17) record.requestId = null as unknown as string;
+      sink.record(record);
+    }
     await sink.flush();
-    expect(await stored(`${tag}-refused`)).toEqual([]);
-    await storage.db.deleteFrom('usage_records').where('id', '=', `${tag}-taken-id-0`).execute();
+    const rows = await stored(`${tag}-mixed`);
+    expect(rows.map((row) => row.request_id)).toEqual(Array.from({ length: 200 }, (_, n) => n).filter((n) => !refused.has(n)).map((n) => `${tag}-mixed-${n}`));
+    const dropped = lines.filter((line) => line.msg.startsWith('usage record refused by the database'));
+    expect(dropped.map((line) => [line.level, line.usageRecord?.request_id])).toEqual([
+      [50, null],
+      [50, `${tag}-mixed-150`],
+    ]);
+    // Nothing is left queued: later records go straight in.
+    sink.record(varied(`${tag}-after`, 0));
     await sink.flush();
-    expect(await stored(`${tag}-refused`)).toHaveLength(200);
+    expect(await stored(`${tag}-after`)).toHaveLength(1);
+    expect(lines.some((line) => line.msg.includes('retrying'))).toBe(false);
     await sink.close();
   });
 });
