@@ -66,6 +66,12 @@ export async function registerAuthorizationServer(app: FastifyInstance, ctx: App
     if (token.grantId) touchGrant(ctx, token.grantId).catch((error) => ctx.log.warn({ err: error }, 'could not record grant use'));
   });
   provider.on('server_error', (_koa: unknown, error: unknown) => ctx.log.error({ err: error }, 'oauth server error'));
+  // What fails outside oidc-provider's own error handling (Keyward's koa middleware around it)
+  // reaches koa, which answers 500 and, without this listener, prints the stack to stderr.
+  provider.on('error', (error: { status?: number; expose?: boolean }) => {
+    if (error?.expose && (error.status ?? 500) < 500) return;
+    ctx.log.error({ err: error }, 'oauth request failed');
+  });
 
   ctx.jobs.every('revocation reconcile', REVOCATION_RECONCILE_INTERVAL_MS, () => revocations.reconcile());
   ctx.jobs.every('OAuth prune', PRUNE_INTERVAL_MS, async () => {
