@@ -2,7 +2,8 @@
 // default proxy, and each user's organizations and teams. Entries are dropped on `llm_proxy`,
 // `membership` and `user` changes (this instance and others, via the change feed); a miss or a
 // refusal re-reads the database before it is believed, so a change made a moment ago elsewhere
-// never turns into a wrong 403 or 404.
+// never turns into a wrong 403 or 404. Refused calls that arrive together share one re-read, so
+// a refused caller's burst costs the database one read at a time, not one per call.
 
 import type { Kysely } from 'kysely';
 import type { ChangeFeed } from '../../db/change-log.js';
@@ -19,6 +20,8 @@ export interface UserAccess {
 interface Entry<T> {
   value: Promise<T>;
   loadedAt: number;
+  /** True until the read settles: a caller wanting a fresh read joins this one. */
+  reading?: boolean;
 }
 
 export class RouterDirectory {
@@ -44,11 +47,15 @@ export class RouterDirectory {
   }
 
   private remember<T>(map: Map<string, Entry<T>>, key: string, load: () => Promise<T>): Promise<T> {
-    const entry: Entry<T> = { value: load(), loadedAt: Date.now() };
+    const entry: Entry<T> = { value: load(), loadedAt: Date.now(), reading: true };
     map.set(key, entry);
-    entry.value.catch(() => {
-      if (map.get(key) === entry) map.delete(key);
-    });
+    entry.value.then(
+      () => (entry.reading = false),
+      () => {
+        entry.reading = false;
+        if (map.get(key) === entry) map.delete(key);
+      },
+    );
     return entry.value;
   }
 
@@ -84,9 +91,10 @@ export class RouterDirectory {
     return entry.value;
   }
 
+  /** `fresh`: read again, or join a read already under way (it began at most one round trip ago). */
   async userAccess(userId: string, fresh = false): Promise<UserAccess> {
     const entry = this.users.get(userId);
-    if (!fresh && this.fresh(entry)) return entry.value;
+    if (fresh ? entry?.reading : this.fresh(entry)) return entry!.value;
     return this.remember(this.users, userId, () => this.loadUser(userId));
   }
 
