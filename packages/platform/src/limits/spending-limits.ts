@@ -131,9 +131,14 @@ export const LIMIT_SUBJECT_FIELDS: Record<LimitScope, Array<'teamId' | 'userId' 
   proxy: ['proxyId'],
 };
 
+/** The most a per-minute rate can be: the columns are 32-bit integers on PostgreSQL. */
+export const MAX_PER_MINUTE = 2_147_483_647;
+/** The largest spending limit, in micro-USD: its nano-USD stay exact in a JavaScript number (below 2^53). */
+const MAX_LIMIT_MICRO_USD = 9_000_000 * 1_000_000;
+
 const positiveInt = (name: string, field: LimitField, value: number | undefined) => {
   if (value === undefined) return null;
-  if (!Number.isInteger(value) || value < 1 || value > 1e12) throw invalid(`${name} must be a positive whole number`, field);
+  if (!Number.isInteger(value) || value < 1 || value > MAX_PER_MINUTE) throw invalid(`${name} must be a positive whole number, at most ${MAX_PER_MINUTE}`, field);
   return value;
 };
 
@@ -150,6 +155,7 @@ export async function setLimit(ctx: Pick<AppContext, 'db' | 'changes'>, input: L
   if (input.usd !== undefined) {
     const micro = parseUsdPerMtok(input.usd);
     if (micro === null) throw invalid(`--usd takes an amount in USD like 5 or 0.05, got "${input.usd}"`, 'usd');
+    if (micro > MAX_LIMIT_MICRO_USD) throw invalid('--usd is at most 9000000 (USD)', 'usd');
     nanoUsd = micro * 1000;
     if (!input.period || !LIMIT_PERIODS.includes(input.period as LimitPeriod)) throw invalid(`a spending limit needs --period ${LIMIT_PERIODS.join('|')}`, 'period');
   } else if (input.period) throw invalid('--period goes with --usd', 'usd');

@@ -127,6 +127,11 @@ describe('/console/limits (admin)', () => {
     ['a client limit on a public app', { scope: 'client', client: ':app', usd: '1' }, 'client', /client limit is for confidential clients/],
     ['a fractional rate', { requests_per_minute: '1.5' }, 'requests_per_minute', /requests per minute must be a positive whole number/],
     ['a rate that is not a number', { tokens_per_minute: 'lots' }, 'tokens_per_minute', /tokens per minute must be a positive whole number/],
+    // PostgreSQL's integer columns end at 2^31 - 1: past it the write failed there (a 500).
+    ['a rate past 2^31 - 1', { requests_per_minute: '2147483648' }, 'requests_per_minute', /at most 2147483647/],
+    ['a token rate past 2^31 - 1', { tokens_per_minute: '5000000000' }, 'tokens_per_minute', /at most 2147483647/],
+    // Past 9 million USD a limit's nano-USD would not stay exact in a number.
+    ['an amount past 9 million USD', { usd: '9000000.01', period: 'month' }, 'usd', /at most 9000000/],
     ['an alert above 100%', { usd: '1', alert_percent: '150' }, 'alert_percent', /percent from 1 to 100/],
     ['an alert without an amount', { requests_per_minute: '5', alert_percent: '50' }, 'alert_percent', /alert threshold needs --usd/],
     ['nothing to limit', {}, 'usd', /at least one of/],
