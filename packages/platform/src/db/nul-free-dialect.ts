@@ -1,9 +1,11 @@
 // PostgreSQL's text cannot hold U+0000 (SQLite's can): a statement that binds it fails on
-// PostgreSQL alone ("invalid byte sequence for encoding UTF8: 0x00"), so a caller who puts one in
-// a client id, a device code or a model name turned a lookup into a 500 there. Every statement
-// Keyward sends, on either engine, goes through this dialect: each U+0000 in a string parameter
-// becomes U+FFFD (the replacement character). A lookup of such a value then finds nothing, as no
-// stored value holds it, and text kept from a caller or a provider is stored the same on both.
+// PostgreSQL alone ("invalid byte sequence for encoding UTF8: 0x00"), so a caller who put one in
+// a client id or a device code turned a lookup into a 500 there, and provider text holding one
+// (kept in a usage record's error message) made a usage batch the database refused. Every
+// statement Keyward sends, on either engine, goes through this dialect: each U+0000 in a string
+// parameter becomes U+FFFD (the replacement character). A lookup of such a value then finds
+// nothing, as no stored value holds it, and text kept from a caller or a provider is stored the
+// same on both.
 
 import type { CompiledQuery, DatabaseConnection, Dialect, Driver, QueryResult, TransactionSettings } from 'kysely';
 

@@ -132,7 +132,7 @@ export const LIMIT_SUBJECT_FIELDS: Record<LimitScope, Array<'teamId' | 'userId' 
 };
 
 /** The most a per-minute rate can be: the columns are 32-bit integers on PostgreSQL. */
-export const MAX_PER_MINUTE = 2_147_483_647;
+const MAX_PER_MINUTE = 2_147_483_647;
 /** The largest spending limit, in micro-USD: its nano-USD stay exact in a JavaScript number (below 2^53). */
 const MAX_LIMIT_MICRO_USD = 9_000_000 * 1_000_000;
 
