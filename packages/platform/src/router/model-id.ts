@@ -25,8 +25,15 @@ export function splitModelId(id: string): { provider: string; model: string } | 
 
 /** No provider names a model with a control character; PostgreSQL cannot store U+0000 in text. */
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+/**
+ * The longest model id taken, provider prefix included: far past any provider's (Azure's
+ * deployment names stop at 64, Gemini's ids at 128). The id is kept in the usage record and is a
+ * label of the metrics, so a caller must not be able to make it megabytes long.
+ */
+export const MAX_MODEL_ID_LENGTH = 256;
 
 export async function resolveModelId(router: RouterContext, caller: RouterCaller, id: string, param = 'model'): Promise<QualifiedModel> {
+  if (id.length > MAX_MODEL_ID_LENGTH) throw RouterError.invalid(`The model id is ${id.length} characters long; no model id is longer than ${MAX_MODEL_ID_LENGTH}.`, param, 'invalid_model');
   if (CONTROL_CHARACTER.test(id)) throw RouterError.invalid(`Model "${id}" contains a control character; no model id does.`, param, 'invalid_model');
   const split = splitModelId(id);
   const adapter = split ? getProviderAdapter(split.provider) : undefined;

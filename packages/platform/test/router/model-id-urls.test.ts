@@ -14,6 +14,8 @@ beforeAll(async () => {
   await h.addKey('azure', { baseUrl: `${h.upstreams.openai.baseUrl}/prefix` });
   const pat = await h.addUser('pat@example.com');
   await h.addKey('gemini', { scope: 'personal', userId: pat.id, baseUrl: `${h.upstreams.gemini.baseUrl}/prefix/v1beta` });
+  await h.addKey('openai');
+  await h.addKey('anthropic');
   patToken = await h.tokenFor(pat);
 });
 afterAll(() => h?.close());
@@ -95,11 +97,6 @@ describe('an Azure deployment name that would leave the deployment path', () => 
 // No provider's model id holds a control character, and PostgreSQL cannot store U+0000 in the
 // usage record's model column: such an id is a 400 on every route, for every provider.
 describe('a model id with a control character', () => {
-  beforeAll(async () => {
-    await h.addKey('openai');
-    await h.addKey('anthropic');
-  });
-
   const CONTROL = ['openai:gpt-4o-mini\u0000', 'openai:gpt\u0000-4o', 'anthropic:claude-sonnet-4-5\u0000', 'openai:gpt-4o\n', 'openai:\u001bgpt', 'openai:gpt\u007f', 'gemini:gemini-2.0-flash\t'];
   for (const route of Object.keys(ROUTES) as Array<keyof typeof ROUTES>) {
     it(`is refused on ${route} with a 400 naming it, and no provider hears it`, async () => {
@@ -108,6 +105,30 @@ describe('a model id with a control character', () => {
       expect((await send(route, 'openai:gpt-4o-mini')).status).toBe(200);
     });
   }
+});
+
+// The id is kept in the usage record and labels the metrics: a caller cannot make it huge.
+describe('a model id longer than 256 characters', () => {
+  const atLimit = `openai:${'m'.repeat(256 - 'openai:'.length)}`;
+  for (const route of Object.keys(ROUTES) as Array<keyof typeof ROUTES>) {
+    it(`is refused on ${route} with a 400 that does not repeat it, and no provider hears it`, async () => {
+      for (const model of [`${atLimit}m`, `openai:${'m'.repeat(5_000_000)}`]) {
+        const before = upstreamCalls();
+        const res = await send(route, model);
+        const text = await res.text();
+        expect(res.status, text.slice(0, 300)).toBe(400);
+        expect(text).toContain(`characters long; no model id is longer than 256`);
+        expect(text.length).toBeLessThan(1000);
+        expect(upstreamCalls()).toBe(before);
+      }
+    });
+  }
+
+  it('an id of exactly 256 characters is served', async () => {
+    const res = await send('chat completions', atLimit);
+    expect(res.status).toBe(200);
+    expect(h.upstreams.openai.requests.at(-1)!.body.model).toBe(atLimit.slice('openai:'.length));
+  });
 });
 
 describe('valid ids still reach exactly their model', () => {
