@@ -163,6 +163,7 @@ describe('U+0000 wherever a caller can put it is refused like any unknown value,
   it('an interaction id is the expired-interaction page', async () => {
     const response = await fetch(`${tp.url}/api/auth/oauth2/interaction/a%00b`, { redirect: 'manual' });
     expect(response.status).toBe(400);
+    expect(await response.text()).toContain('This sign-in request expired or was already used.');
   });
 });
 

@@ -101,7 +101,7 @@ describe('a model id with a control character', () => {
   for (const route of Object.keys(ROUTES) as Array<keyof typeof ROUTES>) {
     it(`is refused on ${route} with a 400 naming it, and no provider hears it`, async () => {
       for (const model of CONTROL) await expectRefused(route, model);
-      // The same ids without the character are served: the refusal is the character's alone.
+      // A plain id is served on the same route: the refusal is the character's alone.
       expect((await send(route, 'openai:gpt-4o-mini')).status).toBe(200);
     });
   }
