@@ -84,9 +84,9 @@ const timelineEnv = () => (timelineDir ? { KEYWARD_BENCH_TIMELINE: timelineDir }
  * In the bare pass-through that decision went either way: in 7 of 73 processes started to find out
  * it was not taken and the process spent a quarter less CPU per request for its whole life (c=256:
  * 0.09–0.10 against 0.12–0.15 ms; 28 against 38 ms p50); in the others short-lived request objects
- * filled the old generation and every scavenge took 5–9 ms. Without pretenuring each of these processes is in
- * its faster state every time, so the limit is the same, and the best it can be, in every run
- * (docs/performance.md, twelfth round). Keyward measured no different with the flag.
+ * filled the old generation and every scavenge took 5–9 ms. Without pretenuring each of these
+ * processes is in its faster state every time, so the limit is the same, and the best it can be,
+ * in every run (docs/performance.md, twelfth round). Keyward measured no different with the flag.
  */
 const FIXTURE_V8_FLAGS = ['--no-allocation-site-pretenuring'];
 
