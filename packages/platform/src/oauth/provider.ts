@@ -4,7 +4,7 @@
 import { decodeJwt } from 'jose';
 import Provider, { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { AppContext } from '../app-context.js';
-import { secureCookies, sessionCookieName } from '../accounts/cookies.js';
+import { sessionCookieName } from '../accounts/cookies.js';
 import { findSessionUser } from '../accounts/sessions.js';
 import { findUserById } from '../accounts/users.js';
 import { removeCapOfEndedGrant } from '../limits/app-caps.js';
@@ -21,6 +21,7 @@ import {
 } from './clients.js';
 import { revokeGrant } from './grant-revocation.js';
 import { deviceFlowFeature, devicePolling } from './device-flow.js';
+import { pinPublicOrigin } from './public-origin.js';
 import { validateRegistration } from './registration-policy.js';
 import {
   INTERACTION_PATH,
@@ -276,9 +277,8 @@ export function createProvider(ctx: AppContext, keys: SigningKeys, cookieKeys: s
     },
   });
   provider.proxy = config.trustProxy;
-  // koa derives Secure cookies from the hop's protocol (plain http behind a TLS proxy unless
-  // X-Forwarded-Proto is trusted); the protocol that counts is PUBLIC_URL's.
-  if (secureCookies(config)) Object.defineProperty(provider.request, 'protocol', { get: () => 'https' });
+  // URLs it writes and Secure cookies follow PUBLIC_URL, never the request's Host or the hop's protocol.
+  pinPublicOrigin(provider, config.publicUrl);
 
   // Exact redirect-URI matching, plus the loopback port exception for every client (RFC 8252).
   const redirectUriAllowed = provider.Client.prototype.redirectUriAllowed as (this: any, value: string) => boolean;

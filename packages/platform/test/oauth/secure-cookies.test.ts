@@ -6,17 +6,24 @@ import { CookieJar } from '../support/cookie-jar.js';
 import { startTestPlatform, testEngine, type TestPlatform } from '../support/test-platform.js';
 
 /**
- * A jar that keeps every Set-Cookie header it saw, with the URL that sent it. Redirects to the
- * listener's own host come back as https (the public protocol): the jar takes them over http.
+ * A jar that keeps every Set-Cookie header it saw, with the URL that sent it. It plays the TLS
+ * proxy too: redirects name the public URL (https://keyward.example/…), or the listener's own host
+ * over https; the jar takes either to the plain-http listener.
  */
 class RecordingJar extends CookieJar {
   readonly seen: { url: string; header: string }[] = [];
-  constructor(private readonly local: string) {
+  constructor(
+    private readonly local: string,
+    private readonly publicUrl: string,
+  ) {
     super();
   }
   override async fetch(url: string | URL, init: RequestInit = {}): Promise<Response> {
     const target = new URL(url);
-    if (target.host === new URL(this.local).host) target.protocol = 'http:';
+    if (target.host === new URL(this.local).host || target.host === new URL(this.publicUrl).host) {
+      target.protocol = 'http:';
+      target.host = new URL(this.local).host;
+    }
     const response = await super.fetch(target, init);
     for (const header of response.headers.getSetCookie()) this.seen.push({ url: String(url), header });
     return response;
@@ -37,7 +44,7 @@ describe.each([{ trustProxy: 'false' }, { trustProxy: 'true' }])(
 
     it('every Set-Cookie from /authorize, the interaction pages, sign-in and consent carries Secure', async () => {
       const client = await registerPublicClient(local);
-      const jar = new RecordingJar(local.url);
+      const jar = new RecordingJar(local.url, tp.url);
       const result = await authorizeCode(local, { clientId: client.client_id, jar });
       expect(result.code).toBeTruthy();
       const fromProvider = jar.seen.filter((s) => /\/api\/auth\/oauth2\/|\/interaction/.test(s.url));
