@@ -9,41 +9,29 @@
 // It found why the bare pass-through was sometimes a quarter cheaper per request than usual: V8's
 // allocation-site pretenuring, decided per process (docs/performance.md, twelfth round).
 
-import { fork, type ChildProcess } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { FIXTURE_V8_FLAGS, forkBenchScript, PROVIDER_KEY } from './bench-process.js';
 import type { BenchJob, BenchResult } from './load-generator.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const { values: flags } = parseArgs({
   options: {
     processes: { type: 'string', default: '8' },
-    flags: { type: 'string', default: '--no-allocation-site-pretenuring' },
+    flags: { type: 'string', default: FIXTURE_V8_FLAGS.join(' ') },
   },
 });
-const PROVIDER_KEY = 'sk-bench-0123456789abcdef';
-
-function start(name: string, args: string[], v8Flags: string[]): { child: ChildProcess; first: Promise<any> } {
-  const child = fork(join(here, name), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...v8Flags, ...process.execArgv] });
-  const first = new Promise<any>((resolve, reject) => {
-    child.once('message', resolve);
-    child.once('exit', (code) => reject(new Error(`${name} exited (code ${code}) before answering`)));
-  });
-  return { child, first };
-}
+const start = (name: string, args: string[], v8Flags: string[]) => forkBenchScript(name, args, { execArgv: [...v8Flags, ...process.execArgv] });
 
 async function main() {
   const v8Flags = flags.flags.split(' ').filter(Boolean);
   const upstream = start('upstream-server.ts', [], v8Flags);
-  const { port } = (await upstream.first) as { port: number };
+  const { port } = (await upstream.firstMessage) as { port: number };
   const origin = `http://127.0.0.1:${port}`;
   try {
     console.log(`| process | flags | c=256: CPU per request | c=256: p50 | c=1: CPU per request | c=1: p50 |\n|---|---|---|---|---|---|`);
     for (let i = 0; i < Number(flags.processes); i++) {
       for (const withFlags of [false, true]) {
         const bare = start('bare-passthrough.ts', [origin], withFlags ? v8Flags : []);
-        const { port: barePort } = (await bare.first) as { port: number };
+        const { port: barePort } = (await bare.firstMessage) as { port: number };
         const job: BenchJob = {
           targets: [
             { name: 'bare', origin: `http://127.0.0.1:${barePort}`, path: '/v1/chat/completions', headers: { authorization: `Bearer ${PROVIDER_KEY}` }, modelPrefix: '', pids: [bare.child.pid!] },
@@ -55,7 +43,7 @@ async function main() {
         };
         const load = start('load-generator.ts', [], v8Flags);
         load.child.send(job);
-        const answer = (await load.first) as { results?: BenchResult[]; error?: string };
+        const answer = (await load.firstMessage) as { results?: BenchResult[]; error?: string };
         bare.child.kill();
         if (!answer.results) throw new Error(`load generator failed: ${answer.error}`);
         const cells = answer.results.flatMap(({ runs: [run] }) => {

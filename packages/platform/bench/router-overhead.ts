@@ -14,7 +14,7 @@
 // scenarios alone; `--cpu-prof DIR` has each Keyward process write a CPU profile there when it stops;
 // `--timeline` adds where a c=1 call's time goes in each gateway and in the upstream (timeline.ts).
 
-import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -31,6 +31,7 @@ import { startPlatform } from '../src/platform.js';
 import { setLimit } from '../src/limits/spending-limits.js';
 import { setModelPrice } from '../src/usage/model-prices.js';
 import { findDefaultLlmProxy } from '../src/proxies/llm-proxies.js';
+import { FIXTURE_V8_FLAGS, forkBenchScript, PROVIDER_KEY } from './bench-process.js';
 import type { BenchJob, BenchResult, BenchScenario, TargetRun } from './load-generator.js';
 import { printTimeline } from './timeline.js';
 import { isBuildCurrent } from '../test/support/built-entry.js';
@@ -48,7 +49,6 @@ const { values: flags } = parseArgs({
   },
 });
 const workers = Number(flags.workers);
-const PROVIDER_KEY = 'sk-bench-0123456789abcdef';
 const scale = flags.quick ? 0.3 : 1;
 const streams = Number(flags.streams ?? (flags.quick ? 500 : 2000));
 /** Bounds the whole run: a stuck child must not hang `npm run bench`. */
@@ -77,32 +77,12 @@ let timelineDir: string | undefined;
 const TIMELINE_PROBE = new URL('./timeline-probe.ts', import.meta.url).href;
 const timelineEnv = () => (timelineDir ? { KEYWARD_BENCH_TIMELINE: timelineDir } : {});
 
-/**
- * V8 flags for the bench's own processes (upstream, bare pass-through, load generator), not for
- * Keyward, which runs as production runs it. V8 decides per process, from the survival of its first
- * objects, whether an allocation site's objects are created in the old generation ("pretenuring").
- * In the bare pass-through that decision went either way: in 7 of 73 processes started to find out
- * it was not taken and the process spent a quarter less CPU per request for its whole life (c=256:
- * 0.09–0.10 against 0.12–0.15 ms; 28 against 38 ms p50); in the others short-lived request objects
- * filled the old generation and every scavenge took 5–9 ms. Without pretenuring each of these
- * processes is in its faster state every time, so the limit is the same, and the best it can be,
- * in every run (docs/performance.md, twelfth round). Keyward measured no different with the flag.
- */
-const FIXTURE_V8_FLAGS = ['--no-allocation-site-pretenuring'];
-
-/** Forks a bench script (this process's `--import tsx` is inherited) and waits for its first message. */
+/** Forks a bench script with the fixtures' flags (this process's `--import tsx` is inherited; with --timeline, the probe). */
 function forkScript(name: string, args: string[] = [], { probed = true } = {}): { child: ChildProcess; firstMessage: Promise<any> } {
-  const child = fork(join(here, name), args, {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  return forkBenchScript(name, args, {
     env: { ...process.env, ...(probed ? timelineEnv() : {}) },
     execArgv: [...FIXTURE_V8_FLAGS, ...process.execArgv, ...(timelineDir && probed ? ['--import', TIMELINE_PROBE] : [])],
   });
-  const firstMessage = new Promise<any>((resolve, reject) => {
-    child.once('message', resolve);
-    child.once('exit', (code) => reject(new Error(`${name} exited (code ${code}) before answering`)));
-    child.once('error', reject);
-  });
-  return { child, firstMessage };
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
