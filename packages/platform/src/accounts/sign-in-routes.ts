@@ -99,8 +99,8 @@ ${page.error ? html`<div class="notice error" role="alert">${page.error}</div>` 
       return renderSignIn(request, reply, { returnTo, email, status: 400, error: 'Enter your email and password.' });
     }
     const attempt = passwordAttempt(ctx.db, normalizeEmail(email), request.ip);
-    const wait = await attempt.waitMs();
-    if (wait > 0) {
+    if (!(await attempt.reserve())) {
+      const wait = Math.max(await attempt.waitMs(), 1000);
       reply.header('retry-after', Math.ceil(wait / 1000));
       return renderSignIn(request, reply, {
         returnTo,

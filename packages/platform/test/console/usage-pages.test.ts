@@ -176,6 +176,17 @@ describe('/account: change password', () => {
     await signIn(person.email, MEMBER_PASSWORD);
   });
 
+  it('a burst of wrong current passwords gets no more checks than the sign-in lockout allows (five from one IP)', async () => {
+    const person = await addPerson(tp, 'pw-burst@example.com');
+    const jar = await signIn(person.email, person.password);
+    const csrf = hiddenField(await (await jar.fetch(`${tp.url}/account`)).text(), 'csrf');
+    const statuses = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => post(jar, { csrf, current_password: `wrong guess ${i}`, new_password: 'a brand new passphrase' }).then((r) => r.status)),
+    );
+    expect(statuses.filter((s) => s === 400)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(7);
+  }, 60_000);
+
   it('refuses a weak new password with the same rules as the CLI', async () => {
     const person = await addPerson(tp, 'pw2@example.com');
     const jar = await signIn(person.email, person.password);

@@ -1,7 +1,7 @@
 // Lockout is per account AND source: an attacker who knows a user's email cannot lock them out
 // from the attacker's own IP, and guessing from many IPs still gets only about one try a minute.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCOUNT_POLICY, accountKey, recordFailure } from '../../src/accounts/login-throttle.js';
+import { ACCOUNT_FROM_IP_POLICY, ACCOUNT_POLICY, IP_POLICY, accountKey, reserveAttempt } from '../../src/accounts/login-throttle.js';
 import { createUser } from '../../src/accounts/users.js';
 import { CookieJar, hiddenField } from '../support/cookie-jar.js';
 import { startTestPlatform, testEngine, type TestPlatform } from '../support/test-platform.js';
@@ -68,22 +68,52 @@ describe(`sign-in throttling per account and source (${testEngine()})`, () => {
     ]);
   });
 
-  it('20 concurrent wrong attempts count 20, and each of them is refused once the pause starts', async () => {
+  it("each policy's refusesFrom is the first count its refuseAfter refuses at", () => {
+    for (const policy of [ACCOUNT_FROM_IP_POLICY, IP_POLICY, ACCOUNT_POLICY]) {
+      expect(policy.refuseAfter(policy.refusesFrom - 1)).toBe(0);
+      expect(policy.refuseAfter(policy.refusesFrom)).toBeGreaterThan(0);
+    }
+  });
+
+  it('25 concurrent attempts on one account: exactly 20 are let through and counted, the rest refused before any check', async () => {
     const db = tp.platform.ctx.db;
     const key = accountKey('concurrent@example.com');
-    const counts = await Promise.all(Array.from({ length: 20 }, () => recordFailure(db, key, ACCOUNT_POLICY)));
-    expect(counts.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    const counts = await Promise.all(Array.from({ length: 25 }, () => reserveAttempt(db, key, ACCOUNT_POLICY)));
+    const admitted = counts.filter((count): count is number => count !== undefined);
+    expect(admitted.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     const row = await db.selectFrom('login_throttle').selectAll().where('key', '=', key).executeTakeFirstOrThrow();
     expect(Number(row.failures)).toBe(20);
     expect(Number(row.locked_until)).toBeGreaterThan(Date.now());
   });
 
-  it('20 concurrent wrong passwords over HTTP from one IP count 20 there', async () => {
+  it('20 concurrent wrong passwords over HTTP from one IP: five are checked, the others refused; the IP counts the five', async () => {
     const email = await newUser();
     const ip = '203.0.113.99';
     const statuses = await Promise.all(Array.from({ length: 20 }, (_, i) => signIn(email, `guess ${i}`, ip).then((r) => r.status)));
-    expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(15);
     const row = await tp.platform.ctx.db.selectFrom('login_throttle').select('failures').where('key', '=', `ip:${ip}`).executeTakeFirstOrThrow();
-    expect(Number(row.failures)).toBe(statuses.filter((s) => s === 401).length);
+    expect(Number(row.failures)).toBe(5);
   }, 60_000);
+
+  it('a burst with the right password among wrong ones checks no more passwords than the lockout allows', async () => {
+    const email = await newUser();
+    const ip = '203.0.113.100';
+    const passwords = Array.from({ length: 12 }, (_, i) => (i === 9 ? PASSWORD : `guess ${i}`));
+    const statuses = await Promise.all(passwords.map((password) => signIn(email, password, ip).then((r) => r.status)));
+    // Checked: a 401 (wrong) or a 303 (right); never more than the five tries an account gets from one IP.
+    expect(statuses.filter((s) => s === 401 || s === 303).length).toBeLessThanOrEqual(5);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(7);
+  }, 60_000);
+
+  it('a right password gives its attempt back: the IP and account-wide counts hold only the failures', async () => {
+    const email = await newUser();
+    const ip = '203.0.113.101';
+    for (let i = 0; i < 3; i++) expect((await signIn(email, `guess ${i}`, ip)).status).toBe(401);
+    expect((await signIn(email, PASSWORD, ip)).status).toBe(303);
+    const rows = await tp.platform.ctx.db.selectFrom('login_throttle').selectAll().where('key', 'in', [`ip:${ip}`, accountKey(email), `account-ip:${ip}|${email}`]).execute();
+    const failures = Object.fromEntries(rows.map((row) => [row.key, Number(row.failures)]));
+    expect(failures).toEqual({ [`ip:${ip}`]: 3, [accountKey(email)]: 3 });
+    expect(rows.every((row) => row.locked_until === null || Number(row.locked_until) <= Date.now())).toBe(true);
+  });
 });

@@ -58,19 +58,21 @@ ${fieldError('new_password', errors.new_password)}
     if (!next) return render(request, reply, { errors: { new_password: 'Enter a new password.' }, status: 400 });
     // Guessing the current password here counts against the same lockout as the sign-in page.
     const attempt = passwordAttempt(ctx.db, normalizeEmail(actor.label), request.ip);
-    const wait = await attempt.waitMs();
-    if (wait > 0) {
+    if (!(await attempt.reserve())) {
+      const wait = Math.max(await attempt.waitMs(), 1000);
       reply.header('retry-after', Math.ceil(wait / 1000));
       return render(request, reply, { errors: { current_password: `Too many wrong passwords. Try again in ${waitText(wait)}.` }, status: 429 });
     }
     try {
       await changeOwnPassword(ctx.db, actor.userId!, current, next);
     } catch (error) {
-      if (!(error instanceof KeywardError)) throw error;
-      if (error.code === 'wrong_password') {
+      if (error instanceof KeywardError && error.code === 'wrong_password') {
         await attempt.failed();
         return render(request, reply, { errors: { current_password: error.message }, status: 400 });
       }
+      // The current password was right (the new one is refused), or was never checked.
+      await (error instanceof KeywardError && error.code === 'weak_password' ? attempt.succeeded() : attempt.release());
+      if (!(error instanceof KeywardError)) throw error;
       if (error.code === 'weak_password') {
         const message = error.message.charAt(0).toUpperCase() + error.message.slice(1);
         return render(request, reply, { errors: { new_password: message.endsWith('.') ? message : `${message}.` }, status: 400 });
