@@ -32,6 +32,8 @@ const newClientId = () => `kwc_${randomBytes(16).toString('base64url')}`;
  * one time in 64, which a command line reads as an option (`--client -x…`); a prefix never does.
  */
 export const newRegisteredClientId = () => `kwa_${randomBytes(16).toString('base64url')}`;
+/** Whether a client id was made by the registration endpoint (an app that registered itself), not by an administrator. */
+export const isSelfRegisteredClientId = (clientId: string) => clientId.startsWith('kwa_');
 const newClientSecret = () => `kws_${randomBytes(32).toString('base64url')}`;
 
 // --- storage for oidc-provider's Client model -------------------------------------------------

@@ -21,6 +21,7 @@ import {
 } from './clients.js';
 import { revokeGrant } from './grant-revocation.js';
 import { deviceFlowFeature, devicePolling } from './device-flow.js';
+import { errorSentToApp, holdsErrorRedirect } from './error-redirects.js';
 import { pinPublicOrigin } from './public-origin.js';
 import { validateRegistration } from './registration-policy.js';
 import {
@@ -303,6 +304,17 @@ export function createProvider(ctx: AppContext, keys: SigningKeys, cookieKeys: s
     } else if (context.oidc?.route === 'token' && context.body.error_description === 'requested grant type is not allowed for this client') {
       context.body = { ...context.body, error: 'unauthorized_client' };
     }
+  });
+
+  // No error redirect to a self-registered app for someone who has not signed in (error-redirects.ts).
+  provider.use(async (context: KoaContextWithOIDC, next: () => Promise<void>) => {
+    await next();
+    if (!holdsErrorRedirect(context)) return;
+    const out = errorSentToApp(context);
+    if (!out) return;
+    context.remove('location');
+    context.status = 400;
+    renderError(context, out);
   });
 
   answerForAccessTokens(provider, ctx, keys.publicKeys, revocations);

@@ -1,6 +1,7 @@
 // What the authorization endpoint answers, case by case: RFC 9207 `iss` on every response that
 // reaches the app (success or error, whatever the response mode), an error page (never a
-// redirect) when the app cannot be trusted with the answer, no CORS, and metadata that names only
+// redirect) when the app cannot be trusted with the answer or nobody has signed in to a
+// self-registered app's request (RFC 9700 §4.11.2), no CORS, and metadata that names only
 // endpoints that exist.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,11 +20,15 @@ import { startTestPlatform, type TestPlatform } from '../support/test-platform.j
 
 let tp: TestPlatform;
 let app: { client_id: string };
+/** A browser signed in to Keyward (it authorized another app on the way). */
+let signedIn: CookieJar;
 const REDIRECT = 'https://app.example.com/cb';
 
 beforeAll(async () => {
   tp = await startTestPlatform();
   app = await registerPublicClient(tp, { redirectUris: [REDIRECT] });
+  signedIn = new CookieJar();
+  await userTokens(tp, { jar: signedIn });
 }, 60_000);
 afterAll(async () => {
   await tp?.close();
@@ -58,19 +63,35 @@ async function appReceives(response: Response): Promise<URLSearchParams> {
   return new URLSearchParams([...page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"\/>/g)].map((m): [string, string] => [m[1]!, m[2]!]));
 }
 
+const REFUSED_REQUESTS: Array<[string, Record<string, string | undefined>, string]> = [
+  ['missing PKCE, query mode', { code_challenge: undefined }, 'invalid_request'],
+  ['missing PKCE, fragment mode', { code_challenge: undefined, response_mode: 'fragment' }, 'invalid_request'],
+  ['missing PKCE, form_post mode', { code_challenge: undefined, response_mode: 'form_post' }, 'invalid_request'],
+  ['an unsupported response mode', { response_mode: 'web_message' }, 'unsupported_response_mode'],
+  ['a request object', { request: 'eyJhbGciOiJub25lIn0.eyJzY29wZSI6ImxsbTpwcm94eSJ9.' }, 'request_not_supported'],
+  ['a foreign request_uri', { request_uri: 'https://evil.example/request' }, 'request_uri_not_supported'],
+  ['an unknown scope', { scope: 'llm:proxy admin' }, 'invalid_scope'],
+  ['a resource that is not the router', { resource: 'https://evil.example/api' }, 'invalid_target'],
+];
+
+describe('RFC 9700 §4.11.2: nobody signed in, a self-registered app gets no error redirect (Keyward is no open redirector)', () => {
+  it.each([['prompt=none without a session', { prompt: 'none' }, 'login_required'] as [string, Record<string, string | undefined>, string], ...REFUSED_REQUESTS])(
+    '%s → the error page, naming %s',
+    async (_name, params, error) => {
+      const response = await fetch(authorizeUrl(params), { redirect: 'manual' });
+      expect(response.status).toBe(400);
+      expect(response.headers.get('location')).toBeNull();
+      expect(response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      const page = await response.text();
+      expect(page).toContain(error);
+      expect(page).not.toContain(REDIRECT);
+    },
+  );
+});
+
 describe('RFC 9207: iss on every authorization response, success or error', () => {
-  it.each([
-    ['prompt=none without a session', { prompt: 'none' }, 'login_required'],
-    ['missing PKCE, query mode', { code_challenge: undefined }, 'invalid_request'],
-    ['missing PKCE, fragment mode', { code_challenge: undefined, response_mode: 'fragment' }, 'invalid_request'],
-    ['missing PKCE, form_post mode', { code_challenge: undefined, response_mode: 'form_post' }, 'invalid_request'],
-    ['an unsupported response mode', { response_mode: 'web_message' }, 'unsupported_response_mode'],
-    ['a request object', { request: 'eyJhbGciOiJub25lIn0.eyJzY29wZSI6ImxsbTpwcm94eSJ9.' }, 'request_not_supported'],
-    ['a foreign request_uri', { request_uri: 'https://evil.example/request' }, 'request_uri_not_supported'],
-    ['an unknown scope', { scope: 'llm:proxy admin' }, 'invalid_scope'],
-    ['a resource that is not the router', { resource: 'https://evil.example/api' }, 'invalid_target'],
-  ])('%s → error=%s with state and iss', async (_name, params, error) => {
-    const response = await fetch(authorizeUrl(params), { redirect: 'manual' });
+  it.each(REFUSED_REQUESTS)('signed in: %s → error=%s with state and iss', async (_name, params, error) => {
+    const response = await signedIn.fetch(authorizeUrl(params));
     const answer = await appReceives(response);
     expect(answer.get('error')).toBe(error);
     expect(answer.get('state')).toBe('st4te');

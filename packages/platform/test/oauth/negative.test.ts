@@ -17,6 +17,7 @@ import {
   refreshTokens,
   registerPublicClient,
   tokenResponse,
+  userTokens,
 } from '../support/oauth-client.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 import { bearerCheckFor, eventually } from './bearer-support.js';
@@ -167,7 +168,7 @@ describe('U+0000 wherever a caller can put it is refused like any unknown value,
   });
 });
 
-describe('authorization requests the server refuses, redirected with error, state and iss', () => {
+describe('authorization requests the server refuses, redirected (to a signed-in person) with error, state and iss', () => {
   it.each([
     ['missing PKCE challenge', { code_challenge: undefined, code_challenge_method: undefined }, 'invalid_request'],
     ['plain PKCE', { code_challenge_method: 'plain' }, 'invalid_request'],
@@ -175,7 +176,10 @@ describe('authorization requests the server refuses, redirected with error, stat
     ['implicit response type', { response_type: 'token' }, 'unsupported_response_type'],
     ['a resource that is not the router', { resource: 'https://evil.example/api' }, 'invalid_target'],
   ])('%s', async (_name, params, error) => {
-    const response = await fetch(authorizeUrl(params), { redirect: 'manual' });
+    // Nobody signed in: an error page, not a redirect (authorization-responses.test.ts).
+    const jar = new CookieJar();
+    await userTokens(tp, { jar });
+    const response = await jar.fetch(authorizeUrl(params));
     expect(response.status).toBe(303);
     const location = new URL(response.headers.get('location')!);
     expect(location.origin + location.pathname).toBe(WEB_REDIRECT);
