@@ -48,8 +48,13 @@ export interface CallOutcome {
   costNanoUsd: number | null;
   inputTokens: number | null;
   outputTokens: number | null;
-  /** The provider may have billed a call that ended without reporting usage (abort, timeout). */
-  mayHaveBilledInput: boolean;
+  /**
+   * What the provider may have billed beyond the usage it reported: `reservation` when it had
+   * accepted the call and was answering (a stream that broke off, or an answer without a usage
+   * report), so up to everything the call was allowed; `input` when the call was stopped before
+   * any answer (abort, timeout: it may have read the prompt); `none` otherwise.
+   */
+  unreported: 'reservation' | 'input' | 'none';
 }
 
 export interface Admission {
@@ -230,8 +235,12 @@ export class LimitGuard {
       settle: (outcome) => {
         if (settled) return;
         settled = true;
-        const actual = outcome.costNanoUsd ?? (outcome.inputTokens === null && outcome.mayHaveBilledInput ? inputCost : 0);
-        for (const r of reserved) this.ledger.settle(r.limit.id, r.start, r.amount, actual);
+        const reported = outcome.costNanoUsd ?? (outcome.inputTokens === null && outcome.unreported === 'input' ? inputCost : 0);
+        for (const r of reserved) {
+          // An answer whose usage never arrived is charged what the call was allowed (its output was capped to that).
+          const actual = outcome.unreported === 'reservation' ? Math.max(reported, r.amount) : reported;
+          this.ledger.settle(r.limit.id, r.start, r.amount, actual);
+        }
         const tokens = (outcome.inputTokens ?? 0) + (outcome.outputTokens ?? 0);
         for (const limit of rated) this.rates.addTokens(limit.id, tokens);
       },

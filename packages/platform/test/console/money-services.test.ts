@@ -118,7 +118,7 @@ describe(`a spending limit's alert threshold (${testEngine()})`, () => {
       // Each instance settles $0.30: neither alone reaches 50% of $1, together they do.
       for (const guard of guards) {
         const admission = await guard.admit(subject(casey.userId!), estimate);
-        admission!.settle({ costNanoUsd: 300_000_000, inputTokens: 10, outputTokens: 10, mayHaveBilledInput: false });
+        admission!.settle({ costNanoUsd: 300_000_000, inputTokens: 10, outputTokens: 10, unreported: 'none' });
       }
       await Promise.all(guards.map((g) => g.ledger.flush()));
       // Both flushes ask for the alert; whichever saw the total raises it. Wait for the check to land.

@@ -1,6 +1,7 @@
 // Spending and rate limits, enforced before the call: 402 budget_exceeded / 429 rate_limit_exceeded
 // in each wire's shape through the official SDKs, max_tokens lowered to what the budget pays for,
-// reservations settled to the actual cost (stream, non-stream, abort, upstream failure), and the
+// reservations settled to the actual cost (stream, non-stream, abort, upstream failure; a stream
+// left before its usage is charged its reservation), and the
 // `keyward limit` commands.
 
 import Anthropic from '@anthropic-ai/sdk';
@@ -184,6 +185,41 @@ describe('reservations settle to the actual cost', () => {
     // The input estimate (a few dozen tokens at $0.001), never the $1 reserved for 100 output tokens.
     expect(spent).toBeGreaterThan(0);
     expect(spent).toBeLessThan(0.2);
+  }, 30_000);
+});
+
+describe('a stream left before its usage arrives is charged what it was allowed, not its input', () => {
+  // $1000 in / $10000 out per million tokens; max_tokens 100: the reservation is about $1 (100 output tokens) plus the input estimate.
+  it('OpenAI route: the client reads the first chunk and leaves', async () => {
+    const { user, openai } = await freshUser();
+    const { id } = await keyward('limit', 'set', '--scope', 'user', '--user', user.email, '--usd', '5', '--period', 'total');
+    await propagate();
+    h.upstreams.openai.enqueue({ type: 'stall_after_first_chunk', text: 'the answer, whose usage never comes' });
+    const stream = await openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 100, stream: true, stream_options: { include_usage: true } });
+    for await (const chunk of stream) {
+      if (chunk.choices[0]?.delta.content) break; // leaves: the SDK closes the connection
+    }
+    await h.upstreams.openai.waitForAbort();
+    await propagate();
+    const spent = await spentUsd(id);
+    expect(spent).toBeGreaterThanOrEqual(1);
+    expect(spent).toBeLessThan(1.2);
+  }, 30_000);
+
+  it('Anthropic route: the client reads the first text and leaves', async () => {
+    const { user, token } = await freshUser();
+    const { id } = await keyward('limit', 'set', '--scope', 'user', '--user', user.email, '--usd', '5', '--period', 'total');
+    await propagate();
+    h.upstreams.anthropic.enqueue({ type: 'stall_after_first_chunk', text: 'the answer, whose usage never comes' });
+    const stream = h.anthropic(token).messages.stream({ model: 'anthropic:budget-claude', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] });
+    for await (const event of stream) {
+      if (event.type === 'content_block_delta') break;
+    }
+    await h.upstreams.anthropic.waitForAbort();
+    await propagate();
+    const spent = await spentUsd(id);
+    expect(spent).toBeGreaterThanOrEqual(1);
+    expect(spent).toBeLessThan(1.2);
   }, 30_000);
 });
 

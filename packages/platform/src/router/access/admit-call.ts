@@ -7,6 +7,22 @@ import type { RouterCaller } from './authorize-proxy.js';
 import type { UsageMeter } from '../metering.js';
 import type { RouterContext } from '../router-context.js';
 import { RouterError } from '../router-error.js';
+import type { UsageRecord } from '../../usage/usage-record.js';
+
+/**
+ * What a call's provider may have billed beyond its usage report. A stream the provider had
+ * opened (the caller got its 200) that ended any other way than complete — the client leaving
+ * before the final usage event, a timeout, a provider error mid-answer — may have produced output
+ * up to its cap, as may an answer that came without usage: charged the whole reservation, or a
+ * client could read an answer and leave just before its usage to have it free. A call stopped
+ * before any answer may have had its prompt read: charged the input estimate.
+ */
+function unreportedCost(record: UsageRecord): 'reservation' | 'input' | 'none' {
+  if (record.keyId === null) return 'none';
+  if (record.stream && record.status === 200 && record.outcome !== 'ok') return 'reservation';
+  if (record.outcome === 'ok' && record.inputTokens === null && record.outputTokens === null) return 'reservation';
+  return record.outcome === 'client_aborted' || record.outcome === 'upstream_timeout' ? 'input' : 'none';
+}
 
 /** Returns the output-token limit Keyward chose for the call, when it lowered or set one. */
 export async function admitCall(router: RouterContext, caller: RouterCaller, meter: UsageMeter, estimate: CallEstimate): Promise<number | undefined> {
@@ -37,7 +53,7 @@ export async function admitCall(router: RouterContext, caller: RouterCaller, met
       costNanoUsd: record.costNanoUsd,
       inputTokens: record.inputTokens,
       outputTokens: record.outputTokens,
-      mayHaveBilledInput: record.keyId !== null && (record.outcome === 'client_aborted' || record.outcome === 'upstream_timeout'),
+      unreported: unreportedCost(record),
     });
   return admission.maxOutputTokens;
 }
