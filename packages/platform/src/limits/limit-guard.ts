@@ -41,6 +41,8 @@ export interface CallEstimate {
   maxOutputTokens: number | undefined;
   /** False for embeddings: only input is paid. */
   producesOutput: boolean;
+  /** Answers the provider makes for the call (`n`), each up to maxOutputTokens; default 1. */
+  answers?: number;
 }
 
 /** What the metered call turned out to be. */
@@ -199,7 +201,9 @@ export class LimitGuard {
       inputCost = costNanoUsd(rates, { input: inputTokens, output: 0, cachedInput: 0, cacheWrite: 0 });
       const perOutput = estimate.producesOutput ? costNanoUsd(rates, { input: inputTokens, output: 1_000_000, cachedInput: 0, cacheWrite: 0 }) - inputCost : 0;
       const askedOutput = estimate.producesOutput ? (estimate.maxOutputTokens ?? DEFAULT_OUTPUT_TOKENS) : 0;
-      const outputCost = (tokens: number) => Math.ceil((tokens * perOutput) / 1_000_000);
+      // max_tokens binds each answer: n answers may cost n times it.
+      const answers = Math.max(1, Math.floor(estimate.answers ?? 1));
+      const outputCost = (tokens: number) => Math.ceil((tokens * answers * perOutput) / 1_000_000);
       const want = inputCost + outputCost(askedOutput);
       const min = inputCost + outputCost(Math.min(askedOutput, MIN_OUTPUT_TOKENS));
       let allowance = want;
@@ -218,7 +222,7 @@ export class LimitGuard {
         allowance = Math.min(allowance, amount);
       }
       if (estimate.producesOutput && perOutput > 0) {
-        const affordable = Math.min(askedOutput, Math.floor(((allowance - inputCost) * 1_000_000) / perOutput));
+        const affordable = Math.min(askedOutput, Math.floor(((allowance - inputCost) * 1_000_000) / (perOutput * answers)));
         if (affordable < askedOutput || estimate.maxOutputTokens === undefined) maxOutputTokens = affordable;
         allowance = Math.min(allowance, inputCost + outputCost(affordable));
       }

@@ -121,6 +121,26 @@ describe('a spending limit is enforced before the call', () => {
     expect(lowered).toBeLessThan(50);
   }, 30_000);
 
+  it('n answers are reserved n times over: max_tokens lowered so that all of them fit, or 402 when not even the minimum does', async () => {
+    const { user, openai } = await freshUser();
+    await keyward('limit', 'set', '--scope', 'user', '--user', user.email, '--usd', '0.5', '--period', 'day');
+    await propagate();
+    h.upstreams.openai.enqueue({ type: 'text', text: 'ok', usage: { input: 30, output: 10 } });
+    await ask(openai, { n: 2 });
+    const sent = h.upstreams.openai.requests.at(-1)!.body;
+    expect(sent.n).toBe(2);
+    // Half of what one answer gets (under 50 tokens, see above): both answers together stay within $0.50.
+    const lowered = sent.max_completion_tokens ?? sent.max_tokens;
+    expect(lowered).toBeGreaterThan(16);
+    expect(lowered).toBeLessThan(25);
+    // 100 answers of at least 16 tokens would cost $16: refused before the provider.
+    const before = h.upstreams.openai.requests.length;
+    const refused = await ask(openai, { n: 100 }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(OpenAI.APIError);
+    expect((refused as InstanceType<typeof OpenAI.APIError>).status).toBe(402);
+    expect(h.upstreams.openai.requests.length).toBe(before);
+  }, 30_000);
+
   it('a free model (price 0) runs under a spending limit and spends nothing', async () => {
     const { user, openai } = await freshUser();
     await keyward('price', 'set', '--provider', 'openai', '--model', 'free-model', '--input-usd-per-mtok', '0', '--output-usd-per-mtok', '0');

@@ -67,6 +67,7 @@ export async function planChat(
     requestBytes: () => requestBytes(request),
     maxOutputTokens: asked,
     producesOutput: true,
+    answers: request.n ?? 1,
   });
   if (maxOutput !== undefined) {
     if (request.max_completion_tokens != null) request.max_completion_tokens = maxOutput;
