@@ -114,15 +114,24 @@ new Gauge({
   },
 });
 
-/** A caller chooses the model name: past this many distinct names, new ones are labelled `other`. */
+/**
+ * A caller chooses the model name, so a label per name would let anyone with a token grow every
+ * router family without bound (a memory and scrape-size denial of service). A model gets its own
+ * label once a provider has answered a call for it (`ok`: the provider knows the model), up to
+ * this many provider and model pairs; other calls of a model not yet seen so are labelled `other`.
+ */
 const MAX_MODEL_LABELS = 500;
+/** Longer names are cut: a permissive OpenAI-compatible server may accept any string as a model. */
+const MAX_MODEL_LABEL_LENGTH = 128;
 const modelLabels = new Set<string>();
-function modelLabel(model: string | null): string {
+function modelLabel(provider: string, model: string | null, ok: boolean): string {
   if (model === null) return '';
-  if (modelLabels.has(model)) return model;
-  if (modelLabels.size >= MAX_MODEL_LABELS) return 'other';
-  modelLabels.add(model);
-  return model;
+  const label = model.slice(0, MAX_MODEL_LABEL_LENGTH);
+  const pair = `${provider}\u0000${label}`;
+  if (modelLabels.has(pair)) return label;
+  if (!ok || modelLabels.size >= MAX_MODEL_LABELS) return 'other';
+  modelLabels.add(pair);
+  return label;
 }
 
 /** The facts of one finished call the metrics read (a usage record has them all). */
@@ -172,7 +181,7 @@ export function observeCall(record: CallFacts): void {
 
 function observeCallNow(record: CallFacts): void {
   const provider = record.provider ?? '';
-  const model = modelLabel(record.model);
+  const model = modelLabel(provider, record.model, record.outcome === 'ok');
   const labels = { route: record.endpoint, provider, model, outcome: record.outcome };
   routerRequests.inc(labels);
   routerDuration.observe(labels, record.latencyMs / 1000);

@@ -107,6 +107,27 @@ describe('GET /metrics without KEYWARD_METRICS_TOKEN', () => {
     expect(valueOf(after, 'keyward_router_unpriced_calls_total', priced)).toBe(valueOf(before, 'keyward_router_unpriced_calls_total', priced));
   });
 
+  it('a model name only a caller vouches for is labelled other: made-up names cannot grow the series', async () => {
+    const before = await metrics();
+    const names = Array.from({ length: 30 }, (_, i) => `made-up-model-${i}-${Date.now()}`);
+    for (const name of names) {
+      // No key for that provider (refused before any call), or the provider does not know the model.
+      await h.openai().chat.completions.create({ ...chat, model: `anthropic:${name}` }).catch(() => undefined);
+      h.upstreams.openai.enqueue({ type: 'error', status: 404 });
+      await h.openai().chat.completions.create({ ...chat, model: `openai:${name}` }).catch(() => undefined);
+    }
+    const after = await metrics();
+    for (const name of names) expect(after).not.toContain(name);
+    const series = (text: string) => text.split('\n').filter((line) => line.startsWith('keyward_router_requests_total{')).length;
+    expect(series(after) - series(before)).toBeLessThanOrEqual(4);
+    expect(valueOf(after, 'keyward_router_requests_total', { provider: 'openai', model: 'other', outcome: 'upstream_error' })).toBeGreaterThanOrEqual(30);
+    // A model a provider has answered for keeps its name, whatever its later calls' outcome.
+    h.upstreams.openai.enqueue({ type: 'error', status: 404 });
+    await h.openai().chat.completions.create(chat).catch(() => undefined);
+    const known = { route: 'chat', provider: 'openai', model: 'gpt-4o-mini', outcome: 'upstream_error' };
+    expect(valueOf(await metrics(), 'keyward_router_requests_total', known)).toBe(valueOf(after, 'keyward_router_requests_total', known) + 1);
+  });
+
   it('counts a call refused at authentication, and a key failover', async () => {
     const refused = { route: 'chat', outcome: 'unauthenticated' };
     const before = await metrics();
