@@ -2,14 +2,26 @@
 // answered (Fastify writes two, the first as it arrives) with method, path, client address,
 // status and time taken; errors as before. Never a URL's query string — Fastify's lines carry
 // the full URL, so a token a client put in the query (the router refuses it) reached the log.
+// Nor a password link's token, which is in its path.
 
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { PASSWORD_LINK_PATH } from './accounts/password-links.js';
 
-/** The path of a request URL, without its query string. */
+/** Paths whose next segment is a secret (a password link's one-time token): logged as `…`. */
+const SECRET_SEGMENT_AFTER = [`${PASSWORD_LINK_PATH}/`];
+
+/** The path of a request URL, without its query string or a secret it carries. */
 export function pathOf(url: string): string {
   const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
+  const path = query === -1 ? url : url.slice(0, query);
+  for (const prefix of SECRET_SEGMENT_AFTER) {
+    if (path.startsWith(prefix)) {
+      const end = path.indexOf('/', prefix.length);
+      return `${prefix}…${end === -1 ? '' : path.slice(end)}`;
+    }
+  }
+  return path;
 }
 
 /** What every line says of the request: by the root logger with the request id as a field, the line the request's child logger would write, without making one. */

@@ -24,7 +24,13 @@ export const CONSOLE_PATH = '/console';
 export function safeReturnTo(value: unknown): string {
   if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.includes('\\')) return CONSOLE_PATH;
   if (/[\u0000-\u001f]/.test(value) || value.length > 2000) return CONSOLE_PATH;
-  return value;
+  // A Location header holds printable ASCII only: anything else (U+007F, "/€") is percent-encoded.
+  if (!/[^\u0020-\u007e]/.test(value)) return value;
+  try {
+    return encodeURI(value);
+  } catch {
+    return CONSOLE_PATH; // a lone surrogate
+  }
 }
 
 export function signInUrl(returnTo: string): string {

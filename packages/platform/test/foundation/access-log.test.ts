@@ -43,6 +43,16 @@ describe('the access log', () => {
     expect(h.tp.logs.join('\n')).not.toContain(secret);
   });
 
+  it("a password link's token is in its path: logged as …, never the token", async () => {
+    const token = 'pwlink-token-that-must-not-be-logged-0123456789';
+    const response = await fetch(`${h.tp.url}/password/${token}`, { headers: { 'x-request-id': 'access-password-link' } });
+    await response.body?.cancel();
+    const lines = await settled('access-password-link');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ msg: 'request completed', req: { url: '/password/…' } });
+    expect(h.tp.logs.join('\n')).not.toContain(token);
+  });
+
   it('a path nobody serves: one line with its 404, and no query string', async () => {
     const response = await fetch(`${h.tp.url}/no/such/page?token=query-secret-404`, { headers: { 'x-request-id': 'access-404' } });
     expect(response.status).toBe(404);

@@ -73,6 +73,20 @@ describe('signing in', () => {
       expect(response.headers.get('location')).toBe('/console');
     }
   });
+
+  it('a return_to beyond printable ASCII ("/€", U+007F) is percent-encoded in the redirect, not a 500', async () => {
+    for (const [returnTo, location] of [['/console/usage?q=€', '/console/usage?q=%E2%82%AC'], ['/console\u007f', '/console%7F']] as const) {
+      const jar = new CookieJar();
+      const { html } = await openSignIn(jar, returnTo);
+      const response = await submit(jar, { email: tp.admin.email, password: tp.admin.password, csrf: hiddenField(html, 'csrf'), return_to: returnTo });
+      expect(response.status).toBe(303);
+      expect(response.headers.get('location')).toBe(location);
+      // Signed in already: the sign-in page sends the browser on at once, the same way.
+      const again = await jar.fetch(`${tp.url}/sign-in?return_to=${encodeURIComponent(returnTo)}`);
+      expect(again.status).toBe(303);
+      expect(again.headers.get('location')).toBe(location);
+    }
+  });
 });
 
 describe('CSRF protection of the sign-in form', () => {
