@@ -143,13 +143,15 @@ export async function registerAuthorizationServer(app: FastifyInstance, ctx: App
       }
       return handOver(request, reply);
     });
-    // Without the (live) session the page made, oidc-provider fails on this form (a 500): show the page anew.
-    scope.post(DEVICE_PATH, async (request, reply) => {
+    // Without the (live) session the device page made, oidc-provider fails on its form and on the
+    // page it comes back to (a 500): show the device page anew.
+    const withLiveSession: typeof handOver = async (request, reply) => {
       const sessionId = request.cookies[OIDC_COOKIE_NAMES.session];
       const live = sessionId && sessionId.length <= 200 ? await provider.Session.find(sessionId) : undefined;
       return live ? handOver(request, reply) : reply.redirect(DEVICE_PATH, 303);
-    });
-    scope.get(`${DEVICE_PATH}/:uid`, handOver);
+    };
+    scope.post(DEVICE_PATH, withLiveSession);
+    scope.get(`${DEVICE_PATH}/:uid`, withLiveSession);
     scope.route({ method: ['GET', 'OPTIONS'], url: AUTHORIZATION_SERVER_METADATA_PATH, handler: handOver });
     scope.route({ method: ['GET', 'OPTIONS'], url: OPENID_CONFIGURATION_PATH, handler: handOver });
   });

@@ -270,6 +270,14 @@ describe('device flow: the /device page', () => {
     });
     expect(stale.status).toBe(303);
   });
+
+  it('sends the page a form comes back to (/device/{uid}) without a session back to the device page, not a 500', async () => {
+    for (const cookie of [undefined, 'keyward_oauth_session=made-up']) {
+      const response = await fetch(`${tp.url}/device/abc`, { redirect: 'manual', ...(cookie ? { headers: { cookie } } : {}) });
+      expect(response.status).toBe(303);
+      expect(response.headers.get('location')).toBe('/device');
+    }
+  });
 });
 
 describe('device flow: expiry', () => {
