@@ -295,13 +295,17 @@ export function createProvider(ctx: AppContext, keys: SigningKeys, cookieKeys: s
 
   // Error codes as the RFCs name them where oidc-provider answers a generic invalid_request:
   // RFC 7591 §3.2.2 for a body that is not client metadata, RFC 6749 §5.2 for a grant type the
-  // client may not use (e.g. a public client asking for client_credentials).
+  // client may not use (e.g. a public client asking for client_credentials, or a code-only client
+  // asking for a device code).
   provider.use(async (context: KoaContextWithOIDC, next: () => Promise<void>) => {
     await next();
     if (context.status !== 400 || context.body?.error !== 'invalid_request') return;
     if (context.oidc?.route === 'registration') {
       context.body = { ...context.body, error: 'invalid_client_metadata' };
     } else if (context.oidc?.route === 'token' && context.body.error_description === 'requested grant type is not allowed for this client') {
+      context.body = { ...context.body, error: 'unauthorized_client' };
+    } else if (context.oidc?.route === 'device_authorization' && /grant-type:device_code is not allowed for this client$/.test(String(context.body.error_description))) {
+      // RFC 8628 §3.1 (RFC 6749 §5.2): a client not allowed the device grant.
       context.body = { ...context.body, error: 'unauthorized_client' };
     }
   });

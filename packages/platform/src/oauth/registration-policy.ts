@@ -39,7 +39,8 @@ export function validateRegistration(ctx: any, key: string, value: unknown, meta
     if (metadata.redirect_uris.length > 20) throw invalid('at most 20 redirect_uris');
     for (const uri of metadata.redirect_uris) {
       const problem = redirectUriProblem(uri);
-      if (problem) throw new errors.InvalidRedirectUri(problem);
+      // InvalidClientMetadata names its reason; "redirect_uris…" makes the code invalid_redirect_uri (RFC 7591 §3.2.2).
+      if (problem) throw new errors.InvalidClientMetadata(`redirect_uris: ${problem}`);
     }
   }
   if (typeof metadata.client_name === 'string' && metadata.client_name.length > 200) throw invalid('client_name is too long');

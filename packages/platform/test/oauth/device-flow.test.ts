@@ -138,6 +138,22 @@ describe('device flow: advertised and registrable', () => {
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ error: 'invalid_client_metadata' });
   });
+
+  it('a code-only client asking for a device code is unauthorized_client (RFC 8628 §3.1)', async () => {
+    const register = await fetch(`${tp.url}/api/auth/oauth2/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client_name: 'web', redirect_uris: ['https://app.example.com/cb'], token_endpoint_auth_method: 'none', grant_types: ['authorization_code'] }),
+    });
+    const { client_id } = await register.json();
+    const response = await fetch(`${tp.url}/api/auth/oauth2/device-authorization`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id, scope: 'llm:proxy' }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: 'unauthorized_client' });
+  });
 });
 
 describe('device flow: the user allows the CLI in a browser', () => {

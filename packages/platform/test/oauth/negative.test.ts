@@ -125,6 +125,21 @@ describe('registration refuses anything but a public code client', () => {
   });
 });
 
+describe('a refused redirect URI is named with the reason', () => {
+  it.each([
+    ['https://app.example.com/cb#x', /must not have a fragment/],
+    ['http://app.example.com/cb', /must use https/],
+    ['https://good@evil.example/cb', /must not carry user information/],
+  ])('%s', async (uri, reason) => {
+    const response = await register(publicMetadata({ redirect_uris: [uri] }));
+    expect(response.status).toBe(400);
+    const body = await response.json();
+    expect(body.error).toBe('invalid_redirect_uri');
+    expect(body.error_description).toMatch(reason);
+    expect(body.error_description).toContain(uri);
+  });
+});
+
 // PostgreSQL cannot bind U+0000 in text: every lookup a caller can aim it at was a 500 there.
 // Now the same answer on both engines as for any other value that matches nothing.
 describe('U+0000 wherever a caller can put it is refused like any unknown value, never a 500', () => {
