@@ -145,7 +145,7 @@ describe('device flow: advertised and registrable', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ client_name: 'web', redirect_uris: ['https://app.example.com/cb'], token_endpoint_auth_method: 'none', grant_types: ['authorization_code'] }),
     });
-    const { client_id } = await register.json();
+    const { client_id } = (await register.json()) as { client_id: string };
     const response = await fetch(`${tp.url}/api/auth/oauth2/device-authorization`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },

@@ -133,7 +133,7 @@ describe('a refused redirect URI is named with the reason', () => {
   ])('%s', async (uri, reason) => {
     const response = await register(publicMetadata({ redirect_uris: [uri] }));
     expect(response.status).toBe(400);
-    const body = await response.json();
+    const body = (await response.json()) as { error: string; error_description: string };
     expect(body.error).toBe('invalid_redirect_uri');
     expect(body.error_description).toMatch(reason);
     expect(body.error_description).toContain(uri);

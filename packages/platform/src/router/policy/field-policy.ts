@@ -21,6 +21,18 @@ export interface FieldRule {
   sample: unknown;
 }
 
+/**
+ * Fields some OpenAI-wire services read as other models to answer with (OpenRouter's `models`
+ * fallback list and `route`, LiteLLM's `fallbacks`): refused, so that the model that answers is
+ * the one the caller named, which the proxy's allow-list, the key choice, the limits and the
+ * price were all decided for.
+ */
+const MODEL_CHOOSING_FIELDS = [
+  { field: 'models', sample: ['openai/gpt-4o-mini', 'openai/o1-pro'] },
+  { field: 'route', sample: 'fallback' },
+  { field: 'fallbacks', sample: ['gpt-4o'] },
+];
+
 /** OpenAI Chat Completions fields (also what the Responses and Anthropic routes translate into). */
 export const CHAT_FIELD_POLICY: readonly FieldRule[] = [
   { field: 'max_tokens', openai: ['passed', 'or renamed as the provider wants'], anthropic: ['mapped', 'max_tokens'], gemini: ['mapped', 'maxOutputTokens'], sample: 50 },
@@ -54,6 +66,15 @@ export const CHAT_FIELD_POLICY: readonly FieldRule[] = [
   { field: 'audio', openai: ['passed'], anthropic: ['refused'], gemini: ['refused'], sample: { voice: 'alloy', format: 'wav' } },
   { field: 'prediction', openai: ['passed'], anthropic: ['refused'], gemini: ['refused'], sample: { type: 'content', content: 'x' } },
   { field: 'web_search_options', openai: ['passed'], anthropic: ['refused'], gemini: ['refused'], sample: {} },
+  ...MODEL_CHOOSING_FIELDS.map(
+    ({ field, sample }): FieldRule => ({
+      field,
+      openai: ['refused', 'it lets the provider answer with another model than the one named, which the proxy did not check or price'],
+      anthropic: ['refused', 'named'],
+      gemini: ['refused', 'named'],
+      sample,
+    }),
+  ),
   { field: 'any other field', openai: ['passed', 'the provider judges it'], anthropic: ['refused', 'named'], gemini: ['refused', 'named'], sample: 'x' },
 ];
 
@@ -90,6 +111,10 @@ function refuseStoredFiles(request: ChatCompletionRequest): void {
  */
 export function applyFieldPolicy(request: ChatCompletionRequest, wire: TargetWire): ChatCompletionRequest {
   refuseStoredFiles(request);
+  for (const { field } of MODEL_CHOOSING_FIELDS) {
+    const value = (request as unknown as Record<string, unknown>)[field];
+    if (!isAbsent(value)) throw new UnsupportedParameterError(field, `'${field}' would let the provider answer with another model than '${request.model}'; name one model`);
+  }
   if (wire === 'openai') return request;
   const out: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(request)) {
