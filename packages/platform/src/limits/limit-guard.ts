@@ -43,6 +43,8 @@ export interface CallEstimate {
   producesOutput: boolean;
   /** Answers the provider makes for the call (`n`), each up to maxOutputTokens; default 1. */
   answers?: number;
+  /** The provider does not charge for the call (a token count): rate limits apply, budgets do not. */
+  free?: boolean;
 }
 
 /** What the metered call turned out to be. */
@@ -182,7 +184,7 @@ export class LimitGuard {
       }
     }
 
-    const budgets = limits.filter((l) => l.nanoUsd !== null && l.period !== null);
+    const budgets = estimate.free ? [] : limits.filter((l) => l.nanoUsd !== null && l.period !== null);
     const inputTokens = budgets.length ? Math.ceil(estimate.requestBytes() / BYTES_PER_INPUT_TOKEN) : 0;
     let rates: ModelRates | null = null;
     if (budgets.length) {
@@ -245,7 +247,8 @@ export class LimitGuard {
           const actual = outcome.unreported === 'reservation' ? Math.max(reported, r.amount) : reported;
           this.ledger.settle(r.limit.id, r.start, r.amount, actual);
         }
-        const tokens = (outcome.inputTokens ?? 0) + (outcome.outputTokens ?? 0);
+        // A free call (a token count) uses no model tokens, whatever number it answers with.
+        const tokens = estimate.free ? 0 : (outcome.inputTokens ?? 0) + (outcome.outputTokens ?? 0);
         for (const limit of rated) this.rates.addTokens(limit.id, tokens);
       },
     };

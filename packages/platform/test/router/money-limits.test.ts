@@ -264,6 +264,24 @@ describe('a rate limit answers 429 with Retry-After', () => {
     expect(anthropicError.error).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' } });
   }, 30_000);
 
+  it('token counts asked of a provider are requests too (429 past the limit, nothing sent), and spend no budget', async () => {
+    const { user, token } = await freshUser();
+    const { id } = await keyward('limit', 'set', '--scope', 'user', '--user', user.email, '--requests-per-minute', '2', '--usd', '0.000001', '--period', 'day');
+    await propagate();
+    const anthropic = h.anthropic(token);
+    const count = () => anthropic.messages.countTokens({ model: 'anthropic:budget-claude', messages: [{ role: 'user', content: 'hi' }] });
+    h.upstreams.anthropic.enqueue({ type: 'raw', status: 200, headers: { 'content-type': 'application/json' }, body: '{"input_tokens":7}' });
+    h.upstreams.anthropic.enqueue({ type: 'raw', status: 200, headers: { 'content-type': 'application/json' }, body: '{"input_tokens":7}' });
+    expect((await count()).input_tokens).toBe(7);
+    expect((await count()).input_tokens).toBe(7);
+    const before = h.upstreams.anthropic.requests.length;
+    const error = (await count().catch((e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
+    expect(error).toBeInstanceOf(Anthropic.RateLimitError);
+    expect(h.upstreams.anthropic.requests.length).toBe(before);
+    await propagate();
+    expect(await spentUsd(id)).toBe(0);
+  }, 30_000);
+
   it('tokens per minute: once the minute’s tokens are used, the next call waits', async () => {
     const { user, openai } = await freshUser();
     await keyward('limit', 'set', '--scope', 'user', '--user', user.email, '--tokens-per-minute', '100');

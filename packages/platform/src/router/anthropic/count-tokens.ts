@@ -1,6 +1,7 @@
 // POST …/v1/messages/count_tokens: what the Anthropic SDK's `messages.countTokens()` calls.
 // Anthropic models are asked natively, Gemini models through Gemini's countTokens, and OpenAI's
-// own models are counted locally with OpenAI's tokenizer; any other model gets a clear 400.
+// own models are counted locally with OpenAI's tokenizer; any other model gets a clear 400. A
+// count asked of a provider is one request under the caller's rate limits.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ANTHROPIC_COUNT_TOKENS_PATH } from '../../providers/anthropic/api.js';
@@ -11,6 +12,7 @@ import { optionalTokenCount } from '../../providers/json-guards.js';
 import { countChatTokens, openAIEncodingOf } from '../../providers/openai-compatible/tokenizer.js';
 import { MalformedUpstreamResponse, UnsupportedParameterError } from '../../providers/provider-adapter.js';
 import { openProviderCall } from '../access/account-state.js';
+import { admitCall } from '../access/admit-call.js';
 import type { RouterCall } from '../http/router-call.js';
 import { anthropicAccountState, anthropicToChatRequest, buildAnthropicPassthroughRequest } from '../inbound/anthropic-messages/index.js';
 import { resolveModelId, type QualifiedModel } from '../model-id.js';
@@ -22,6 +24,18 @@ import { sendAnswer } from '../http/send-answer.js';
 export async function handleCountTokens(router: RouterContext, call: RouterCall, request: FastifyRequest, reply: FastifyReply) {
   const body = request.body as Record<string, unknown> & { model: string };
   const qualified = await resolveModelId(router, call.caller, body.model);
+  // Asking a provider (on a key the caller may share) counts towards the caller's requests per
+  // minute; it costs nothing, so no budget applies.
+  if (qualified.provider === 'anthropic' || qualified.provider === 'gemini') {
+    await admitCall(router, call.caller, call.meter, {
+      provider: qualified.provider,
+      model: qualified.model,
+      requestBytes: () => 0,
+      maxOutputTokens: undefined,
+      producesOutput: false,
+      free: true,
+    });
+  }
   const inputTokens =
     qualified.provider === 'anthropic'
       ? await countNatively(router, call, request, body, qualified)
