@@ -21,7 +21,8 @@ export async function findSessionUser(db: Kysely<Database>, value: string | unde
   return db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
-    .select(['users.id', 'users.email', 'sessions.expires_at'])
+    // created_at is when this person last proved who they are here (signed in, or changed their password).
+    .select(['users.id', 'users.email', 'sessions.expires_at', 'sessions.created_at as signed_in_at'])
     .where('sessions.id_hash', '=', hashSessionId(value))
     .where('sessions.expires_at', '>', Date.now())
     .where('users.disabled_at', 'is', null)

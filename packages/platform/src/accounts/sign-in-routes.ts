@@ -33,8 +33,9 @@ export function safeReturnTo(value: unknown): string {
   }
 }
 
-export function signInUrl(returnTo: string): string {
-  return `${SIGN_IN_PATH}?return_to=${encodeURIComponent(returnTo)}`;
+/** The sign-in page for `returnTo`; `again`: even for someone signed in (a fresh sign-in is asked for). */
+export function signInUrl(returnTo: string, options: { again?: boolean } = {}): string {
+  return `${SIGN_IN_PATH}?return_to=${encodeURIComponent(returnTo)}${options.again ? '&prompt=login' : ''}`;
 }
 
 /** The signed-in user of this request, if any. */
@@ -82,10 +83,11 @@ ${page.error ? html`<div class="notice error" role="alert">${page.error}</div>` 
 
   app.get('/', async (request, reply) => reply.redirect((await currentUser(ctx, request)) ? CONSOLE_PATH : SIGN_IN_PATH, 303));
 
-  app.get<{ Querystring: { return_to?: string } }>(SIGN_IN_PATH, async (request, reply) => {
+  app.get<{ Querystring: { return_to?: string; prompt?: string } }>(SIGN_IN_PATH, async (request, reply) => {
     const returnTo = safeReturnTo(request.query.return_to);
-    if (await currentUser(ctx, request)) return reply.redirect(returnTo, 303);
-    return renderSignIn(request, reply, { returnTo });
+    const user = await currentUser(ctx, request);
+    if (user && request.query.prompt !== 'login') return reply.redirect(returnTo, 303);
+    return renderSignIn(request, reply, { returnTo, ...(user && request.query.prompt === 'login' ? { email: user.email } : {}) });
   });
 
   app.post<{ Body: SignInForm }>(SIGN_IN_PATH, async (request, reply) => {
@@ -135,6 +137,8 @@ ${page.error ? html`<div class="notice error" role="alert">${page.error}</div>` 
       return renderSignIn(request, reply, { returnTo, email, status: 401, error: 'That email and password do not match.' });
     }
     await attempt.succeeded();
+    // Signing in again (asked for a fresh sign-in, or as someone else) ends this browser's previous session.
+    await deleteSession(ctx.db, request.cookies[sessionCookieName(ctx.config)]);
     const session = await createSession(ctx.db, user.id, ctx.config.sessionTtlSeconds);
     reply.setCookie(sessionCookieName(ctx.config), session, cookieOptions(ctx.config, ctx.config.sessionTtlSeconds));
     request.log.info({ event: 'signed_in', userId: user.id }, 'signed in');

@@ -41,6 +41,19 @@ const originOf = (uri: unknown) => {
   }
 };
 
+/**
+ * Whether Keyward's sign-in (at `signedInAt`, ms) answers the login the app asked for: any sign-in,
+ * unless it asked for a fresh one (`prompt=login`) or for one at most `max_age` seconds old. A
+ * sign-in made since this request began answers both (oidc-provider stamps the request's start in
+ * whole seconds, so a sign-in within that second counts as made for it).
+ */
+export function signedInRecentlyEnough(interaction: Pick<InteractionDetails, 'iat' | 'prompt' | 'params'>, signedInAt: number, now = Date.now()): boolean {
+  if (signedInAt >= interaction.iat * 1000) return true;
+  if (interaction.prompt.reasons.includes('login_prompt')) return false;
+  const maxAge = Number(interaction.params.max_age);
+  return !(interaction.params.max_age !== undefined && Number.isFinite(maxAge) && now - signedInAt > maxAge * 1000);
+}
+
 export async function interactionRoutes(app: FastifyInstance, ctx: AppContext, provider: Provider): Promise<void> {
   const details = async (request: FastifyRequest, reply: FastifyReply): Promise<InteractionDetails | undefined> => {
     try {
@@ -153,8 +166,12 @@ ${proxies.length ? html`<p class="fine">Only through: ${proxies.map((p) => p.nam
     const user = await currentUser(ctx, request);
     if (interaction.prompt.name === 'login') {
       if (!user) return reply.redirect(signInUrl(interactionPath(interaction.uid)), 303);
+      // prompt=login, or a sign-in older than max_age: the person signs in again, unless they
+      // already did since this request began (OIDC Core §3.1.2.1).
+      if (!signedInRecentlyEnough(interaction, Number(user.signed_in_at))) return reply.redirect(signInUrl(interactionPath(interaction.uid), { again: true }), 303);
       if (interaction.session?.accountId && interaction.session.accountId !== user.id) await forgetPreviousAccount(interaction);
-      return finish(request, reply, { login: { accountId: user.id } });
+      // auth_time is when they signed in, not now.
+      return finish(request, reply, { login: { accountId: user.id, ts: Math.floor(Number(user.signed_in_at) / 1000) } });
     }
     if (interaction.prompt.name === 'consent') {
       // The consent must come from the person oidc-provider signed in.

@@ -36,6 +36,8 @@ declare module 'oidc-provider' {
     returnTo: string;
     /** Set when the interaction is the device flow's (RFC 8628): the device code's id. */
     deviceCode?: string;
+    /** When the interaction began and when it expires, in seconds since the epoch. */
+    iat: number;
     exp: number;
   }
 
