@@ -120,14 +120,24 @@ export async function interactionRoutes(app: FastifyInstance, ctx: AppContext, p
     const proxies = proxyIds.length
       ? await ctx.db.selectFrom('llm_proxies').select(['id', 'name']).where('id', 'in', proxyIds).execute()
       : [];
-    // Asked again because the scopes grew: say which ones are new.
+    // Asked again because the scopes grew, or the proxies the app may use: say what is new.
     const grant = interaction.grantId ? await provider.Grant.find(interaction.grantId) : undefined;
     const allowed = new Set<string>(
       grant
         ? [grant.getOIDCScope(), ...Object.keys(grant.resources ?? {}).map((resource) => grant.getResourceScope(resource))].join(' ').split(' ')
         : [],
     );
-    const isNew = (scope: string) => grant !== undefined && !allowed.has(scope);
+    // A resource the grant lacks the router scope for: the app now asks to reach more proxies (or all of them).
+    const reachGrows = grant !== undefined && Object.keys(missing ?? {}).length > 0;
+    const everyProxy = Object.keys(missing ?? {}).some((resource) => parseRouterResource(ctx.config.publicUrl, resource)?.proxyId === undefined);
+    const allowedProxyIds = Object.keys(grant?.resources ?? {})
+      .map((resource) => parseRouterResource(ctx.config.publicUrl, resource)?.proxyId)
+      .filter((id): id is string => Boolean(id));
+    const before = reachGrows && allowedProxyIds.length
+      ? await ctx.db.selectFrom('llm_proxies').select(['id', 'name']).where('id', 'in', allowedProxyIds).execute()
+      : [];
+    const isNew = (scope: string) =>
+      grant !== undefined && (scope === LLM_PROXY_SCOPE ? reachGrows : !allowed.has(scope) && !(scope === OFFLINE_ACCESS_SCOPE && client.grantTypeAllowed('refresh_token')));
     const csrf = issueCsrfToken(ctx, request, reply);
     const cap = await consentCap(interaction, String(interaction.session?.accountId));
     const body = html`
@@ -147,6 +157,7 @@ ${scopes.map((scope) =>
 )}
 </ul>
 ${proxies.length ? html`<p class="fine">Only through: ${proxies.map((p) => p.name).join(', ')}.</p>` : ''}
+${reachGrows && everyProxy ? html`<p class="fine" data-reach="every-proxy"><strong>New:</strong> through any of your LLM proxies${before.length ? html` (before: only ${before.map((p) => p.name).join(', ')})` : ''}.</p>` : ''}
 <form method="post" action="${interactionPath(interaction.uid)}">
   <input type="hidden" name="${CSRF_FIELD}" value="${csrf}">
   ${scopes.includes(LLM_PROXY_SCOPE) ? spendingLimitControl({ id: 'spending-limit', options: cap.options, selected: cap.selected, policy: cap.policy, error: refused?.error, posted: refused?.posted }) : ''}
@@ -217,6 +228,10 @@ ${proxies.length ? html`<p class="fine">Only through: ${proxies.map((p) => p.nam
     const missingClaims = prompt.details.missingOIDCClaims as string[] | undefined;
     const missingResourceScopes = prompt.details.missingResourceScopes as Record<string, string[]> | undefined;
     if (missingScope) grant.addOIDCScope(missingScope.join(' '));
+    // The page says an app with refresh tokens stays connected (it gets them whatever it asked):
+    // what the person allowed includes it, so asking for offline_access later asks nothing new.
+    const client = await provider.Client.find(String(params.client_id));
+    if (client?.grantTypeAllowed('refresh_token')) grant.addOIDCScope(OFFLINE_ACCESS_SCOPE);
     if (missingClaims) grant.addOIDCClaims(missingClaims);
     for (const [indicator, scopes] of Object.entries(missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
     const grantId = await grant.save();

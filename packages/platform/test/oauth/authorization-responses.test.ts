@@ -230,7 +230,7 @@ describe('pushed authorization requests (RFC 9126) work end to end', () => {
   };
 
   it('push, authorize with request_uri, redeem; consent still follows the scopes pushed', async () => {
-    const client = await registerPublicClient(tp, { redirectUris: [REDIRECT] });
+    const client = await registerPublicClient(tp, { redirectUris: [REDIRECT], metadata: { scope: 'llm:proxy offline_access openid' } });
     const jar = new CookieJar();
     const authorize = async (scope: string) => {
       const pushed = await push(client.client_id, scope);
@@ -248,7 +248,9 @@ describe('pushed authorization requests (RFC 9126) work end to end', () => {
     const first = await authorize('llm:proxy');
     expect(first.consent).toBe(true);
     expect(first.tokens.refresh_token).toBeTruthy();
-    expect((await authorize('llm:proxy offline_access')).consent).toBe(true);
+    // "Stay connected" was on the first page (the app gets refresh tokens either way): nothing new.
     expect((await authorize('llm:proxy offline_access')).consent).toBe(false);
+    expect((await authorize('llm:proxy openid')).consent).toBe(true);
+    expect((await authorize('llm:proxy openid')).consent).toBe(false);
   });
 });

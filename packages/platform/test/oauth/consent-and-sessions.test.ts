@@ -61,36 +61,54 @@ async function signOut(jar: CookieJar) {
 }
 
 describe('consent is remembered per user and app, and asked again when the scopes grow', () => {
-  it('llm:proxy → Allow; then llm:proxy offline_access → asked again, naming the new scope; then the same → not asked', async () => {
-    const client = await registerPublicClient(tp, { clientName: 'Growing App' });
+  it('llm:proxy → Allow (the page says it stays connected); offline_access → not asked again; openid → asked, naming only that; then the same → not asked', async () => {
+    const client = await registerPublicClient(tp, { clientName: 'Growing App', metadata: { scope: 'llm:proxy offline_access openid' } });
     const jar = new CookieJar();
 
     const first = await authorizeAndRedeem({ clientId: client.client_id, scope: 'llm:proxy', jar });
     expect(first.signInShown).toBe(true);
     expect(first.consentPage).not.toBeNull();
-    expect(scopesListed(first.consentPage!)).toContain('llm:proxy');
+    // An app with refresh tokens gets them whatever it asked for: the page says so, and the grant holds it.
+    expect(scopesListed(first.consentPage!)).toEqual(['llm:proxy', 'offline_access']);
     expect(newScopesListed(first.consentPage!)).toEqual([]); // nothing allowed before: no "New" marks
     expect(first.tokens.scope).toBe('llm:proxy');
+    expect(first.tokens.refresh_token).toBeTruthy();
 
     const second = await authorizeAndRedeem({ clientId: client.client_id, scope: 'llm:proxy offline_access', jar });
     expect(second.signInShown).toBe(false);
-    expect(second.consentPage).not.toBeNull();
-    expect(second.consentPage).toContain('Growing App');
-    expect(newScopesListed(second.consentPage!)).toEqual(['offline_access']);
-    expect(second.consentPage).toContain('You allowed this app before');
-    expect(second.consentPage).toContain('<strong>New:</strong> Stay connected when you are away');
+    expect(second.consentPage).toBeNull();
     // The access token is for the router: its scope is the router's; offline_access is the refresh token.
     expect(second.tokens.scope).toBe('llm:proxy');
     expect(second.tokens.refresh_token).toBeTruthy();
 
-    const third = await authorizeAndRedeem({ clientId: client.client_id, scope: 'llm:proxy offline_access', jar });
-    expect(third.signInShown).toBe(false);
-    expect(third.consentPage).toBeNull();
-    expect(third.tokens.refresh_token).toBeTruthy();
+    const third = await authorizeAndRedeem({ clientId: client.client_id, scope: 'llm:proxy offline_access openid', jar });
+    expect(third.consentPage).not.toBeNull();
+    expect(third.consentPage).toContain('Growing App');
+    expect(newScopesListed(third.consentPage!)).toEqual(['openid']);
+    expect(third.consentPage).toContain('You allowed this app before');
+    expect(third.consentPage).toContain('<strong>New:</strong> Know your Keyward account id');
+
+    const fourth = await authorizeAndRedeem({ clientId: client.client_id, scope: 'llm:proxy offline_access openid', jar });
+    expect(fourth.consentPage).toBeNull();
 
     // Narrower than what was granted: nothing new to agree to.
-    const fourth = await authorizeAndRedeem({ clientId: client.client_id, scope: 'llm:proxy', jar });
-    expect(fourth.consentPage).toBeNull();
+    const fifth = await authorizeAndRedeem({ clientId: client.client_id, scope: 'llm:proxy', jar });
+    expect(fifth.consentPage).toBeNull();
+  });
+
+  it('one proxy → Allow; then every proxy → asked again, the LLM access marked New and the proxy it was limited to named', async () => {
+    const client = await registerPublicClient(tp, { clientName: 'Widening App' });
+    const jar = new CookieJar();
+    const one = `${tp.url}/v1/model-router/${tp.defaultProxyId}`;
+    const first = await authorizeAndRedeem({ clientId: client.client_id, scope: 'llm:proxy', resource: one, jar });
+    expect(first.consentPage).toContain('Only through: Default LLM Proxy.');
+    expect(newScopesListed(first.consentPage!)).toEqual([]);
+
+    const wider = await authorizeAndRedeem({ clientId: client.client_id, scope: 'llm:proxy', jar });
+    expect(wider.consentPage).not.toBeNull();
+    expect(newScopesListed(wider.consentPage!)).toEqual(['llm:proxy']);
+    expect(wider.consentPage).toContain('<strong>New:</strong> through any of your LLM proxies (before: only Default LLM Proxy).');
+    expect(wider.consentPage).not.toContain('Only through');
   });
 
   it('the remembered consent belongs to that user: another user of the same app is asked', async () => {
