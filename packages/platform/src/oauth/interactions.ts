@@ -129,7 +129,10 @@ export async function interactionRoutes(app: FastifyInstance, ctx: AppContext, p
     );
     // A resource the grant lacks the router scope for: the app now asks to reach more proxies (or all of them).
     const reachGrows = grant !== undefined && Object.keys(missing ?? {}).length > 0;
-    const everyProxy = Object.keys(missing ?? {}).some((resource) => parseRouterResource(ctx.config.publicUrl, resource)?.proxyId === undefined);
+    const everyProxy = Object.keys(missing ?? {}).some((resource) => {
+      const target = parseRouterResource(ctx.config.publicUrl, resource);
+      return target !== undefined && target.proxyId === undefined;
+    });
     const allowedProxyIds = Object.keys(grant?.resources ?? {})
       .map((resource) => parseRouterResource(ctx.config.publicUrl, resource)?.proxyId)
       .filter((id): id is string => Boolean(id));
