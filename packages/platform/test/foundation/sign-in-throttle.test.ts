@@ -4,14 +4,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCOUNT_FROM_IP_POLICY, ACCOUNT_POLICY, IP_POLICY, accountKey, reserveAttempt } from '../../src/accounts/login-throttle.js';
 import { createUser } from '../../src/accounts/users.js';
 import { CookieJar, hiddenField } from '../support/cookie-jar.js';
-import { startTestPlatform, testEngine, type TestPlatform } from '../support/test-platform.js';
+import { createTestDatabase, startTestPlatform, testEngine, type TestPlatform } from '../support/test-platform.js';
 
 let tp: TestPlatform;
+/** A second instance on the same database (PostgreSQL only: the embedded SQLite serves one). */
+let other: TestPlatform | undefined;
 beforeAll(async () => {
+  const database = await createTestDatabase();
   // Client IPs come from X-Forwarded-For here, so one test can speak from many addresses.
-  tp = await startTestPlatform({ KEYWARD_TRUST_PROXY: 'true' });
+  tp = await startTestPlatform({ KEYWARD_TRUST_PROXY: 'true' }, database);
+  if (testEngine() === 'postgres') other = await startTestPlatform({ KEYWARD_TRUST_PROXY: 'true', PUBLIC_URL: tp.url }, database);
+}, 60_000);
+afterAll(async () => {
+  await other?.stop();
+  await tp?.close();
 });
-afterAll(() => tp.close());
 
 const PASSWORD = 'the right passphrase, long enough';
 let users = 0;
@@ -21,11 +28,11 @@ async function newUser(): Promise<string> {
   return email;
 }
 
-async function signIn(email: string, password: string, ip: string): Promise<Response> {
+async function signIn(email: string, password: string, ip: string, instance: TestPlatform = tp): Promise<Response> {
   const jar = new CookieJar();
   const headers = { 'x-forwarded-for': ip };
-  const page = await (await jar.fetch(`${tp.url}/sign-in`, { headers })).text();
-  return jar.fetch(`${tp.url}/sign-in`, {
+  const page = await (await jar.fetch(`${instance.url}/sign-in`, { headers })).text();
+  return jar.fetch(`${instance.url}/sign-in`, {
     method: 'POST',
     headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ email, password, csrf: hiddenField(page, 'csrf') }).toString(),
@@ -94,6 +101,14 @@ describe(`sign-in throttling per account and source (${testEngine()})`, () => {
     expect(statuses.filter((s) => s === 429)).toHaveLength(15);
     const row = await tp.platform.ctx.db.selectFrom('login_throttle').select('failures').where('key', '=', `ip:${ip}`).executeTakeFirstOrThrow();
     expect(Number(row.failures)).toBe(5);
+  }, 60_000);
+
+  it.runIf(testEngine() === 'postgres')('20 concurrent wrong passwords from one IP across two instances sharing PostgreSQL: five are checked', async () => {
+    const email = await newUser();
+    const ip = '203.0.113.102';
+    const statuses = await Promise.all(Array.from({ length: 20 }, (_, i) => signIn(email, `guess ${i}`, ip, i % 2 ? other! : tp).then((r) => r.status)));
+    expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(15);
   }, 60_000);
 
   it('a burst with the right password among wrong ones checks no more passwords than the lockout allows', async () => {
