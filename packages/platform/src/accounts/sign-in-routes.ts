@@ -87,7 +87,8 @@ ${page.error ? html`<div class="notice error" role="alert">${page.error}</div>` 
     const returnTo = safeReturnTo(request.query.return_to);
     const user = await currentUser(ctx, request);
     if (user && request.query.prompt !== 'login') return reply.redirect(returnTo, 303);
-    return renderSignIn(request, reply, { returnTo, ...(user && request.query.prompt === 'login' ? { email: user.email } : {}) });
+    // Asked to sign in again: the form names who is signed in.
+    return renderSignIn(request, reply, { returnTo, ...(user ? { email: user.email } : {}) });
   });
 
   app.post<{ Body: SignInForm }>(SIGN_IN_PATH, async (request, reply) => {

@@ -16,8 +16,9 @@ export interface AuthorizationErrorOut {
   error_description?: string;
 }
 
-const ENTITIES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'", '&#x27;': "'" };
-const unescapeHtml = (value: string) => value.replace(/&(?:amp|lt|gt|quot|#39|#x27);/g, (entity) => ENTITIES[entity]!);
+/** The five entities oidc-provider's form_post writes (its htmlSafe), read back. */
+const ENTITIES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
+const unescapeHtml = (value: string) => value.replace(/&(?:amp|lt|gt|quot|#39);/g, (entity) => ENTITIES[entity]!);
 
 /** The error an authorization response carries to the app (query, fragment or form_post), if any. */
 export function errorSentToApp(context: KoaContextWithOIDC): AuthorizationErrorOut | undefined {
@@ -45,11 +46,6 @@ export function holdsErrorRedirect(context: KoaContextWithOIDC): boolean {
   if (context.oidc?.route !== 'authorization') return false;
   const clientId = context.oidc.client?.clientId ?? context.oidc.params?.client_id;
   if (typeof clientId !== 'string' || !isSelfRegisteredClientId(clientId)) return false;
-  let signedIn = false;
-  try {
-    signedIn = Boolean(context.oidc.session?.accountId);
-  } catch {
-    // No session loaded (the request failed before): nobody signed in.
-  }
-  return !signedIn;
+  // No session loaded (the request failed before its session was read): nobody signed in.
+  return !context.oidc.session?.accountId;
 }

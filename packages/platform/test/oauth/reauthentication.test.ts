@@ -4,6 +4,7 @@
 
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hiddenField } from '../support/cookie-jar.js';
 import { CookieJar, authorizeCode, exchangeCode, registerPublicClient, type RegisteredClient } from '../support/oauth-client.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 
@@ -60,11 +61,24 @@ describe('a fresh sign-in when the app asks for one', () => {
   it('the sign-in page asked again shows its form to someone signed in, and the new sign-in replaces the old session', async () => {
     const jar = new CookieJar();
     await authorize(jar);
-    const page = await jar.fetch(`${tp.url}/sign-in?return_to=%2Fconsole&prompt=login`);
-    expect(page.status).toBe(200);
-    expect(await page.text()).toContain('name="password"');
     // Without prompt=login a signed-in person is sent on at once, as before.
     const plain = await jar.fetch(`${tp.url}/sign-in?return_to=%2Fconsole`);
     expect(plain.status).toBe(303);
+    const oldCookies = jar.header(`${tp.url}/console`)!;
+    const page = await jar.fetch(`${tp.url}/sign-in?return_to=%2Fconsole&prompt=login`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('name="password"');
+    const signIn = await jar.fetch(`${tp.url}/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ email: tp.admin.email, password: tp.admin.password, csrf: hiddenField(html, 'csrf'), return_to: '/console' }),
+    });
+    expect(signIn.status).toBe(303);
+    // The new session works; the one it replaced no longer does.
+    expect((await jar.fetch(`${tp.url}/console`)).status).toBe(200);
+    const old = await fetch(`${tp.url}/console`, { headers: { cookie: oldCookies }, redirect: 'manual' });
+    expect(old.status).toBe(303);
+    expect(old.headers.get('location')).toMatch(/^\/sign-in/);
   });
 });
