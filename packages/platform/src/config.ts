@@ -2,6 +2,7 @@
 // configuration table is this file in prose; keep them together.
 
 import { resolve } from 'node:path';
+import { isIP } from 'node:net';
 import { KeywardError } from './errors.js';
 import { parseAllowedHosts } from './keys/allowed-hosts.js';
 import { chooseLogFormat, type LogFormat } from './log-format.js';
@@ -31,8 +32,11 @@ export interface Config {
   metricsToken: string | undefined;
   /** Base64 of 32 bytes; encrypts provider keys and shared secrets. Generated under dataDir when unset. */
   encryptionKey: string | undefined;
-  /** Trust X-Forwarded-* from a reverse proxy (for client IPs in rate limits and logs). */
-  trustProxy: boolean;
+  /**
+   * Which X-Forwarded-* hops to believe (client IPs for lockouts, audit and logs): false (none), a
+   * number of proxies in front of Keyward, or the proxies' addresses and CIDR ranges.
+   */
+  trustProxy: TrustProxy;
   /** Wait for the first byte and between two chunks of an upstream answer. */
   upstreamTimeoutMs: number;
   /** Wait for the TCP/TLS connection to a provider. */
@@ -86,6 +90,37 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   if (['1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
   if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+/** false, a hop count, or the addresses/CIDR ranges of the proxies whose X-Forwarded-* are believed. */
+export type TrustProxy = false | number | string[];
+
+const MAX_PROXY_HOPS = 10;
+
+/**
+ * KEYWARD_TRUST_PROXY: `false`; `true` (one proxy in front: the client is the address it saw, the
+ * last in X-Forwarded-For); a number of proxies in front; or their addresses and CIDR ranges,
+ * comma-separated. Never "trust every hop": the first X-Forwarded-For entry is the caller's to write.
+ */
+function trustProxy(env: Env, name: string): TrustProxy {
+  const raw = (env[name] ?? '').trim();
+  if (raw === '' || ['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
+  if (['true', 'yes'].includes(raw.toLowerCase())) return 1;
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops > MAX_PROXY_HOPS) throw new ConfigError(`${name} counts the proxies in front of Keyward: at most ${MAX_PROXY_HOPS}, got "${raw}"`);
+    return hops;
+  }
+  const ranges = raw.split(',').map((part) => part.trim());
+  for (const range of ranges) {
+    const [address, prefix, extra] = range.split('/');
+    const family = isIP(address ?? '');
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 6 ? 128 : 32));
+    if (!family || !prefixOk || extra !== undefined) {
+      throw new ConfigError(`${name} must be false, true, a number of proxies, or their addresses and CIDR ranges (comma-separated); "${range}" is none of these`);
+    }
+  }
+  return ranges;
 }
 
 function url(name: string, raw: string): string {
@@ -143,7 +178,7 @@ export function loadConfig(env: Env = process.env): Config {
     workers: integer(env, 'KEYWARD_WORKERS', 1, 1, 256),
     metricsToken: env.KEYWARD_METRICS_TOKEN || undefined,
     encryptionKey: env.KEYWARD_ENCRYPTION_KEY || undefined,
-    trustProxy: boolean(env, 'KEYWARD_TRUST_PROXY', false),
+    trustProxy: trustProxy(env, 'KEYWARD_TRUST_PROXY'),
     // Reasoning models can think for minutes before their first token.
     upstreamTimeoutMs: integer(env, 'KEYWARD_UPSTREAM_TIMEOUT_MS', 600_000, 100, 3_600_000),
     upstreamConnectTimeoutMs: integer(env, 'KEYWARD_UPSTREAM_CONNECT_TIMEOUT_MS', 10_000, 100, 120_000),

@@ -8,6 +8,7 @@ import { passwordLinkRoutes } from './accounts/password-link-routes.js';
 import { signInRoutes } from './accounts/sign-in-routes.js';
 import { AccessLogController } from './access-log.js';
 import type { AppContext } from './app-context.js';
+import type { TrustProxy } from './config.js';
 import { healthRoutes } from './health-routes.js';
 import { metricsRoutes } from './metrics/metrics-routes.js';
 import { registerAuthorizationServer } from './oauth/index.js';
@@ -20,10 +21,15 @@ import { STYLESHEET, STYLESHEET_PATH } from './web/styles.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+/** A hop count as the function Fastify makes of one (its types take no number): the n hops nearest Keyward are proxies. */
+function fastifyTrustProxy(trust: TrustProxy): false | string[] | ((address: string, hop: number) => boolean) {
+  return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;
+}
+
 export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
-    trustProxy: ctx.config.trustProxy,
+    trustProxy: fastifyTrustProxy(ctx.config.trustProxy),
     // Off, because Fastify would take the header as is and never ask genReqId; genReqId reads it.
     requestIdHeader: false,
     // A caller's request id is kept only if it is short and plain; otherwise we make one.

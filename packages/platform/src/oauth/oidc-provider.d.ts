@@ -74,6 +74,8 @@ declare module 'oidc-provider' {
     constructor(issuer: string, configuration: Configuration);
     issuer: string;
     proxy: boolean;
+    /** Koa: how many X-Forwarded-For entries, from the right, are read (0 = all). */
+    maxIpsCount: number;
     /** koa's request handler; its promise settles when the request has been handled. */
     callback(): (req: IncomingMessage, res: ServerResponse) => Promise<void>;
     use(middleware: (ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void> | void): void;

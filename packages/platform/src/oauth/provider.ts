@@ -277,7 +277,10 @@ export function createProvider(ctx: AppContext, keys: SigningKeys, cookieKeys: s
       },
     },
   });
-  provider.proxy = config.trustProxy;
+  // Koa reads X-Forwarded-* as Fastify does: the same number of hops (a list of addresses, which
+  // Koa cannot express, is left to Fastify; nothing here reads Koa's client IP).
+  provider.proxy = config.trustProxy !== false;
+  if (typeof config.trustProxy === 'number') provider.maxIpsCount = config.trustProxy;
   // URLs it writes and Secure cookies follow PUBLIC_URL, never the request's Host or the hop's protocol.
   pinPublicOrigin(provider, config.publicUrl);
 
