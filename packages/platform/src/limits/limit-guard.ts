@@ -99,6 +99,8 @@ export class LimitGuard {
   readonly rates: RateCounter;
   private readonly timer: NodeJS.Timeout;
   private ticks = 0;
+  private loadsStarted = 0;
+  private loadApplied = 0;
 
   private constructor(
     private readonly db: Kysely<Database>,
@@ -118,12 +120,17 @@ export class LimitGuard {
   static async load(db: Kysely<Database>, changes: ChangeFeed, log: Logger, prices: PriceBook, syncIntervalMs = 1000): Promise<LimitGuard> {
     const guard = new LimitGuard(db, log, prices, syncIntervalMs);
     await guard.reload();
-    changes.on('spending_limit', () => void guard.reload().catch((err) => log.warn({ err }, 'limits could not be reloaded')));
+    changes.on('spending_limit', () => void guard.reload().catch((err) => log.warn({ err }, 'limits could not be reloaded; the next reconcile retries')));
     return guard;
   }
 
+  /** Reads every limit again (on a change, and every few seconds: a missed change or a failed read still converges). */
   async reload(): Promise<void> {
+    const started = ++this.loadsStarted;
     const { limits, unpricedPolicy } = await loadLimits(this.db);
+    // Reads can overlap (a change's and the reconcile's): one that began earlier never overwrites a later one.
+    if (started < this.loadApplied) return;
+    this.loadApplied = started;
     const byOrg = new Map<string, SpendingLimit[]>();
     this.limitsById.clear();
     for (const limit of limits) {

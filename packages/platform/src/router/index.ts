@@ -33,6 +33,9 @@ import { observeRefusedAtAuthentication } from '../metrics/metrics.js';
 /** The router's base path; `{proxyId}` follows it, or nothing for the default proxy. */
 export { MODEL_ROUTER_PATH };
 
+/** How often limits and prices are read again whatever the change feed said. */
+export const LIMITS_RECONCILE_INTERVAL_MS = 5000;
+
 export interface ModelRouterHandle {
   usage: UsageSink;
   router: RouterContext;
@@ -121,8 +124,13 @@ export async function registerModelRouter(
 ): Promise<ModelRouterHandle> {
   const upstream = ctx.upstream;
   const usage = createUsageSink(ctx.db, ctx.log, { rowByRow: ctx.storage.dialect === 'sqlite' });
-  const prices = await PriceBook.load(ctx.db, ctx.changes);
+  const prices = await PriceBook.load(ctx.db, ctx.changes, ctx.log);
   const limits = await LimitGuard.load(ctx.db, ctx.changes, ctx.log, prices);
+  // Limits and prices are small tables, read again every few seconds: a change whose notice was
+  // missed, or whose reload failed, still reaches this instance (as revocations do).
+  const reconcile = ctx.jobs.every('limits and prices reconcile', LIMITS_RECONCILE_INTERVAL_MS, async () => {
+    await Promise.all([prices.reload(), limits.reload()]);
+  });
   const keys = new ProviderKeyCache(ctx.db, ctx.box, ctx.changes, undefined, ctx.config.keyBaseUrlAllow);
   const modelLists = new ModelListCache(upstream, ctx.log);
   ctx.changes.on('provider_key', () => modelLists.invalidate());
@@ -190,6 +198,7 @@ export async function registerModelRouter(
   }, { prefix: MODEL_ROUTER_PATH });
 
   app.addHook('onClose', async () => {
+    await reconcile.stop();
     await limits.close();
     await usage.close();
   });

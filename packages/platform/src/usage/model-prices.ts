@@ -2,6 +2,7 @@
 // price: "free"), and the PriceBook the router prices calls with: override, else catalogue, else unknown.
 
 import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
 import type { AppContext } from '../app-context.js';
 import type { ChangeFeed } from '../db/change-log.js';
 import type { Database } from '../db/schema.js';
@@ -126,18 +127,25 @@ export async function lookupModelPrice(db: Kysely<Database>, provider: string, m
 /** In-memory prices for the hot path: overrides loaded once and reloaded on change, the catalogue behind them. */
 export class PriceBook {
   private overrides = new Map<string, ModelRates>();
+  private loadsStarted = 0;
+  private loadApplied = 0;
 
   private constructor(private readonly db: Kysely<Database>) {}
 
-  static async load(db: Kysely<Database>, changes: ChangeFeed): Promise<PriceBook> {
+  static async load(db: Kysely<Database>, changes: ChangeFeed, log?: Logger): Promise<PriceBook> {
     const book = new PriceBook(db);
     await book.reload();
-    changes.on('model_price', () => void book.reload().catch(() => undefined));
+    changes.on('model_price', () => void book.reload().catch((err) => log?.warn({ err }, 'prices could not be reloaded; the next reconcile retries')));
     return book;
   }
 
+  /** Reads every override again (on a change, and every few seconds: a missed change or a failed read still converges). */
   async reload(): Promise<void> {
+    const started = ++this.loadsStarted;
     const rows = await this.db.selectFrom('model_prices').selectAll().execute();
+    // Reads can overlap (a change's and the reconcile's): one that began earlier never overwrites a later one.
+    if (started < this.loadApplied) return;
+    this.loadApplied = started;
     const next = new Map<string, ModelRates>();
     for (const row of rows) {
       next.set(`${row.provider}\u0000${row.model}`, overrideRates(row));
