@@ -91,6 +91,13 @@ function resetsText(limit: SpendingLimit, now: number): string {
 
 const NO_LIMITS: SpendingLimit[] = [];
 
+/** What one call holds under one spending limit until it settles. */
+interface Reservation {
+  limit: SpendingLimit;
+  start: number;
+  amount: number;
+}
+
 export class LimitGuard {
   private byOrg = new Map<string, SpendingLimit[]>();
   private unpriced = new Map<string, UnpricedCallPolicy>();
@@ -183,14 +190,30 @@ export class LimitGuard {
     if (limits.length === 0) return null;
 
     const rated = limits.filter((l) => l.requestsPerMinute !== null || l.tokensPerMinute !== null);
-    for (const limit of rated) {
-      const refused = this.rates.admit(limit.id, limit.requestsPerMinute, limit.tokensPerMinute, now);
-      if (refused) {
-        const what = refused.which === 'requests' ? `${limit.requestsPerMinute} requests per minute` : `${limit.tokensPerMinute} tokens per minute`;
-        throw new LimitRefusal('rate', `Rate limit reached: ${describe(limit)} allows ${what}; the window resets in ${refused.retryAfterSeconds} s.`, refused.retryAfterSeconds);
+    // Each rate limit counts the call as it passes (check and count in one step, so concurrent
+    // calls cannot all pass). A call refused after that, by another limit, or a database error
+    // part-way (a lease that failed), gives back everything counted and reserved for it.
+    const counted: SpendingLimit[] = [];
+    const reserved: Reservation[] = [];
+    try {
+      for (const limit of rated) {
+        const refused = this.rates.admit(limit.id, limit.requestsPerMinute, limit.tokensPerMinute, now);
+        if (refused) {
+          const what = refused.which === 'requests' ? `${limit.requestsPerMinute} requests per minute` : `${limit.tokensPerMinute} tokens per minute`;
+          throw new LimitRefusal('rate', `Rate limit reached: ${describe(limit)} allows ${what}; the window resets in ${refused.retryAfterSeconds} s.`, refused.retryAfterSeconds);
+        }
+        counted.push(limit);
       }
+      return await this.reserveBudgets(subject, estimate, now, limits, rated, reserved);
+    } catch (error) {
+      for (const limit of counted) this.rates.release(limit.id, now);
+      for (const r of reserved) this.ledger.settle(r.limit.id, r.start, r.amount, 0);
+      throw error;
     }
+  }
 
+  /** The budgets' part of `admit`: price the worst case and reserve it under every spending limit, into `reserved`. */
+  private async reserveBudgets(subject: CallSubject, estimate: CallEstimate, now: number, limits: SpendingLimit[], rated: SpendingLimit[], reserved: Reservation[]): Promise<Admission> {
     const budgets = estimate.free ? [] : limits.filter((l) => l.nanoUsd !== null && l.period !== null);
     const inputTokens = budgets.length ? Math.ceil(estimate.requestBytes() / BYTES_PER_INPUT_TOKEN) : 0;
     let rates: ModelRates | null = null;
@@ -203,7 +226,6 @@ export class LimitGuard {
         );
       }
     }
-    const reserved: Array<{ limit: SpendingLimit; start: number; amount: number }> = [];
     let maxOutputTokens: number | undefined;
     let inputCost = 0;
     if (rates) {
@@ -221,7 +243,6 @@ export class LimitGuard {
         const reserving = this.ledger.reserve(limit.id, start, limit.nanoUsd!, want, min);
         const amount = typeof reserving === 'object' && reserving !== null ? await reserving : reserving;
         if (amount === null) {
-          for (const r of reserved) this.ledger.settle(r.limit.id, r.start, r.amount, 0);
           throw new LimitRefusal(
             'budget',
             `Spending limit reached: ${describe(limit)} of $${nanoToUsd(limit.nanoUsd!)} per ${limit.period} cannot pay for this call; ${resetsText(limit, now)}${limit.chosenByUser ? '; you can raise it under Connected apps in Keyward' : ''}.`,

@@ -44,6 +44,15 @@ export class RateCounter {
     return null;
   }
 
+  /**
+   * Takes back a request `admit` counted at `admittedAt`, for a call refused after it by another
+   * limit: a refused call uses no one's requests per minute. Once synced, the next sync subtracts it.
+   */
+  release(limitId: string, admittedAt: number): void {
+    const w = this.windows.get(limitId);
+    if (w && w.windowStart === minuteStart(admittedAt)) w.pendingRequests -= 1;
+  }
+
   /** Tokens are known when the call ends. */
   addTokens(limitId: string, tokens: number, now = Date.now()): void {
     if (tokens > 0) this.window(limitId, now).pendingTokens += tokens;

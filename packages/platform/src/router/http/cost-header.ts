@@ -14,7 +14,9 @@ export function offerCostHeader(request: FastifyRequest, reply: FastifyReply, me
   if (asked !== 'true' && asked !== '1') return;
   meter.onFinished = (record) => {
     if (reply.raw.headersSent) return;
-    // "unknown": no price is known for the model (never reported as 0); a call that used no tokens costs 0.
-    reply.header(COST_HEADER, record.costNanoUsd !== null ? nanoUsdToString(record.costNanoUsd) : record.unpriced ? 'unknown' : '0');
+    // "unknown": no price is known for the model, or an answer came without its usage (its limits
+    // were charged what it was allowed); never reported as 0. A call refused or failed costs 0.
+    const unknown = record.unpriced || record.outcome === 'ok';
+    reply.header(COST_HEADER, record.costNanoUsd !== null ? nanoUsdToString(record.costNanoUsd) : unknown ? 'unknown' : '0');
   };
 }
