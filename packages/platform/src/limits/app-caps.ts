@@ -12,7 +12,7 @@ import type { Database } from '../db/schema.js';
 import { KeywardError } from '../errors.js';
 import { microUsdToString, parseUsdPerMtok } from '../usage/call-cost.js';
 import { periodEnd, periodStart, type LimitPeriod } from './limit-periods.js';
-import { listLimits } from './spending-limits.js';
+import { listLimits, MAX_LIMIT_MICRO_USD } from './spending-limits.js';
 
 /** Periods a person picks from; a cap an administrator set with the CLI may have another. */
 export const APP_CAP_PERIODS = ['day', 'month'] as const;
@@ -66,6 +66,7 @@ function parseAmount(raw: unknown): number {
   const micro = parseUsdPerMtok(text);
   if (micro === null) throw invalidCap(`"${text.slice(0, 40)}" is not an amount in USD: use digits with up to six decimals, like 2 or 0.50.`);
   if (micro === 0) throw invalidCap('The amount must be more than $0 (to stop an app from spending, revoke it).');
+  if (micro > MAX_LIMIT_MICRO_USD) throw invalidCap('The amount is at most $9,000,000.');
   return micro * 1000;
 }
 

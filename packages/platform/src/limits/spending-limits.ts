@@ -134,7 +134,8 @@ export const LIMIT_SUBJECT_FIELDS: Record<LimitScope, Array<'teamId' | 'userId' 
 /** The most a per-minute rate can be: the columns are 32-bit integers on PostgreSQL. */
 const MAX_PER_MINUTE = 2_147_483_647;
 /** The largest spending limit, in micro-USD: its nano-USD stay exact in a JavaScript number (below 2^53). */
-const MAX_LIMIT_MICRO_USD = 9_000_000 * 1_000_000;
+/** The largest limit (USD 9,000,000): in nano-USD, sums of it stay exact JavaScript integers. */
+export const MAX_LIMIT_MICRO_USD = 9_000_000 * 1_000_000;
 
 const positiveInt = (name: string, field: LimitField, value: number | undefined) => {
   if (value === undefined) return null;

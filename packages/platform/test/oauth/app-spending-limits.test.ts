@@ -66,6 +66,9 @@ describe('choosing a limit: what the control accepts', () => {
     expect(() => parseCapChoice({ choice: 'custom', usd: '', period: 'day' }, null)).toThrow(/Enter an amount/);
     expect(() => parseCapChoice({ choice: 'custom', usd: '0', period: 'day' }, null)).toThrow(/more than \$0/);
     expect(() => parseCapChoice({ choice: 'custom', usd: '-1', period: 'day' }, null)).toThrow(/not an amount/);
+    // The same ceiling as any limit: past it, nano-USD sums would stop being exact integers.
+    expect(parseCapChoice({ choice: 'custom', usd: '9000000', period: 'month' }, null)).toEqual({ nanoUsd: 9e15, period: 'month' });
+    expect(() => parseCapChoice({ choice: 'custom', usd: '9999999.999999', period: 'month' }, null)).toThrow(/at most \$9,000,000/);
     expect(() => parseCapChoice({ choice: 'custom', usd: '1', period: 'year' }, null)).toThrow(/per day or per month/);
     expect(() => parseCapChoice({ choice: 'lots' }, null)).toThrow(/from the list/);
     // Hand-made values with a period the control never offers (each period counts apart).
