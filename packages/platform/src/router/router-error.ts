@@ -6,6 +6,7 @@
 import { KeywardError } from '../errors.js';
 import { MalformedUpstreamResponse, UnsupportedParameterError } from '../providers/provider-adapter.js';
 import { BearerError } from '../oauth/principal.js';
+import { UnsendableRequestError } from '../upstream/upstream-client.js';
 import type { UsageOutcome } from '../usage/usage-record.js';
 import { scrubProviderKey } from './upstream/provider-text.js';
 
@@ -96,6 +97,10 @@ function mapError(error: unknown): RouterError {
     return new RouterError(error.status, type, error.description, error.error);
   }
   if (error instanceof UnsupportedParameterError) return RouterError.invalid(error.message, error.param, 'unsupported_parameter');
+  // JSON.parse reads any depth; writing it back (to a provider, or to weigh it against a limit) recurses.
+  if (error instanceof UnsendableRequestError || (error instanceof RangeError && /call stack/i.test(error.message))) {
+    return RouterError.invalid('The request is nested too deeply to be sent to a provider; flatten the deepest values.', null, 'request_too_deep');
+  }
   if (error instanceof KeywardError) {
     return new RouterError(error.status, error.status === 404 ? 'not_found_error' : 'invalid_request_error', error.message, error.code);
   }

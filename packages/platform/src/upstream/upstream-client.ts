@@ -52,6 +52,25 @@ export function publicOnlyConnector(timeoutMs: number, lookup: HostLookup = syst
   };
 }
 
+/**
+ * A request body that cannot be written as JSON: nested deeper than JSON.stringify's stack allows
+ * (the caller's own input, passed through). Nothing was sent; not the provider's fault.
+ */
+export class UnsendableRequestError extends Error {
+  constructor(options: { cause: unknown }) {
+    super('the request is nested too deeply to be sent', options);
+    this.name = 'UnsendableRequestError';
+  }
+}
+
+function requestBodyText(body: unknown): string {
+  try {
+    return JSON.stringify(body);
+  } catch (error) {
+    throw new UnsendableRequestError({ cause: error });
+  }
+}
+
 /** Which Agent a call goes through; a UsableProviderKey is one. */
 export interface UpstreamRoute {
   publicAddressesOnly: boolean;
@@ -81,6 +100,8 @@ export class UpstreamClient {
   }
 
   async send(upstream: UpstreamRequest, signal: UpstreamSignal, route: UpstreamRoute = { publicAddressesOnly: false }): Promise<UpstreamResponse> {
+    // Written before the try: a body that cannot be is the request's fault, never a connection failure.
+    const body = upstream.body === undefined ? null : requestBodyText(upstream.body);
     try {
       const { origin, path } = this.targets.getOrMake(upstream.url, originAndPath);
       const response = await (route.publicAddressesOnly ? this.publicOnlyAgent : this.agent).request({
@@ -88,7 +109,7 @@ export class UpstreamClient {
         path,
         method: upstream.method,
         headers: upstream.body === undefined ? upstream.headers : { 'content-type': 'application/json', ...upstream.headers },
-        body: upstream.body === undefined ? null : JSON.stringify(upstream.body),
+        body,
         signal,
         headersTimeout: this.timeouts.idleMs,
         bodyTimeout: this.timeouts.idleMs,

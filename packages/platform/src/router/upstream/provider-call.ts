@@ -12,7 +12,7 @@ import { createSseReader } from '../../providers/sse.js';
 import { bodyReads, discardBody, readBounded } from './body-reads.js';
 import type { UpstreamSignal } from '../../upstream/call-signal.js';
 import type { UsageMeter } from '../metering.js';
-import { classifyUpstreamError, UpstreamFailure, type UpstreamClient, type UpstreamResponse } from '../../upstream/upstream-client.js';
+import { classifyUpstreamError, UnsendableRequestError, UpstreamFailure, type UpstreamClient, type UpstreamResponse } from '../../upstream/upstream-client.js';
 import { RouterError } from '../router-error.js';
 import { providerFault, UpstreamRouterError, upstreamFailureError, upstreamStatusError } from './upstream-errors.js';
 
@@ -79,6 +79,7 @@ export async function sendToProvider(
   try {
     response = await client.send(request, call.signal, key);
   } catch (error) {
+    if (error instanceof UnsendableRequestError) throw error;
     throw upstreamFailureError(call.adapter, classifyUpstreamError(error, call.signal, 'headers'));
   }
   observeUpstreamResponse(call.adapter.id, (performance.now() - sentAt) / 1000);
