@@ -34,7 +34,9 @@ export async function addTeamMemberAs(ctx: ServiceContext, actor: Actor, teamId:
 export async function removeTeamMemberAs(ctx: ServiceContext, actor: Actor, teamId: string, userId: string): Promise<void> {
   requireAdmin(actor);
   const team = await requireOwnTeam(ctx.db, actor, teamId);
-  await ctx.db.deleteFrom('team_members').where('team_id', '=', team.id).where('user_id', '=', userId).execute();
+  const removed = await ctx.db.deleteFrom('team_members').where('team_id', '=', team.id).where('user_id', '=', userId).executeTakeFirst();
+  // Only a real removal is published and audited: someone not in the team is not found in it.
+  if (Number(removed.numDeletedRows) === 0) throw new KeywardError('team_member_not_found', `that user is not a member of team "${team.name}"`, 404);
   await ctx.changes.publish('membership', userId);
   const user = await ctx.db.selectFrom('users').select('email').where('id', '=', userId).executeTakeFirst();
   await recordAudit(ctx.db, actor, { action: 'team.member_removed', targetKind: 'team', targetId: team.id, targetLabel: team.name, detail: user?.email ?? userId });

@@ -1,6 +1,7 @@
 // People as administrators manage them: create with a role, change role, disable and enable, set
 // a password. Disabling ends the person's sessions at once and, through the `user` change, their
 // tokens at every router (the router re-reads a user it hears about and refuses a disabled one).
+// Making an administrator a member puts their personal keys under the rules for members' keys.
 
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
@@ -9,6 +10,7 @@ import type { ServiceContext } from '../app-context.js';
 import { recordAudit } from '../audit/audit-log.js';
 import type { Database, MembershipRole } from '../db/schema.js';
 import { KeywardError } from '../errors.js';
+import { holdPersonalKeysToMemberRules } from '../keys/key-management.js';
 import { addMembership } from './organizations.js';
 import { createUser, setUserPassword, type User } from './users.js';
 
@@ -71,6 +73,8 @@ export async function setUserRole(ctx: ServiceContext, actor: Actor, userId: str
   }
   await ctx.changes.publish('membership', userId);
   await recordAudit(ctx.db, actor, { action: 'user.role_changed', targetKind: 'user', targetId: userId, targetLabel: member.email, detail: `${member.role} → ${newRole}` });
+  // What only an administrator could add (a personal key at any base URL) does not stay so.
+  if (newRole === 'member') await holdPersonalKeysToMemberRules(ctx, actor, userId);
 }
 
 export async function setUserDisabled(ctx: ServiceContext, actor: Actor, userId: string, disabled: boolean): Promise<void> {

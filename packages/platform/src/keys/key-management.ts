@@ -10,7 +10,7 @@ import type { Database, OwnerScope, ProviderKeyTable } from '../db/schema.js';
 import { KeywardError, notFound } from '../errors.js';
 import { getProviderAdapter } from '../providers/registry.js';
 import { readBaseUrlAllowList, updateBaseUrlAllowList, type BaseUrlAllowList, type DisabledMemberKey } from './base-url-allow-list.js';
-import { assertBaseUrlAllowed, effectiveBaseUrl } from './base-url-policy.js';
+import { assertBaseUrlAllowed, effectiveBaseUrl, memberBaseUrlRefusal } from './base-url-policy.js';
 import { addProviderKey, clearPrimary, memberKeyPolicy, visibleSuffix, type ProviderKeySummary } from './provider-keys.js';
 import { testProviderKey, type ProviderKeyTestOutcome } from './test-provider-key.js';
 
@@ -98,8 +98,18 @@ export async function makeKeyPrimary(ctx: ServiceContext, actor: Actor, keyId: s
   await changed(ctx, actor, key, 'key.made_primary');
 }
 
+/**
+ * Kept on a personal key an administrator disabled for its owner (`disabled_reason`): its owner
+ * may not enable it again, an administrator may. Stored on keys: change the text only together
+ * with the rows that carry it.
+ */
+export const DISABLED_BY_ADMIN = 'An administrator disabled this key; only an administrator can enable it again.';
+
 export async function setKeyDisabled(ctx: ServiceContext, actor: Actor, keyId: string, disabled: boolean): Promise<void> {
   const key = await requireManageableKey(ctx.db, actor, keyId);
+  const refusedToOwner = () =>
+    new KeywardError('key_disabled_by_admin', 'An administrator disabled this key: ask an administrator to enable it again.', 409);
+  if (!disabled && !isAdmin(actor) && key.disabled_at !== null && key.disabled_reason === DISABLED_BY_ADMIN) throw refusedToOwner();
   if (!disabled && key.base_url_policy === 'member') {
     // The allow-list may have shrunk since the key was added (or the policy disabled it): enabling checks again.
     await assertBaseUrlAllowed({
@@ -111,11 +121,24 @@ export async function setKeyDisabled(ctx: ServiceContext, actor: Actor, keyId: s
     });
   }
   const now = Date.now();
-  await ctx.db
+  // An administrator's Disable of someone else's key holds against its owner; the owner's own
+  // Disable of a key that is already off keeps the reason it was switched off for.
+  const reason = !disabled
+    ? null
+    : isAdmin(actor) && key.scope === 'personal' && key.user_id !== actor.userId
+      ? DISABLED_BY_ADMIN
+      : key.disabled_at !== null
+        ? key.disabled_reason
+        : null;
+  let update = ctx.db
     .updateTable('provider_keys')
-    .set({ disabled_at: disabled ? now : null, disabled_reason: null, updated_at: now })
-    .where('id', '=', key.id)
-    .execute();
+    .set({ disabled_at: disabled ? (key.disabled_at ?? now) : null, disabled_reason: reason, updated_at: now })
+    .where('id', '=', key.id);
+  // The owner's Enable does not undo an administrator's Disable that landed in the meantime.
+  const guarded = !disabled && !isAdmin(actor);
+  if (guarded) update = update.where((eb) => eb.or([eb('disabled_reason', 'is', null), eb('disabled_reason', '!=', DISABLED_BY_ADMIN)]));
+  const result = await update.executeTakeFirst();
+  if (guarded && Number(result.numUpdatedRows) === 0) throw refusedToOwner();
   await changed(ctx, actor, key, disabled ? 'key.disabled' : 'key.enabled');
 }
 
@@ -185,6 +208,61 @@ export async function auditDisabledMemberKeys(db: Kysely<Database>, actor: Omit<
       targetId: key.id,
       targetLabel: key.provider,
       detail: `base URL no longer allowed: ${key.baseUrl}`,
+    });
+  }
+}
+
+/**
+ * A person who is no longer an administrator keeps their personal keys, under the member rules:
+ * each becomes a `member` key (provider error bodies hidden, connect-time address guard, Enable
+ * checked against the allow-list), and one whose base URL the organization's allow-list refuses
+ * is disabled with the reason kept for its owner, as the allow-list sweep does. Each key is
+ * published and audited. setUserRole calls it when someone goes from admin to member.
+ */
+export async function holdPersonalKeysToMemberRules(ctx: ServiceContext, actor: Actor, userId: string): Promise<void> {
+  requireAdmin(actor);
+  const keys = await ctx.db
+    .selectFrom('provider_keys')
+    .selectAll()
+    .where('organization_id', '=', actor.organizationId)
+    .where('scope', '=', 'personal')
+    .where('user_id', '=', userId)
+    .where('base_url_policy', '!=', 'member')
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  if (!keys.length) return;
+  const hosts = (await readBaseUrlAllowList(ctx.db, actor.organizationId, ctx.config.keyBaseUrlAllow)).hosts;
+  for (const key of keys) {
+    const baseUrl = effectiveBaseUrl(key.provider, key.base_url);
+    const refusal = memberBaseUrlRefusal(key.provider, baseUrl, hosts);
+    const disable = refusal !== null && key.disabled_at === null;
+    const now = Date.now();
+    const result = await ctx.db
+      .updateTable('provider_keys')
+      .set(
+        disable
+          ? {
+              base_url_policy: 'member',
+              disabled_at: now,
+              disabled_reason: `This key was disabled because its owner is no longer an administrator and its base URL is not allowed for members’ keys. ${refusal}`,
+              updated_at: now,
+            }
+          : { base_url_policy: 'member', updated_at: now },
+      )
+      .where('id', '=', key.id)
+      .where('base_url_policy', '!=', 'member')
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) continue;
+    await ctx.changes.publish('provider_key', key.id);
+    await recordAudit(ctx.db, actor, {
+      action: disable ? 'key.disabled' : 'key.member_rules',
+      targetKind: 'provider_key',
+      targetId: key.id,
+      targetLabel: keyLabel(key),
+      detail: disable
+        ? `owner no longer an administrator; base URL not allowed for members’ keys: ${baseUrl}`
+        : 'owner no longer an administrator: held to the rules for members’ keys',
     });
   }
 }

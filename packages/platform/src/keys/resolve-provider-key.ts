@@ -61,7 +61,8 @@ export class ProviderKeyMissingError extends KeywardError {
 const RANK: Record<OwnerScope, number> = { personal: 0, team: 1, org: 2 };
 
 function usableBy(key: UsableProviderKey, caller: KeyCaller): boolean {
-  if (caller.kind === 'client') return caller.keyIds === null ? key.scope === 'org' : caller.keyIds.includes(key.id);
+  // A client is never paid for by a person's own provider account, even if bound to such a key before that was refused.
+  if (caller.kind === 'client') return caller.keyIds === null ? key.scope === 'org' : key.scope !== 'personal' && caller.keyIds.includes(key.id);
   if (key.scope === 'personal') return key.userId === caller.userId;
   if (key.scope === 'team') return key.teamId !== null && caller.teamIds.has(key.teamId);
   return true;

@@ -128,7 +128,7 @@ export function loopbackRedirectMatches(registered: string[], value: string): bo
 export interface ConfidentialClientAccess {
   organizationId: string;
   proxyIds: string[];
-  /** null: the org keys of its proxies' organization. */
+  /** Org and team keys of its organization (never a personal key); null: the org keys of its proxies' organization. */
   keyIds: string[] | null;
 }
 
@@ -140,11 +140,15 @@ async function checkAccess(db: Kysely<Database>, proxyIds: string[], keyIds: str
   if (organizations.size !== 1) throw new KeywardError('invalid_proxy', 'all proxies of a client must belong to one organization');
   const organizationId = [...organizations][0]!;
   if (keyIds.length) {
-    const keys = await db.selectFrom('provider_keys').select(['id', 'organization_id']).where('id', 'in', keyIds).execute();
+    const keys = await db.selectFrom('provider_keys').select(['id', 'organization_id', 'scope']).where('id', 'in', keyIds).execute();
     for (const id of keyIds) {
       const key = keys.find((k) => k.id === id);
       if (!key) throw notFound('provider key', id);
       if (key.organization_id !== organizationId) throw new KeywardError('invalid_key', `provider key "${id}" belongs to another organization`);
+      // A person's own key is paid by their own provider account: a client's calls may not be.
+      if (key.scope === 'personal') {
+        throw new KeywardError('invalid_key', `provider key "${id}" is someone's personal key: a client may use organization and team keys only`);
+      }
     }
   }
   return { organizationId, proxyIds: [...new Set(proxyIds)], keyIds: keyIds.length ? [...new Set(keyIds)] : null };

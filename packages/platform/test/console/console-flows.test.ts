@@ -299,4 +299,16 @@ describe('teams', () => {
     const after = await page(admin, `${tp.url}/console/teams`);
     expect(after.text).toMatch(new RegExp(`id="team-${teamId}">Platform</h2>\\s*<table><thead><tr><th>Member</th><th>Actions</th></tr></thead><tbody><tr><td>admin@example.com`));
   });
+
+  it('Remove takes a member out once; removing someone no longer in the team is said in words and audits nothing', async () => {
+    const teams = await page(admin, `${tp.url}/console/teams`);
+    const teamId = /data-team-id="([^"]+)"><h2 id="team-[^"]+">Platform</.exec(teams.text)![1]!;
+    const adminId = (await tp.platform.ctx.db.selectFrom('users').select('id').where('email_normalized', '=', tp.admin.email).executeTakeFirstOrThrow()).id;
+    expect((await post(admin, `/console/teams/${teamId}/remove`, { user: adminId })).location).toBe('/console/teams?done=removed');
+    const again = await post(admin, `/console/teams/${teamId}/remove`, { user: adminId });
+    expect(again.status).toBe(400);
+    expect(again.text).toContain('that user is not a member of team &quot;Platform&quot;');
+    const removals = await tp.platform.ctx.db.selectFrom('audit_log').select('id').where('action', '=', 'team.member_removed').where('target_id', '=', teamId).execute();
+    expect(removals).toHaveLength(1);
+  });
 });

@@ -1,7 +1,8 @@
 // Issue 13 in the console: a member's refused base URL is said next to the Base URL field; an
 // admin's key may use any URL; admins edit the allowed hosts for members' keys, which disables
 // (with audit events and a notice for the owner) member keys the new list no longer allows;
-// Enable checks again; the start-up sweep audits what it disables too.
+// Enable checks again; the start-up sweep audits what it disables too. An administrator's Disable
+// of a member's key, and an administrator made a member, hold the same way.
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -129,6 +130,41 @@ describe(`members' keys and the allowed hosts in the console (${testEngine()})`,
     expect((await post(tp, member, `/console/keys/${key!.id}/enable`, {})).location).toBe('/console/keys?done=enabled');
     const [enabled] = await memberKeys(tp);
     expect(enabled).toMatchObject({ disabled_at: null, disabled_reason: null });
+  });
+
+  it('an administrator’s Disable of the member’s key holds: the member sees why, and their Enable is refused in words', async () => {
+    const [key] = await memberKeys(tp);
+    expect((await post(tp, admin, `/console/keys/${key!.id}/disable`, {})).status).toBe(303);
+    const keys = (await page(member, `${tp.url}/console/keys`)).text;
+    expect(keys).toContain(`data-disabled-key="${key!.id}"`);
+    expect(keys).toContain('An administrator disabled this key; only an administrator can enable it again.');
+    const refused = await post(tp, member, `/console/keys/${key!.id}/enable`, {});
+    expect(refused.status).toBe(400);
+    expect(refused.text).toContain('An administrator disabled this key: ask an administrator to enable it again.');
+    expect((await memberKeys(tp))[0]?.disabled_at).not.toBeNull();
+    expect((await post(tp, admin, `/console/keys/${key!.id}/enable`, {})).location).toBe('/console/keys?done=enabled');
+    expect((await memberKeys(tp))[0]).toMatchObject({ disabled_at: null, disabled_reason: null });
+    expect((await page(member, `${tp.url}/console/keys`)).text).not.toContain(`data-disabled-key="${key!.id}"`);
+  });
+
+  it('an administrator made a member finds their key at an address members may not use disabled, and why', async () => {
+    const former = { email: 'kim@example.com', password: 'kim has a long password' };
+    expect((await post(tp, admin, '/console/users', { ...former, role: 'admin' })).status).toBe(303);
+    const kim = await signIn(tp, former.email, former.password);
+    expect((await post(tp, kim, '/console/keys', { provider: 'openai-compatible', api_key: 'sk-kim-0123456789abcdef', base_url: 'http://127.0.0.2:8080/v1', scope: 'personal' })).status).toBe(303);
+    const db = tp.platform.ctx.db;
+    const user = await db.selectFrom('users').select('id').where('email_normalized', '=', former.email).executeTakeFirstOrThrow();
+    expect((await post(tp, admin, `/console/users/${user.id}/role`, { role: 'member' })).status).toBe(303);
+    const key = await db.selectFrom('provider_keys').select(['id', 'base_url_policy', 'disabled_at']).where('user_id', '=', user.id).executeTakeFirstOrThrow();
+    expect(key.base_url_policy).toBe('member');
+    expect(key.disabled_at).not.toBeNull();
+    const keys = (await page(kim, `${tp.url}/console/keys`)).text;
+    expect(keys).toContain(`data-disabled-key="${key.id}"`);
+    expect(keys).toContain('This key was disabled because its owner is no longer an administrator');
+    expect(keys).toMatch(/&quot;127\.0\.0\.2:8080&quot; is neither/);
+    const refused = await post(tp, kim, `/console/keys/${key.id}/enable`, {});
+    expect(refused.status).toBe(400);
+    expect(refused.text).toMatch(/&quot;127\.0\.0\.2:8080&quot; is neither/);
   });
 
   it('a member cannot post the allowed-hosts form (403) and it changes nothing', async () => {

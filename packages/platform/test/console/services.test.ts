@@ -4,11 +4,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/access/actor.js';
 import { operatorActor, userActor } from '../../src/accounts/actors.js';
-import { addTeamMemberAs, createTeamAs } from '../../src/accounts/team-management.js';
+import { addTeamMemberAs, createTeamAs, removeTeamMemberAs } from '../../src/accounts/team-management.js';
 import { createUserAs, setUserDisabled, setUserRole } from '../../src/accounts/user-management.js';
 import type { AppContext } from '../../src/app-context.js';
 import { listAudit } from '../../src/audit/audit-log.js';
-import { addKey, deleteKey, keysFor, setKeyDisabled } from '../../src/keys/key-management.js';
+import { addKey, deleteKey, DISABLED_BY_ADMIN, keysFor, setKeyDisabled } from '../../src/keys/key-management.js';
 import { createClientAs } from '../../src/oauth/client-management.js';
 import { createProxy, proxiesFor } from '../../src/proxies/proxy-management.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
@@ -139,5 +139,94 @@ describe('proxies, clients, users, teams, audit', () => {
     expect(await ctx.db.selectFrom('sessions').select('id_hash').where('user_id', '=', bob.userId!).execute()).toEqual([]);
     const entries = await listAudit(ctx.db, admin, { limit: 100, offset: 0 });
     expect(entries.entries.find((e) => e.action === 'user.disabled')).toMatchObject({ target_label: 'bob@example.com' });
+  });
+});
+
+describe('what an administrator decides holds', () => {
+  const keyRow = (id: string) =>
+    ctx.db.selectFrom('provider_keys').select(['base_url_policy', 'disabled_at', 'disabled_reason']).where('id', '=', id).executeTakeFirstOrThrow();
+  const changesOf = async (id: string) => (await ctx.db.selectFrom('change_log').select('topic').where('subject_id', '=', id).execute()).length;
+
+  it('an administrator made a member keeps their personal keys under the member rules: one the allow-list refuses is disabled, saying why', async () => {
+    const user = await createUserAs(ctx, admin, { email: 'dana@example.com', password: 'dana long password', role: 'admin' });
+    const dana = (await userActor(ctx.db, user, '192.0.2.1'))!;
+    const loopback = await addKey(ctx, dana, { provider: 'openai', apiKey: 'sk-dana-loopback-0123456789', scope: 'personal', userId: user.id, baseUrl: 'http://127.0.0.1:11434/v1' });
+    const official = await addKey(ctx, dana, { provider: 'openai', apiKey: 'sk-dana-official-0123456789', scope: 'personal', userId: user.id });
+    expect([loopback.base_url_policy, official.base_url_policy]).toEqual(['any', 'any']);
+    const published = [await changesOf(loopback.id), await changesOf(official.id)];
+
+    await setUserRole(ctx, admin, user.id, 'member');
+
+    const refused = await keyRow(loopback.id);
+    expect(refused).toMatchObject({ base_url_policy: 'member', disabled_reason: expect.stringContaining('its owner is no longer an administrator') });
+    expect(refused.disabled_at).not.toBeNull();
+    expect(refused.disabled_reason).toContain('"127.0.0.1:11434" is neither');
+    expect(await keyRow(official.id)).toEqual({ base_url_policy: 'member', disabled_at: null, disabled_reason: null });
+    // Published for the routers' key caches, and audited one event per key.
+    expect([await changesOf(loopback.id), await changesOf(official.id)]).toEqual([published[0]! + 1, published[1]! + 1]);
+    const audited = await ctx.db.selectFrom('audit_log').selectAll().where('target_id', 'in', [loopback.id, official.id]).where('action', '!=', 'key.added').execute();
+    expect(audited.map((e) => [e.target_id, e.action, e.actor_label])).toEqual(
+      expect.arrayContaining([
+        [loopback.id, 'key.disabled', 'admin CLI'],
+        [official.id, 'key.member_rules', 'admin CLI'],
+      ]),
+    );
+    expect(audited).toHaveLength(2);
+    expect(audited.find((e) => e.target_id === loopback.id)?.detail).toContain('http://127.0.0.1:11434/v1');
+    // As a member now, Enable checks the base URL like any member's key.
+    const danaNow = (await userActor(ctx.db, user, '192.0.2.1'))!;
+    await expect(setKeyDisabled(ctx, danaNow, loopback.id, false)).rejects.toMatchObject({ code: 'base_url_not_allowed' });
+  });
+
+  it('an administrator’s Disable of a member’s key holds against the member’s Enable; an administrator’s Enable ends it', async () => {
+    const erin = await member('erin@example.com');
+    const key = await addKey(ctx, erin, { provider: 'openai', apiKey: 'sk-erin-0123456789abcdef', scope: 'personal' });
+    await setKeyDisabled(ctx, admin, key.id, true);
+    expect(await keyRow(key.id)).toMatchObject({ disabled_reason: DISABLED_BY_ADMIN });
+    const refusal = { code: 'key_disabled_by_admin', status: 409, message: 'An administrator disabled this key: ask an administrator to enable it again.' };
+    await expect(setKeyDisabled(ctx, erin, key.id, false)).rejects.toMatchObject(refusal);
+    // Disabling it again herself does not wipe the administrator's reason.
+    await setKeyDisabled(ctx, erin, key.id, true);
+    await expect(setKeyDisabled(ctx, erin, key.id, false)).rejects.toMatchObject(refusal);
+    expect((await keyRow(key.id)).disabled_at).not.toBeNull();
+
+    await setKeyDisabled(ctx, admin, key.id, false);
+    expect(await keyRow(key.id)).toMatchObject({ disabled_at: null, disabled_reason: null });
+    // Her own Disable stays hers to undo.
+    await setKeyDisabled(ctx, erin, key.id, true);
+    expect((await keyRow(key.id)).disabled_reason).toBeNull();
+    await setKeyDisabled(ctx, erin, key.id, false);
+    expect((await keyRow(key.id)).disabled_at).toBeNull();
+  });
+
+  it('removing someone who is not in the team is refused (404) and audits nothing; a real removal is audited once', async () => {
+    const team = await createTeamAs(ctx, admin, 'Removals');
+    const removals = () => ctx.db.selectFrom('audit_log').selectAll().where('action', '=', 'team.member_removed').where('target_id', '=', team.id).execute();
+    const notInTeam = { code: 'team_member_not_found', status: 404 };
+    await expect(removeTeamMemberAs(ctx, admin, team.id, 'a5a5a5a5-0000-4000-8000-000000000000')).rejects.toMatchObject(notInTeam);
+    await expect(removeTeamMemberAs(ctx, admin, team.id, alice.userId!)).rejects.toMatchObject(notInTeam);
+    expect(await removals()).toEqual([]);
+
+    await addTeamMemberAs(ctx, admin, team.id, alice.userId!);
+    await removeTeamMemberAs(ctx, admin, team.id, alice.userId!);
+    await expect(removeTeamMemberAs(ctx, admin, team.id, alice.userId!)).rejects.toMatchObject(notInTeam);
+    const entries = await removals();
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ actor_label: 'admin CLI', target_label: 'Removals', detail: 'alice@example.com' });
+  });
+
+  it('a client may use organization and team keys, never a person’s own key', async () => {
+    const teamKey = await addKey(ctx, admin, { provider: 'openai', apiKey: 'sk-team-a-for-clients-0123456789', scope: 'team', teamId: teamA });
+    const alicesOwn = await addKey(ctx, alice, { provider: 'openai', apiKey: 'sk-alice-own-account-0123456789', scope: 'personal' });
+    const before = (await ctx.db.selectFrom('oauth_clients').select('client_id').execute()).length;
+    await expect(createClientAs(ctx, admin, { name: 'batch', proxyIds: [tp.defaultProxyId], keyIds: [teamKey.id, alicesOwn.id] })).rejects.toMatchObject({
+      code: 'invalid_key',
+      status: 400,
+      message: `provider key "${alicesOwn.id}" is someone's personal key: a client may use organization and team keys only`,
+    });
+    expect(await ctx.db.selectFrom('oauth_clients').select('client_id').execute()).toHaveLength(before);
+    const created = await createClientAs(ctx, admin, { name: 'batch', proxyIds: [tp.defaultProxyId], keyIds: [teamKey.id] });
+    const row = await ctx.db.selectFrom('oauth_clients').select('key_ids_json').where('client_id', '=', created.client_id).executeTakeFirstOrThrow();
+    expect(JSON.parse(row.key_ids_json!)).toEqual([teamKey.id]);
   });
 });

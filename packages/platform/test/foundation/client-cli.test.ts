@@ -5,6 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { operatorActor } from '../../src/accounts/actors.js';
+import { createUserAs } from '../../src/accounts/user-management.js';
 import { addProviderKey } from '../../src/keys/provider-keys.js';
 import { createLlmProxy } from '../../src/proxies/llm-proxies.js';
 import { runKeyward } from '../support/cli.js';
@@ -18,6 +20,7 @@ const keyward = (...args: string[]) => runKeyward([...args, '--json'], env);
 
 let orgKeyId: string;
 let otherOrgKeyId: string;
+let personalKeyId: string;
 let otherOrgProxyId: string;
 
 beforeAll(async () => {
@@ -32,6 +35,9 @@ beforeAll(async () => {
   await ctx.db.insertInto('organizations').values(other).execute();
   otherOrgKeyId = (await addProviderKey(ctx.db, ctx.box, { organizationId: other.id, provider: 'openai', apiKey: 'sk-test-other-key-0000000000', scope: 'org' })).id;
   otherOrgProxyId = (await createLlmProxy(ctx.db, { organizationId: other.id, name: 'Other proxy' })).id;
+  // A member's own key: their provider account pays for it, so no client may use it.
+  const member = await createUserAs(ctx, await operatorActor(ctx.db), { email: 'byok@example.com', password: 'byok has a long password', role: 'member' });
+  personalKeyId = (await addProviderKey(ctx.db, ctx.box, { organizationId: proxy.organization_id, provider: 'openai', apiKey: 'sk-test-personal-key-00000000', scope: 'personal', userId: member.id })).id;
 }, 60_000);
 afterAll(async () => {
   await tp?.close();
@@ -172,6 +178,7 @@ describe('keyward client refuses bad input', { timeout: 90_000 }, () => {
     ['an unknown proxy', 1, 'not_found', /LLM proxy "0{8}-.*" does not exist/, () => ['create', '--name', 'x', '--proxy', unknown]],
     ['an unknown key', 1, 'not_found', /provider key "0{8}-.*" does not exist/, () => ['create', '--name', 'x', '--proxy', tp.defaultProxyId, '--key', unknown]],
     ['a key from another organization', 1, 'invalid_key', /belongs to another organization/, () => ['create', '--name', 'x', '--proxy', tp.defaultProxyId, '--key', otherOrgKeyId]],
+    ['a member’s personal key', 1, 'invalid_key', /personal key: a client may use organization and team keys only/, () => ['create', '--name', 'x', '--proxy', tp.defaultProxyId, '--key', orgKeyId, '--key', personalKeyId]],
     ['proxies of two organizations', 1, 'invalid_proxy', /one organization/, () => ['create', '--name', 'x', '--proxy', tp.defaultProxyId, '--proxy', otherOrgProxyId]],
     ['an empty name', 1, 'invalid_name', /1 to 200 characters/, () => ['create', '--name', '   ', '--proxy', tp.defaultProxyId]],
     ['a missing --proxy', 2, 'usage', /missing --proxy/, () => ['create', '--name', 'x']],

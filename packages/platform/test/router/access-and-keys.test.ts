@@ -3,7 +3,10 @@
 
 import { APIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRouterHarness, type RouterHarness } from './support/router-harness.js';
+import { operatorActor, userActor } from '../../src/accounts/actors.js';
+import { setUserRole } from '../../src/accounts/user-management.js';
+import { addKey } from '../../src/keys/key-management.js';
+import { startRouterHarness, upstreamBase, type RouterHarness } from './support/router-harness.js';
 import { waitForUsage } from './support/usage-records.js';
 
 const chat = (model = 'openai:gpt-4o-mini') => ({ model, messages: [{ role: 'user' as const, content: 'hi' }] });
@@ -89,6 +92,26 @@ describe('key resolution order', () => {
     expect(error.code).toBe('provider_key_missing');
     expect(error.message).toMatch(/Mistral/);
     expect(error.message).toMatch(/admin/);
+  });
+
+  it('an administrator made a member no longer calls through a personal key at an address only administrators may use', async () => {
+    const ctx = h.tp.platform.ctx;
+    const operator = await operatorActor(ctx.db);
+    const dana = await h.addUser('dana@example.com');
+    await setUserRole(ctx, operator, dana.id, 'admin');
+    const team = await h.addTeam('Dana’s team', [dana.id]);
+    await h.addKey('openai', { apiKey: `sk-dana-team-${'t'.repeat(24)}`, scope: 'team', teamId: team });
+    // Added by her as an administrator: the mock provider's loopback address is fine for that.
+    const admin = (await userActor(ctx.db, dana, null))!;
+    const own = await addKey(ctx, admin, { provider: 'openai', apiKey: `sk-dana-loopback-${'l'.repeat(24)}`, scope: 'personal', userId: dana.id, baseUrl: upstreamBase('openai', h.upstreams.openai) });
+    const token = await h.tokenFor(dana);
+    await h.openai(token).chat.completions.create(chat());
+    expect(lastKey()).toBe(`sk-dana-loopback-${'l'.repeat(24)}`);
+
+    await setUserRole(ctx, operator, dana.id, 'member');
+    expect(await ctx.db.selectFrom('provider_keys').select(['base_url_policy']).where('id', '=', own.id).where('disabled_at', 'is not', null).executeTakeFirst()).toEqual({ base_url_policy: 'member' });
+    await h.openai(token).chat.completions.create(chat());
+    expect(lastKey()).toBe(`sk-dana-team-${'t'.repeat(24)}`);
   });
 });
 

@@ -86,7 +86,7 @@ async function renderKeys(
   const scopes: OwnerScope[] = admin ? ['org', 'team', 'personal'] : ['personal'];
   const allowList = await memberKeyAllowList(ctx, actor);
   const allowError = options.allowForm?.errors.allowed_hosts;
-  // A member learns here why the policy switched a key off (the reason is kept on the key).
+  // A member learns here why a key of theirs is off: the base-URL policy, or an administrator (the reason is kept on the key).
   const policyDisabled = admin ? [] : view.manageable.filter((k) => k.disabled_at !== null && k.disabled_reason);
   const body = (csrf: string): RawHtml => html`
 <h1>Provider keys</h1>
@@ -216,7 +216,7 @@ export async function keysPage(app: FastifyInstance, ctx: AppContext): Promise<v
     });
   action('primary', async (actor, id) => (await makeKeyPrimary(ctx, actor, id), 'primary'));
   action('disable', async (actor, id) => (await setKeyDisabled(ctx, actor, id, true), 'disabled'));
-  // A refused Enable (the key's base URL is no longer allowed) is said in words on the page.
+  // A refused Enable (the key's base URL is no longer allowed, or an administrator disabled a member's key) is said in words on the page.
   app.post<{ Params: { id: string } }>(`${PATH}/:id/enable`, { config }, async (request, reply) => {
     try {
       await setKeyDisabled(ctx, actorOf(request), request.params.id, false);

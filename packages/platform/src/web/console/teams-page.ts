@@ -73,7 +73,13 @@ export async function teamsPage(app: FastifyInstance, ctx: AppContext): Promise<
     return reply.redirect(`${PATH}?done=added`, 303);
   });
   app.post<{ Params: { id: string } }>(`${PATH}/:id/remove`, { config }, async (request, reply) => {
-    await removeTeamMemberAs(ctx, actorOf(request), request.params.id, formFields(request.body).user ?? '');
+    try {
+      await removeTeamMemberAs(ctx, actorOf(request), request.params.id, formFields(request.body).user ?? '');
+    } catch (error) {
+      // Someone not (or no longer) in the team: said in words, nothing removed.
+      if (!(error instanceof KeywardError) || error.status === 403) throw error;
+      return render(ctx, request, reply, { values: {}, errors: { form: error.message } });
+    }
     return reply.redirect(`${PATH}?done=removed`, 303);
   });
 }
