@@ -150,6 +150,9 @@ export async function registerModelRouter(
   await app.register(async (scope) => {
     const ajv = createStrictAjv();
     scope.setValidatorCompiler(({ schema }) => ajv.compile(schema));
+    // Bodies are JSON only: Fastify's plain-text parser would hand a string to the schema (a
+    // misleading "must be object"); without it, any other type is a 415 unsupported_media_type.
+    scope.removeContentTypeParser('text/plain');
     scope.decorateRequest('routerCall', null);
     scope.decorateRequest('routerMeter', null);
 

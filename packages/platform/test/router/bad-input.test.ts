@@ -50,6 +50,23 @@ describe('bad input on the OpenAI wire', () => {
     });
   }
 
+  it('a body that is not JSON by its content type → 415 unsupported_media_type, on every route that takes a body', async () => {
+    for (const path of ['/chat/completions', '/embeddings', '/responses', '/v1/messages', '/v1/messages/count_tokens']) {
+      for (const type of ['text/plain', 'application/x-www-form-urlencoded', null]) {
+        const res = await fetch(`${h.baseURL()}${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${h.adminToken}`, ...(type ? { 'content-type': type } : {}) },
+          body: JSON.stringify(good),
+        });
+        expect(res.status, `${path} ${type}`).toBe(415);
+        const body: any = await res.json();
+        const code = path.includes('messages') ? body.error.type : body.error.code;
+        expect(code, `${path} ${type}`).toBe(path.includes('messages') ? 'invalid_request_error' : 'unsupported_media_type');
+        expect(body.error.message).toMatch(/application\/json/);
+      }
+    }
+  });
+
   it('Responses API: untranslatable fields are refused by name', async () => {
     for (const [extra, name] of [
       [{ previous_response_id: 'resp_1' }, 'previous_response_id'],
