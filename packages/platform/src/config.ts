@@ -37,7 +37,7 @@ export interface Config {
    * number of proxies in front of Keyward, or the proxies' addresses and CIDR ranges.
    */
   trustProxy: TrustProxy;
-  /** Wait for the first byte and between two chunks of an upstream answer. */
+  /** Wait for the first byte and between two chunks of an upstream answer, and between two events of a stream. */
   upstreamTimeoutMs: number;
   /** Wait for the TCP/TLS connection to a provider. */
   upstreamConnectTimeoutMs: number;

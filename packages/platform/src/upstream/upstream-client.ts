@@ -83,7 +83,8 @@ export class UpstreamClient {
   private readonly targets = new BoundedCache<string, { origin: string; path: string }>(1000);
 
   constructor(
-    private readonly timeouts: UpstreamTimeouts,
+    /** Also the longest a stream may go without an event (readUpstreamEvents): undici's idle timeout is reset by any byte. */
+    readonly timeouts: UpstreamTimeouts,
     lookup: HostLookup = systemLookup,
   ) {
     const pool = {

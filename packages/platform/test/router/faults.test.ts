@@ -1,13 +1,38 @@
-// Upstream faults (issue 4 §7): statuses mapped, Retry-After kept, timeouts, client aborts that
-// cancel the provider call, failures in the middle of a stream, in both inbound wires.
+// Upstream faults (issue 4 §7): statuses mapped, Retry-After kept, timeouts (streams of keep-alive
+// comments only included), client aborts that cancel the provider call, failures in the middle of
+// a stream (an event that never ends included), in both inbound wires.
 
 import { APIError as AnthropicAPIError } from '@anthropic-ai/sdk';
 import { APIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_STREAM_EVENT_CHARS } from '../../src/providers/sse.js';
 import { startRouterHarness, type RouterHarness } from './support/router-harness.js';
 import { waitForUsage } from './support/usage-records.js';
 
 const chat = { model: 'openai:gpt-4o-mini', messages: [{ role: 'user' as const, content: 'hi' }] };
+/** An OpenAI stream's first event, as the provider sends it. */
+const FIRST_CHUNK = `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, delta: { role: 'assistant', content: 'partial' }, finish_reason: null }] })}\n\n`;
+
+/** A raw streamed call on the OpenAI wire: its status and its SSE events' data. */
+async function rawStream(): Promise<{ status: number; events: string[] }> {
+  const res = await fetch(`${h.baseURL()}/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${h.adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ ...chat, stream: true }),
+  });
+  const text = await res.text();
+  return { status: res.status, events: text.trim().split('\n\n').map((event) => event.replace(/^data: /, '')) };
+}
+
+/** A raw streamed call on the Anthropic wire. */
+async function rawAnthropicStream(model: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(`${h.baseURL()}/v1/messages`, {
+    method: 'POST',
+    headers: { 'x-api-key': h.adminToken, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+    body: JSON.stringify({ model, max_tokens: 5, stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+  });
+  return { status: res.status, body: await res.text() };
+}
 const SECRET = 'sk-fault-test-secret-0123456789abcdef';
 
 let h: RouterHarness;
@@ -111,6 +136,78 @@ describe('timeouts', () => {
     expect(text.length).toBeGreaterThan(0);
     expect(error).toBeInstanceOf(APIError);
     expect(String(error.message)).toMatch(/stopped sending|timed out|in time/);
+  });
+});
+
+describe('a stream that sends only SSE comments (keep-alives reset the idle timeout, not this deadline)', () => {
+  it('no event at all: 504 upstream_timeout within the upstream timeout, the provider call ended (OpenAI wire, Anthropic passthrough, Gemini)', async () => {
+    h.upstreams.openai.enqueue({ type: 'sse_keep_alive_only' });
+    const aborted = h.upstreams.openai.waitForAbort();
+    const started = Date.now();
+    const error = await openaiError(h.openai().chat.completions.create({ ...chat, stream: true }));
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(error.status).toBe(504);
+    expect(error.code).toBe('upstream_timeout');
+    await aborted;
+
+    for (const [provider, model] of [
+      ['anthropic', 'anthropic:claude-sonnet-4-5'],
+      ['gemini', 'gemini:gemini-2.0-flash'],
+    ] as const) {
+      h.upstreams[provider].enqueue({ type: 'sse_keep_alive_only' });
+      const { status, body } = await rawAnthropicStream(model);
+      expect(status, provider).toBe(504);
+      const parsed = JSON.parse(body);
+      expect(parsed.type).toBe('error');
+      expect(parsed.error.type).toBe('timeout_error');
+    }
+  });
+
+  it('comments only after the first event: the stream ends with a timeout error event', async () => {
+    h.upstreams.openai.enqueue({ type: 'sse_keep_alive_only', head: FIRST_CHUNK });
+    const aborted = h.upstreams.openai.waitForAbort();
+    const { status, events } = await rawStream();
+    expect(status).toBe(200);
+    expect(JSON.parse(events[0]!).choices[0].delta.content).toBe('partial');
+    expect(JSON.parse(events.at(-1)!).error.code).toBe('upstream_timeout');
+    expect(events).not.toContain('[DONE]');
+    await aborted;
+  });
+});
+
+describe('a stream event that never ends (past MAX_STREAM_EVENT_CHARS)', () => {
+  const endless = (head: string) => ({ type: 'sse_endless_line' as const, head, bytes: MAX_STREAM_EVENT_CHARS + 2 ** 20 });
+
+  it('before anything was sent: 502 upstream_bad_response, the provider call ended (OpenAI wire, Anthropic passthrough, Gemini)', async () => {
+    h.upstreams.openai.enqueue(endless('data: {"id":"'));
+    const aborted = h.upstreams.openai.waitForAbort();
+    const error = await openaiError(h.openai().chat.completions.create({ ...chat, stream: true }));
+    expect(error.status).toBe(502);
+    expect(error.code).toBe('upstream_bad_response');
+    expect(error.message).toContain(`longer than ${MAX_STREAM_EVENT_CHARS / 2 ** 20} MiB`);
+    await aborted;
+
+    for (const [provider, model] of [
+      ['anthropic', 'anthropic:claude-sonnet-4-5'],
+      ['gemini', 'gemini:gemini-2.0-flash'],
+    ] as const) {
+      h.upstreams[provider].enqueue(endless(provider === 'anthropic' ? 'event: message_start\ndata: {"type":"' : 'data: {"candidates":[{"'));
+      const { status, body } = await rawAnthropicStream(model);
+      expect(status, provider).toBe(502);
+      const parsed = JSON.parse(body);
+      expect(parsed.type).toBe('error');
+      expect(parsed.error.message).toContain(`longer than ${MAX_STREAM_EVENT_CHARS / 2 ** 20} MiB`);
+    }
+  });
+
+  it('after the first event: the stream ends with an upstream_bad_response error event', async () => {
+    h.upstreams.openai.enqueue(endless(`${FIRST_CHUNK}data: {"id":"`));
+    const aborted = h.upstreams.openai.waitForAbort();
+    const { status, events } = await rawStream();
+    expect(status).toBe(200);
+    expect(JSON.parse(events[0]!).choices[0].delta.content).toBe('partial');
+    expect(JSON.parse(events.at(-1)!).error.code).toBe('upstream_bad_response');
+    await aborted;
   });
 });
 

@@ -8,6 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { APIError as AnthropicAPIError } from '@anthropic-ai/sdk';
 import { APIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_STREAM_EVENT_CHARS } from '../../src/providers/sse.js';
 import type { MockReply, RecordedRequest } from '../upstreams/mock-upstream.js';
 import { startRouterHarness, type MockProvider, type RouterHarness } from './support/router-harness.js';
 import { waitForUsage } from './support/usage-records.js';
@@ -221,6 +222,13 @@ for (const provider of ['openai', 'anthropic', 'gemini'] as const) {
     }
   });
 }
+
+describe('a stream event that never ends is a malformed answer: the next key answers', () => {
+  const endless: MockReply = { type: 'sse_endless_line', head: 'data: {"id":"', bytes: MAX_STREAM_EVENT_CHARS + 2 ** 20 };
+  it('openai, OpenAI wire', () => expectFailover('openai', 'openai', true, endless));
+  it('anthropic, Anthropic wire (passthrough)', () => expectFailover('anthropic', 'anthropic', true, endless));
+  it('gemini, Anthropic wire', () => expectFailover('anthropic', 'gemini', true, endless));
+});
 
 describe('the Responses route', () => {
   for (const provider of ['openai', 'gemini'] as const) {

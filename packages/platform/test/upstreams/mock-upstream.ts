@@ -40,7 +40,11 @@ export type MockReply =
   /** Streams part of a text answer, then the provider's own in-stream error event. */
   | { type: 'error_mid_stream'; text: string; message?: string }
   /** Exactly these bytes, whatever was asked: for answers no real provider should send. */
-  | { type: 'raw'; status?: number; headers?: Record<string, string>; body: string | Buffer };
+  | { type: 'raw'; status?: number; headers?: Record<string, string>; body: string | Buffer }
+  /** A 200 SSE stream of `head` (SSE text, whatever was asked), then SSE comments every 50 ms and never an event or an end. */
+  | { type: 'sse_keep_alive_only'; head?: string }
+  /** A 200 SSE stream of `head`, then `bytes` more with no line break (as fast as they are read), and never an end. */
+  | { type: 'sse_endless_line'; head: string; bytes: number };
 
 export interface MockUpstream {
   baseUrl: string;
@@ -106,6 +110,27 @@ export async function startMockServer(
     if (reply.type === 'raw') {
       res.writeHead(reply.status ?? 200, reply.headers ?? {});
       res.end(reply.body);
+      return;
+    }
+    if (reply.type === 'sse_keep_alive_only') {
+      writeSseHeaders(res);
+      if (reply.head) res.write(reply.head);
+      const timer = setInterval(() => res.write(': keep-alive\n\n'), 50);
+      res.on('close', () => clearInterval(timer));
+      return;
+    }
+    if (reply.type === 'sse_endless_line') {
+      writeSseHeaders(res);
+      res.write(reply.head);
+      const piece = Buffer.alloc(2 ** 20, 'a');
+      let left = reply.bytes;
+      const more = () => {
+        while (left > 0 && !res.destroyed) {
+          left -= piece.length;
+          if (!res.write(piece)) return void res.once('drain', more);
+        }
+      };
+      more();
       return;
     }
     const handled = await route(recorded, reply, res);

@@ -8,8 +8,9 @@ import type { KeyCooldowns } from '../../keys/key-cooldowns.js';
 import type { UsableProviderKey } from '../../keys/resolve-provider-key.js';
 import { observeKeyCooldown, observeKeyFailover, observeUpstreamResponse } from '../../metrics/metrics.js';
 import { MalformedUpstreamResponse, UpstreamStreamError, type ProviderAdapter, type SseEvent, type StreamFraming, type UpstreamRequest, type UpstreamTarget } from '../../providers/provider-adapter.js';
-import { createSseReader } from '../../providers/sse.js';
+import { createSseReader, eventTooLarge, MAX_STREAM_EVENT_CHARS } from '../../providers/sse.js';
 import { bodyReads, discardBody, readBounded } from './body-reads.js';
+import { EventDeadline } from './event-deadline.js';
 import type { UpstreamSignal } from '../../upstream/call-signal.js';
 import type { UsageMeter } from '../metering.js';
 import { classifyUpstreamError, UnsendableRequestError, UpstreamFailure, type UpstreamClient, type UpstreamResponse } from '../../upstream/upstream-client.js';
@@ -130,15 +131,22 @@ export function readProviderAnswer<T>(read: () => T): T {
   }
 }
 
+export interface UpstreamEventsOptions {
+  framing?: StreamFraming;
+  /** The longest the provider may go without a complete event (comments and partial lines do not count): the upstream timeout. */
+  eventIdleMs: number;
+}
+
 /**
  * The provider's stream as events, read as the bytes arrive: one batch per upstream read (never
  * empty), so what follows costs one step per read rather than one per event. Failures surface as
- * UpstreamFailure.
+ * UpstreamFailure (no event within `eventIdleMs` is a timeout), an event past
+ * MAX_STREAM_EVENT_CHARS as MalformedUpstreamResponse; either way the body is destroyed.
  */
 export async function* readUpstreamEvents(
   response: UpstreamResponse,
   signal: UpstreamSignal,
-  framing: StreamFraming = 'sse',
+  { framing = 'sse', eventIdleMs }: UpstreamEventsOptions,
 ): AsyncGenerator<SseEvent[]> {
   // StringDecoder keeps a character split across reads for the next one, like TextDecoder's
   // stream mode, at a fraction of its cost (which goes through ICU on every read).
@@ -148,14 +156,26 @@ export async function* readUpstreamEvents(
   const sse = createSseReader((event) => pending.push(event));
   const feed = (text: string) => {
     if (framing === 'sse') return sse.feed(text);
-    lineBuffer += text;
-    const lines = lineBuffer.split('\n');
-    lineBuffer = lines.pop() ?? '';
+    // Split only what a line break ends: an unfinished line only grows, up to the bound.
+    const end = text.lastIndexOf('\n');
+    if (end < 0) {
+      lineBuffer += text;
+      if (lineBuffer.length > MAX_STREAM_EVENT_CHARS) throw eventTooLarge();
+      return;
+    }
+    const lines = (lineBuffer + text.slice(0, end)).split('\n');
+    lineBuffer = text.slice(end + 1);
     for (const line of lines) if (line.trim()) pending.push({ data: line });
   };
+  const deadline = new EventDeadline(eventIdleMs, () => {
+    response.body.destroy(new UpstreamFailure('timeout', 'the provider sent no complete event in time', 'body'));
+  });
+  // Each batch is handed on as soon as it is complete (so on each event): the deadline holds while
+  // the reader is away (that time is the caller's, not the provider's) and starts over when it is back.
   const take = () => {
     const batch = pending;
     pending = [];
+    deadline.hold();
     return batch;
   };
   // Until the first event is out, a read is parsed a blank line at a time, and that event goes on
@@ -173,6 +193,7 @@ export async function* readUpstreamEvents(
           if (pending.length) {
             firstOut = true;
             yield take();
+            deadline.resume();
           }
         }
         feed(text);
@@ -180,6 +201,7 @@ export async function* readUpstreamEvents(
       if (pending.length) {
         firstOut = true;
         yield take();
+        deadline.resume();
       }
     }
     feed(decoder.end());
@@ -187,9 +209,10 @@ export async function* readUpstreamEvents(
     else if (lineBuffer.trim()) pending.push({ data: lineBuffer });
     if (pending.length) yield take();
   } catch (error) {
-    if (error instanceof UpstreamFailure) throw error;
+    if (error instanceof UpstreamFailure || error instanceof MalformedUpstreamResponse) throw error;
     throw classifyUpstreamError(error, signal, 'body');
   } finally {
+    deadline.stop();
     discardBody(response.body);
   }
 }
@@ -229,7 +252,7 @@ export function openProviderStream<T>(
 ): Promise<OpenedStream<T>> {
   return withKeyFailover(call, async (key) => {
     const response = await sendToProvider(client, call, key, build(key));
-    const items = read(readUpstreamEvents(response, call.signal, framing), key);
+    const items = read(readUpstreamEvents(response, call.signal, { framing, eventIdleMs: client.timeouts.idleMs }), key);
     const first: T[] = [];
     try {
       const next = await items.next();

@@ -1,21 +1,29 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MalformedUpstreamResponse } from '../../providers/provider-adapter.js';
+import { MAX_STREAM_EVENT_CHARS } from '../../providers/sse.js';
 import { CallSignal } from '../../upstream/call-signal.js';
-import { UpstreamClient } from '../../upstream/upstream-client.js';
+import { UpstreamClient, UpstreamFailure } from '../../upstream/upstream-client.js';
 import { readUpstreamEvents } from './provider-call.js';
 
 let server: Server;
 let origin: string;
 /** What the upstream sends for the next request: each piece in its own write, a pause between them. */
 let pieces: Buffer[] = [];
+/** Whether the upstream's last answer was cut off by the reader (its connection closed before the end). */
+let cutOff: Promise<boolean> = Promise.resolve(false);
 const client = new UpstreamClient({ connectMs: 2_000, idleMs: 5_000 });
+/** No event for this long ends a read (the upstream timeout); the tests of that deadline set a shorter one. */
+const EVENT_IDLE_MS = 5_000;
 
 beforeAll(async () => {
   server = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
+    cutOff = new Promise((resolve) => res.on('close', () => resolve(!res.writableFinished)));
     const queue = [...pieces];
     const next = () => {
+      if (res.destroyed) return;
       const piece = queue.shift();
       if (!piece) return res.end();
       res.write(piece);
@@ -31,14 +39,30 @@ afterAll(async () => {
   server.close();
 });
 
-async function eventsOf(sent: Buffer[], framing?: 'sse' | 'ndjson'): Promise<{ batches: string[][] }> {
+async function eventsOf(sent: Buffer[], framing?: 'sse' | 'ndjson', eventIdleMs = EVENT_IDLE_MS): Promise<{ batches: string[][] }> {
   pieces = sent;
   const signal = new CallSignal();
   const response = await client.send({ method: 'POST', url: `${origin}/stream`, headers: {}, body: {} }, signal);
   const batches: string[][] = [];
-  for await (const batch of readUpstreamEvents(response, signal, framing)) batches.push(batch.map((event) => event.data));
+  for await (const batch of readUpstreamEvents(response, signal, { framing, eventIdleMs })) batches.push(batch.map((event) => event.data));
   return { batches };
 }
+
+/** What reading `sent` threw (undefined if it read to the end), and how long that took. */
+async function failureOf(sent: Buffer[], framing?: 'sse' | 'ndjson', eventIdleMs = EVENT_IDLE_MS): Promise<{ error: unknown; ms: number }> {
+  const started = performance.now();
+  const error = await eventsOf(sent, framing, eventIdleMs).then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  return { error, ms: performance.now() - started };
+}
+
+const MiB = 2 ** 20;
+/** `count` pieces of `text` repeated to about 1 MiB each. */
+const mebibytes = (count: number, text: string) => Array.from({ length: count }, () => Buffer.from(text.repeat(Math.ceil(MiB / text.length))));
+/** Enough 1 MiB pieces to pass the bound by one. */
+const PAST_THE_BOUND = MAX_STREAM_EVENT_CHARS / MiB + 1;
 
 describe('readUpstreamEvents', () => {
   it('keeps a character whose bytes arrive in two reads whole (UTF-8 across a read boundary)', async () => {
@@ -71,7 +95,7 @@ describe('readUpstreamEvents', () => {
     // The whole answer arrives (undici is done with the request) before anything reads it.
     await new Promise((resolve) => setTimeout(resolve, 60));
     const seen: string[][] = [];
-    for await (const batch of readUpstreamEvents(response, signal)) {
+    for await (const batch of readUpstreamEvents(response, signal, { eventIdleMs: EVENT_IDLE_MS })) {
       seen.push(batch.map((event) => event.data));
       break;
     }
@@ -91,5 +115,62 @@ describe('readUpstreamEvents', () => {
   it('a byte sequence that is not UTF-8 becomes the replacement character, not an error', async () => {
     const { batches } = await eventsOf([Buffer.concat([Buffer.from('data: x'), Buffer.from([0xff]), Buffer.from('y\n\n')])]);
     expect(batches.flat()).toEqual(['x\ufffdy']);
+  });
+
+  it('an event whose line never ends is refused past MAX_STREAM_EVENT_CHARS, and the body is dropped', async () => {
+    const { error } = await failureOf([Buffer.from('data: {"id":"'), ...mebibytes(PAST_THE_BOUND, 'a')]);
+    expect(error).toBeInstanceOf(MalformedUpstreamResponse);
+    expect(String((error as Error).message)).toContain(`longer than ${MAX_STREAM_EVENT_CHARS / MiB} MiB`);
+    expect(await cutOff).toBe(true);
+  });
+
+  it('so is an event of `data:` lines whose blank line never comes, and an NDJSON line that never ends', async () => {
+    const lines = await failureOf(mebibytes(PAST_THE_BOUND, `data: ${'a'.repeat(4090)}\n`));
+    expect(lines.error).toBeInstanceOf(MalformedUpstreamResponse);
+    expect(await cutOff).toBe(true);
+    const ndjson = await failureOf([Buffer.from('{"a":"'), ...mebibytes(PAST_THE_BOUND, 'a')], 'ndjson');
+    expect(ndjson.error).toBeInstanceOf(MalformedUpstreamResponse);
+    expect(await cutOff).toBe(true);
+  });
+
+  it('an event just under the bound, split over many reads, comes out whole', async () => {
+    const size = MAX_STREAM_EVENT_CHARS - 64;
+    const { batches } = await eventsOf([Buffer.from('data: '), Buffer.alloc(size / 2, 'b'), Buffer.alloc(size / 2, 'c'), Buffer.from('\n\ndata: next\n\n')]);
+    expect(batches.flat().map((data) => data.length)).toEqual([size, 4]);
+  });
+
+  it('a stream of comments and no event ends as a timeout after eventIdleMs, however busy, and the body is dropped', async () => {
+    const comments = Array.from({ length: 60 }, () => Buffer.from(': keep-alive\n\n'));
+    const { error, ms } = await failureOf(comments, 'sse', 250);
+    expect(error).toBeInstanceOf(UpstreamFailure);
+    expect((error as UpstreamFailure).kind).toBe('timeout');
+    expect(ms).toBeGreaterThanOrEqual(240);
+    expect(ms).toBeLessThan(850);
+    expect(await cutOff).toBe(true);
+  });
+
+  it('so does one after events have come, and a line trickling in that never ends', async () => {
+    const afterEvents = await failureOf([Buffer.from('data: a\n\n'), ...Array.from({ length: 60 }, () => Buffer.from(': keep-alive\n\n'))], 'sse', 250);
+    expect((afterEvents.error as UpstreamFailure).kind).toBe('timeout');
+    const trickle = await failureOf([Buffer.from('data: '), ...Array.from({ length: 60 }, () => Buffer.from('a'))], 'sse', 250);
+    expect((trickle.error as UpstreamFailure).kind).toBe('timeout');
+  });
+
+  it('each event starts the deadline over, and time the reader spends away does not count against the provider', async () => {
+    // An event every 15 ms for 600 ms, comments between: well within a 200 ms deadline.
+    const steady = Array.from({ length: 40 }, (_, i) => Buffer.from(i % 2 ? ': keep-alive\n\n' : `data: ${i}\n\n`));
+    const { batches } = await eventsOf(steady, 'sse', 200);
+    expect(batches.flat()).toHaveLength(20);
+
+    // A reader that takes 400 ms over each of the first two batches (a slow caller): no timeout.
+    pieces = [Buffer.from('data: a\n\n'), Buffer.from('data: b\n\n'), Buffer.from('data: c\n\n')];
+    const signal = new CallSignal();
+    const response = await client.send({ method: 'POST', url: `${origin}/stream`, headers: {}, body: {} }, signal);
+    const seen: string[] = [];
+    for await (const batch of readUpstreamEvents(response, signal, { eventIdleMs: 200 })) {
+      seen.push(...batch.map((event) => event.data));
+      if (seen.length < 3) await new Promise((resolve) => setTimeout(resolve, 400));
+    }
+    expect(seen).toEqual(['a', 'b', 'c']);
   });
 });
