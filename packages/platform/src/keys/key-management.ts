@@ -162,12 +162,13 @@ export async function rotateKeySecret(ctx: ServiceContext, actor: Actor, keyId: 
   await changed(ctx, actor, { ...key, last4: visibleSuffix(secret) }, 'key.rotated');
 }
 
-export async function testKey(ctx: ServiceContext, actor: Actor, keyId: string): Promise<ProviderKeyTestOutcome> {
+/** `clientGone`: tripped when the person who pressed Test has gone (the provider call is dropped). */
+export async function testKey(ctx: ServiceContext, actor: Actor, keyId: string, clientGone?: AbortSignal): Promise<ProviderKeyTestOutcome> {
   const key = await requireManageableKey(ctx.db, actor, keyId);
   // The client routed calls use: a member's key gets the same connect-time address guard.
   return testProviderKey(
     { db: ctx.db, box: ctx.box, upstream: ctx.upstream, defaultAllowList: ctx.config.keyBaseUrlAllow },
-    { organizationId: key.organization_id, keyId: key.id },
+    { organizationId: key.organization_id, keyId: key.id, clientGone },
   );
 }
 

@@ -8,7 +8,8 @@ import { getProviderAdapter } from '../providers/registry.js';
 import { classifyUpstreamError, type UpstreamClient } from '../upstream/upstream-client.js';
 import type { SealedBox } from '../secrets/sealed-box.js';
 import { readBaseUrlAllowList } from './base-url-allow-list.js';
-import { targetOf, usableProviderKey } from './resolve-provider-key.js';
+import { listProviderModels, MAX_MODEL_LIST_BYTES, type ModelListing } from './list-provider-models.js';
+import { usableProviderKey } from './resolve-provider-key.js';
 
 export interface ProviderKeyTestOutcome {
   ok: boolean;
@@ -21,7 +22,12 @@ const TEST_TIMEOUT_MS = 10_000;
 
 export async function testProviderKey(
   deps: { db: Kysely<Database>; box: SealedBox; upstream: UpstreamClient; defaultAllowList: readonly string[] },
-  input: { organizationId: string; keyId: string },
+  input: {
+    organizationId: string;
+    keyId: string;
+    /** Tripped when the person who pressed Test has gone: the provider call goes with them. */
+    clientGone?: AbortSignal;
+  },
 ): Promise<ProviderKeyTestOutcome> {
   const row = await deps.db
     .selectFrom('provider_keys')
@@ -36,13 +42,10 @@ export async function testProviderKey(
   const key = usableProviderKey(deps.box, row, allowList)!;
   const name = adapter.displayName;
   if (!adapter.models) return { ok: true, message: `${name} has no model list to test against; the key will be tried on its first call.` };
-  const signal = AbortSignal.timeout(TEST_TIMEOUT_MS);
-  let status: number;
-  let text: string;
+  const signal = input.clientGone ? AbortSignal.any([AbortSignal.timeout(TEST_TIMEOUT_MS), input.clientGone]) : AbortSignal.timeout(TEST_TIMEOUT_MS);
+  let answer: ModelListing;
   try {
-    const response = await deps.upstream.send(adapter.models.buildRequest(targetOf(key)), signal, key);
-    status = response.status;
-    text = await response.body.text();
+    answer = await listProviderModels(deps.upstream, adapter.models, key, signal);
   } catch (error) {
     const failure = classifyUpstreamError(error, signal, 'headers');
     if (failure.kind === 'refused') {
@@ -51,12 +54,15 @@ export async function testProviderKey(
     if (failure.kind === 'timeout' || failure.kind === 'aborted') return { ok: false, message: `${name} did not answer within ${TEST_TIMEOUT_MS / 1000} seconds.` };
     return { ok: false, message: `Could not reach ${name} at ${new URL(key.baseUrl).host}.` };
   }
-  if (status === 401 || status === 403) return { ok: false, message: `${name} refused the key (HTTP ${status}).` };
-  if (status < 200 || status >= 300) return { ok: false, message: `${name} answered HTTP ${status} when asked for its models.` };
-  try {
-    const models = adapter.models.parseResponse(JSON.parse(text));
-    return { ok: true, message: `The key works: ${name} lists ${models.length} model${models.length === 1 ? '' : 's'}.` };
-  } catch {
-    return { ok: false, message: `${name} answered, but not with a model list.` };
+  switch (answer.kind) {
+    case 'models':
+      return { ok: true, message: `The key works: ${name} lists ${answer.models.length} model${answer.models.length === 1 ? '' : 's'}.` };
+    case 'status':
+      if (answer.status === 401 || answer.status === 403) return { ok: false, message: `${name} refused the key (HTTP ${answer.status}).` };
+      return { ok: false, message: `${name} answered HTTP ${answer.status} when asked for its models.` };
+    case 'too_large':
+      return { ok: false, message: `${name} answered with a model list larger than ${MAX_MODEL_LIST_BYTES / 2 ** 20} MiB; Keyward stopped reading it.` };
+    case 'not_a_list':
+      return { ok: false, message: `${name} answered, but not with a model list.` };
   }
 }

@@ -1,15 +1,18 @@
 // A client that goes away cancels the provider call on every route, streaming or not, before
 // or after the first byte (issue 4 §7), and the call is still metered once as client_aborted (§8).
+// So do the model list and the console's Test, which ask the provider for its models.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formToken, signIn } from '../console/console-session.js';
 import type { MockReply } from '../upstreams/mock-upstream.js';
 import { startRouterHarness, type MockProvider, type RouterHarness } from './support/router-harness.js';
 import { waitForUsage } from './support/usage-records.js';
 
 let h: RouterHarness;
+let openaiKeyId: string;
 beforeAll(async () => {
   h = await startRouterHarness();
-  await h.addKey('openai');
+  openaiKeyId = await h.addKey('openai');
   await h.addKey('anthropic');
   await h.addKey('gemini');
 });
@@ -79,5 +82,44 @@ describe('a client that goes away cancels the provider call', () => {
       false,
       `gone-embeddings-${Date.now()}`,
     );
+  });
+});
+
+/**
+ * The providers hang on the next request; the client leaves once each has it. Whether each saw
+ * its request closed within 2 s (a model list's own timeout is 10 s).
+ */
+async function leaveWhileProvidersHang(providers: MockProvider[], send: (signal: AbortSignal) => Promise<Response>): Promise<'cancelled' | 'still waiting'> {
+  const asked = providers.map((p) => h.upstreams[p].requests.length + 1);
+  for (const p of providers) h.upstreams[p].enqueue({ type: 'hang' });
+  const aborted = Promise.all(providers.map((p) => h.upstreams[p].waitForAbort()));
+  const controller = new AbortController();
+  const sent = send(controller.signal).catch(() => undefined);
+  while (providers.some((p, i) => h.upstreams[p].requests.length < asked[i]!)) await new Promise((r) => setTimeout(r, 10));
+  controller.abort();
+  await sent;
+  return Promise.race([aborted.then(() => 'cancelled' as const), new Promise<'still waiting'>((r) => setTimeout(() => r('still waiting'), 2000))]);
+}
+
+describe('a client that goes away cancels the model listing', () => {
+  it('GET /models: every provider asked for its list', async () => {
+    const outcome = await leaveWhileProvidersHang(['openai', 'anthropic', 'gemini'], (signal) =>
+      fetch(`${h.baseURL()}/models`, { signal, headers: { authorization: `Bearer ${h.adminToken}` } }),
+    );
+    expect(outcome).toBe('cancelled');
+  });
+
+  it("the console's Test", async () => {
+    const jar = await signIn(h.tp, h.tp.admin.email, h.tp.admin.password);
+    const csrf = await formToken(h.tp, jar);
+    const outcome = await leaveWhileProvidersHang(['openai'], (signal) =>
+      jar.fetch(`${h.tp.url}/console/keys/${openaiKeyId}/test`, {
+        method: 'POST',
+        signal,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ csrf }).toString(),
+      }),
+    );
+    expect(outcome).toBe('cancelled');
   });
 });

@@ -1,20 +1,57 @@
 // What the router does with a provider that misbehaves without saying so: a stream cut off
-// before the answer is complete, an enormous error body, an enormous answer.
+// before the answer is complete, an enormous error body, an enormous answer, an enormous model list.
 
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { APIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_MODEL_LIST_BYTES } from '../../src/keys/list-provider-models.js';
 import { MAX_ERROR_BODY_BYTES, MAX_JSON_BODY_BYTES } from '../../src/router/upstream/provider-call.js';
+import { formToken, postForm, signIn } from '../console/console-session.js';
 import { startRouterHarness, type RouterHarness } from './support/router-harness.js';
 import { waitForUsage } from './support/usage-records.js';
 
 const chunk = (delta: object) =>
   `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: null }] })}\n\n`;
 
-/** An OpenAI-wire server whose behaviour is picked by the prompt. */
+/** Until the reader takes what was written, or goes away. */
+const drained = (res: ServerResponse) =>
+  new Promise<void>((resolve) => {
+    const go = () => {
+      res.off('drain', go).off('close', go);
+      resolve();
+    };
+    res.on('drain', go).on('close', go);
+  });
+
+/** Writes `total` bytes of `{"id":"m"},` entries after the list's head, as fast as they are taken. */
+async function pour(res: ServerResponse, total: number, poured: { written: number }) {
+  const block = Buffer.from('{"id":"m"},'.repeat(Math.floor(2 ** 20 / 11)));
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.write('{"object":"list","data":[');
+  while (poured.written < total && !res.destroyed) {
+    poured.written += block.length;
+    if (!res.write(block)) await drained(res);
+  }
+  res.end('{"id":"m"}]}');
+}
+
+/** The model list the upstream poured last: bytes written, and (once its response closed) whether all were taken. */
+let modelList = { written: 0, whole: Promise.resolve(false) };
+/** Far more than the bound: read whole, every byte would be taken. */
+const POURED_MODEL_LIST_BYTES = MAX_MODEL_LIST_BYTES + 32 * 2 ** 20;
+/** What the upstream may write when Keyward reads only up to the bound: that, plus what the sockets' buffers hold. */
+const ROOM_FOR_BUFFERS = MAX_MODEL_LIST_BYTES + 16 * 2 ** 20;
+
+/** An OpenAI-wire server whose behaviour is picked by the prompt; its model list is enormous. */
 function oddUpstream(): Promise<Server> {
   const server = createServer((req, res) => {
+    if (req.url?.endsWith('/models')) {
+      const poured = { written: 0, whole: new Promise<boolean>((resolve) => res.once('close', () => resolve(res.writableFinished))) };
+      modelList = poured;
+      void pour(res, POURED_MODEL_LIST_BYTES, poured);
+      return;
+    }
     let raw = '';
     req.on('data', (c) => (raw += c));
     req.on('end', async () => {
@@ -35,15 +72,7 @@ function oddUpstream(): Promise<Server> {
         res.writeHead(200, { 'content-type': 'application/json' });
         const block = Buffer.alloc(1024 * 1024, 'x');
         for (let i = 0; i <= MAX_JSON_BODY_BYTES / block.length + 1 && !res.destroyed; i++) {
-          if (!res.write(block)) {
-            await new Promise<void>((resolve) => {
-              const go = () => {
-                res.off('drain', go).off('close', go);
-                resolve();
-              };
-              res.on('drain', go).on('close', go);
-            });
-          }
+          if (!res.write(block)) await drained(res);
         }
         res.end();
       }
@@ -54,10 +83,11 @@ function oddUpstream(): Promise<Server> {
 
 let h: RouterHarness;
 let server: Server;
+let keyId: string;
 beforeAll(async () => {
   h = await startRouterHarness();
   server = await oddUpstream();
-  await h.addKey('openai-compatible', { apiKey: '', baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1` });
+  keyId = await h.addKey('openai-compatible', { apiKey: '', baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1` });
 });
 afterAll(async () => {
   server?.closeAllConnections();
@@ -122,4 +152,24 @@ describe('oversized provider bodies', () => {
     expect(error.status).toBe(502);
     expect(error.message).toMatch(/more than 64 MiB/);
   }, 60_000);
+});
+
+describe('an enormous model list', () => {
+  it('GET /models reads no more than the bound, drops the connection and falls back', async () => {
+    const response = await fetch(`${h.baseURL()}/models`, { headers: { authorization: `Bearer ${h.adminToken}` } });
+    // The upstream's response closed before it could write the rest: Keyward stopped reading.
+    expect(await modelList.whole).toBe(false);
+    expect(modelList.written).toBeLessThan(ROOM_FOR_BUFFERS);
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { data: Array<{ id: string }> }).data.filter((m) => m.id.startsWith('openai-compatible:'))).toEqual([]);
+  });
+
+  it("the console's Test says the list is too large, and stops reading it", async () => {
+    const jar = await signIn(h.tp, h.tp.admin.email, h.tp.admin.password);
+    const tested = await postForm(jar, `${h.tp.url}/console/keys/${keyId}/test`, { csrf: await formToken(h.tp, jar) });
+    expect(await modelList.whole).toBe(false);
+    expect(modelList.written).toBeLessThan(ROOM_FOR_BUFFERS);
+    expect(tested.status).toBe(200);
+    expect(tested.text).toContain('OpenAI-compatible server answered with a model list larger than 8 MiB; Keyward stopped reading it.');
+  });
 });

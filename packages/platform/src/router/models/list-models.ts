@@ -27,7 +27,7 @@ export async function reachableModels(router: RouterContext, call: RouterCall): 
     [...byProvider].map(async ([provider, keys]) => {
       const adapter = getProviderAdapter(provider);
       if (!adapter) return [];
-      const models = await router.modelLists.models(adapter, keys[0]!);
+      const models = await router.modelLists.models(adapter, keys[0]!, call.signal);
       return models
         .filter((model) => proxyAllows(allowList, provider, model))
         .map((model) => ({ id: `${provider}:${model}`, provider, providerName: adapter.displayName, model }));

@@ -9,7 +9,7 @@ import type { UsableProviderKey } from '../../keys/resolve-provider-key.js';
 import { observeKeyCooldown, observeKeyFailover, observeUpstreamResponse } from '../../metrics/metrics.js';
 import { MalformedUpstreamResponse, UpstreamStreamError, type ProviderAdapter, type SseEvent, type StreamFraming, type UpstreamRequest, type UpstreamTarget } from '../../providers/provider-adapter.js';
 import { createSseReader, eventTooLarge, MAX_STREAM_EVENT_CHARS } from '../../providers/sse.js';
-import { bodyReads, discardBody, readBounded } from './body-reads.js';
+import { bodyReads, discardBody, readBounded } from '../../upstream/body-reads.js';
 import { EventDeadline } from './event-deadline.js';
 import type { UpstreamSignal } from '../../upstream/call-signal.js';
 import type { UsageMeter } from '../metering.js';

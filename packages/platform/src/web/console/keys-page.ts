@@ -25,6 +25,15 @@ const DONE: Record<string, string> = {
   'allowed-hosts': 'Allowed hosts saved.',
 };
 
+/** Tripped when the connection closes before the answer is sent: whoever asked has gone. */
+function clientGone(reply: FastifyReply): AbortSignal {
+  const gone = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) gone.abort();
+  });
+  return gone.signal;
+}
+
 /** Which add-form field a service error is about. */
 const FIELD_OF: Record<string, string> = {
   unknown_provider: 'provider',
@@ -244,7 +253,7 @@ export async function keysPage(app: FastifyInstance, ctx: AppContext): Promise<v
 
   // The outcome of a test is words for this one answer, not a state to come back to.
   app.post<{ Params: { id: string } }>(`${PATH}/:id/test`, { config }, async (request, reply) => {
-    const outcome = await testKey(ctx, actorOf(request), request.params.id);
+    const outcome = await testKey(ctx, actorOf(request), request.params.id, clientGone(reply));
     return renderKeys(ctx, request, reply, { outcome: { keyId: request.params.id, ...outcome } });
   });
 }
