@@ -37,6 +37,11 @@ export interface CallEstimate {
   model: string;
   /** Called only when a budget applies: serialising the request is not free. */
   requestBytes: () => number;
+  /**
+   * Input tokens the bytes do not show, added to bytes ÷ 3: media parts (an image URL is a few
+   * dozen bytes and thousands of tokens: limits/media-estimate.ts), token arrays. Called only when a budget applies.
+   */
+  extraInputTokens?: () => number;
   /** What the caller asked for; undefined = none given. */
   maxOutputTokens: number | undefined;
   /** False for embeddings: only input is paid. */
@@ -215,7 +220,7 @@ export class LimitGuard {
   /** The budgets' part of `admit`: price the worst case and reserve it under every spending limit, into `reserved`. */
   private async reserveBudgets(subject: CallSubject, estimate: CallEstimate, now: number, limits: SpendingLimit[], rated: SpendingLimit[], reserved: Reservation[]): Promise<Admission> {
     const budgets = estimate.free ? [] : limits.filter((l) => l.nanoUsd !== null && l.period !== null);
-    const inputTokens = budgets.length ? Math.ceil(estimate.requestBytes() / BYTES_PER_INPUT_TOKEN) : 0;
+    const inputTokens = budgets.length ? Math.ceil(estimate.requestBytes() / BYTES_PER_INPUT_TOKEN) + (estimate.extraInputTokens?.() ?? 0) : 0;
     let rates: ModelRates | null = null;
     if (budgets.length) {
       rates = this.prices.ratesFor(estimate.provider, estimate.model);

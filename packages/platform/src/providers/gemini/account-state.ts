@@ -8,7 +8,7 @@ import { GEMINI_DEFAULT_BASE_URL } from './api.js';
 
 const GEMINI_API_HOST = new URL(GEMINI_DEFAULT_BASE_URL).hostname;
 
-function isGeminiApiUrl(url: string): boolean {
+export function isGeminiApiUrl(url: string): boolean {
   try {
     return new URL(url).hostname.toLowerCase() === GEMINI_API_HOST;
   } catch {

@@ -19,6 +19,7 @@ import {
   createAnthropicStreamUsageReader,
   encodeAnthropicStreamError,
   anthropicAccountState,
+  anthropicMediaTokens,
   readAnthropicUsage,
   streamEventWithCallerModel,
   withCallerModel,
@@ -84,6 +85,7 @@ async function passthrough(
     provider: 'anthropic',
     model,
     requestBytes: () => Buffer.byteLength(JSON.stringify(native)),
+    extraInputTokens: () => anthropicMediaTokens(native, model),
     maxOutputTokens: asked,
     producesOutput: true,
   });

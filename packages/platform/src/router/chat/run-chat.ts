@@ -7,6 +7,8 @@ import { MalformedUpstreamResponse, UpstreamStreamError, type SseEvent, type Str
 import type { UsableProviderKey } from '../../keys/resolve-provider-key.js';
 import { openProviderCall } from '../access/account-state.js';
 import { admitCall } from '../access/admit-call.js';
+import { dataUrlType, fileTokens, imageUrlTokens } from '../../limits/media-estimate.js';
+import { isGeminiApiUrl } from '../../providers/gemini/account-state.js';
 import type { RouterCaller } from '../access/authorize-proxy.js';
 import type { UsageMeter } from '../metering.js';
 import { resolveModelId, type QualifiedModel } from '../model-id.js';
@@ -65,6 +67,7 @@ export async function planChat(
     provider: qualified.provider,
     model: qualified.model,
     requestBytes: () => requestBytes(request),
+    extraInputTokens: () => mediaTokens(request, qualified.provider, qualified.model),
     maxOutputTokens: asked,
     producesOutput: true,
     answers: request.n ?? 1,
@@ -79,6 +82,29 @@ export async function planChat(
 
 /** What the input estimate is made from: the prompt as sent (messages, tools, schema). */
 const requestBytes = (request: ChatCompletionRequest) => Buffer.byteLength(JSON.stringify(request));
+
+/**
+ * What the prompt's media cost beyond their bytes (limits/media-estimate.ts): images by URL or
+ * inline, files (PDFs). Only user messages carry them; a string content is skipped unread.
+ * Inline audio is counted by its bytes alone (far more than its tokens).
+ */
+function mediaTokens(request: ChatCompletionRequest, provider: string, model: string): number {
+  let tokens = 0;
+  for (const message of request.messages) {
+    if (message.role !== 'user' || typeof message.content === 'string') continue;
+    for (const part of message.content) {
+      if (part.type === 'image_url') {
+        const url = part.image_url.url;
+        // A Gemini Files API URI may name any file, a video as well as an image.
+        tokens += provider === 'gemini' && !url.startsWith('data:') && isGeminiApiUrl(url) ? fileTokens(model, undefined) : imageUrlTokens(model, url);
+      } else if (part.type === 'file') {
+        const data = part.file.file_data;
+        tokens += data ? fileTokens(model, dataUrlType(data), data.length) : fileTokens(model, undefined);
+      }
+    }
+  }
+  return tokens;
+}
 
 /** The model id the caller sees in answers: provider-qualified, like the one it sent. */
 export const qualify = (plan: ChatPlan, model: string) => (model.startsWith(`${plan.qualified.provider}:`) ? model : `${plan.qualified.provider}:${model}`);

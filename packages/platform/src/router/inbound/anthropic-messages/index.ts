@@ -14,3 +14,4 @@ export {
   withCallerModel,
 } from './passthrough.js';
 export { anthropicAccountState } from './account-state.js';
+export { anthropicMediaTokens } from './media.js';
