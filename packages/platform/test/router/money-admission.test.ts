@@ -11,6 +11,7 @@ import { removeLimit, setLimit } from '../../src/limits/spending-limits.js';
 import { PriceBook, setModelPrice } from '../../src/usage/model-prices.js';
 import { testEngine } from '../support/test-platform.js';
 import { startRouterHarness, type RouterHarness } from './support/router-harness.js';
+import { propagate } from './support/money-support.js';
 
 let h: RouterHarness;
 // $1000 in / $10000 out per million tokens.
@@ -23,8 +24,6 @@ beforeAll(async () => {
 afterAll(() => h?.close());
 
 const ctx = () => h.tp.platform.ctx;
-/** Limits reach the router through the change feed; settlements are written once a second. */
-const propagate = () => new Promise((r) => setTimeout(r, 1600));
 let users = 0;
 async function freshUser() {
   const user = await h.addUser(`admission-${++users}-${Date.now()}@example.com`);

@@ -10,9 +10,9 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BudgetLedger } from '../../src/limits/budget-ledger.js';
 import { periodStart } from '../../src/limits/limit-periods.js';
-import { runKeyward } from '../support/cli.js';
 import { testEngine } from '../support/test-platform.js';
 import { startRouterHarness, type RouterHarness } from './support/router-harness.js';
+import { keywardCli, propagate } from './support/money-support.js';
 
 let h: RouterHarness;
 // $1000 in / $10000 out per million tokens: a tenth of a cent per input token, a cent per output token.
@@ -24,14 +24,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => h?.close());
 
-const cliEnv = () => ({ KEYWARD_DATA_DIR: h.tp.config.dataDir, DATABASE_URL: h.tp.config.databaseUrl ?? '' });
-async function keyward(...args: string[]) {
-  const r = await runKeyward([...args, '--json'], cliEnv());
-  if (r.code !== 0) throw new Error(`keyward ${args.join(' ')} failed: ${r.stdout} ${r.stderr}`);
-  return r.json;
-}
-/** Limits reach the server through the change feed; settlements are written once a second. */
-const propagate = () => new Promise((r) => setTimeout(r, 1600));
+const keyward = keywardCli(() => h);
 const db = () => h.tp.platform.ctx.db;
 /** A ledger of its own: another instance on the same database. It writes only when told to. */
 const newLedger = () => new BudgetLedger(db(), pino({ level: 'silent' }), () => undefined, { flushIntervalMs: 60_000 });

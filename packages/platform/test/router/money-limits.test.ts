@@ -7,8 +7,9 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runKeyward } from '../support/cli.js';
 import { startRouterHarness, type RouterHarness } from './support/router-harness.js';
+import { keywardCli, propagate } from './support/money-support.js';
+import { runKeyward } from '../support/cli.js';
 
 let h: RouterHarness;
 // $1000 in / $10000 out per million tokens: a tenth of a cent per input token, a cent per output token.
@@ -23,13 +24,7 @@ beforeAll(async () => {
 afterAll(() => h?.close());
 
 const cliEnv = () => ({ KEYWARD_DATA_DIR: h.tp.config.dataDir, DATABASE_URL: h.tp.config.databaseUrl ?? '' });
-async function keyward(...args: string[]) {
-  const r = await runKeyward([...args, '--json'], cliEnv());
-  if (r.code !== 0) throw new Error(`keyward ${args.join(' ')} failed: ${r.stdout} ${r.stderr}`);
-  return r.json;
-}
-/** Limits reach the server through the change feed; settlements are written once a second. */
-const propagate = () => new Promise((r) => setTimeout(r, 1600));
+const keyward = keywardCli(() => h);
 let users = 0;
 async function freshUser() {
   const user = await h.addUser(`money-${++users}-${Date.now()}@example.com`);

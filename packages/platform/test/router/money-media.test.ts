@@ -11,6 +11,7 @@ import { DOCUMENT_TOKENS, IMAGE_TOKENS } from '../../src/limits/media-estimate.j
 import { setLimit } from '../../src/limits/spending-limits.js';
 import { setModelPrice } from '../../src/usage/model-prices.js';
 import { startRouterHarness, type RouterHarness } from './support/router-harness.js';
+import { propagate } from './support/money-support.js';
 
 let h: RouterHarness;
 beforeAll(async () => {
@@ -28,8 +29,6 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => h?.close());
 
-/** Limits reach the server through the change feed; settlements are written once a second. */
-const propagate = () => new Promise((r) => setTimeout(r, 1600));
 let users = 0;
 async function userWithLimit(usd: string) {
   const user = await h.addUser(`media-${++users}-${Date.now()}@example.com`);
