@@ -1,5 +1,6 @@
 // `npm start`: run the platform until SIGTERM/SIGINT, then stop accepting, let in-flight
-// requests finish (bounded by KEYWARD_SHUTDOWN_GRACE_MS) and close the database.
+// requests finish (bounded by KEYWARD_SHUTDOWN_GRACE_MS: then running router calls are ended with
+// a 503 `server_shutdown` and the remaining connections closed) and close the database.
 
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
@@ -55,8 +56,10 @@ async function main(): Promise<void> {
     markShuttingDown();
     ctx.log.info({ signal }, 'shutting down');
     const force = setTimeout(() => {
-      ctx.log.warn('grace period over; closing open connections');
-      app.server.closeAllConnections();
+      // Running calls first: each is told (an error event on a stream) and metered, so nothing is
+      // cut off silently and every usage record reaches the sink before it closes (after the server).
+      ctx.log.warn({ runningCalls: platform.runningCalls }, 'grace period over; ending running calls and closing open connections');
+      void platform.endRunningCalls().finally(() => app.server.closeAllConnections());
     }, config.shutdownGraceMs);
     force.unref();
     try {

@@ -15,11 +15,20 @@ import { closeContext, openContext } from './open-context.js';
 import { retryWhileDatabaseUnavailable } from './db/wait-for-database.js';
 import { createLogger } from './logger.js';
 import { buildServer } from './server.js';
+import { RunningCalls, shuttingDownError } from './router/http/running-calls.js';
 
 export interface Platform {
   app: FastifyInstance;
   ctx: AppContext;
   bootstrap: BootstrapResult;
+  /** Model Router calls running now. */
+  readonly runningCalls: number;
+  /**
+   * The end of the shutdown grace period: every running router call is ended with a 503
+   * `server_shutdown` (an error event on a stream) and metered; resolves once they have closed
+   * (or after `waitMs`), so that the sockets still open can then be closed with nothing lost.
+   */
+  endRunningCalls(waitMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -42,12 +51,17 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
     },
     { waitMs: config.databaseUrl ? config.databaseStartWaitMs : 0, log },
   );
-  const app = await buildServer(ctx);
+  const running = new RunningCalls();
+  const app = await buildServer(ctx, { running });
   scheduleAccountsHousekeeping(ctx);
   return {
     app,
     ctx,
     bootstrap: bootstrapResult,
+    get runningCalls() {
+      return running.size;
+    },
+    endRunningCalls: (waitMs) => running.endAll(shuttingDownError(), waitMs),
     async close() {
       await app.close();
       await closeContext(ctx);

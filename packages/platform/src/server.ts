@@ -14,6 +14,7 @@ import { metricsRoutes } from './metrics/metrics-routes.js';
 import { registerAuthorizationServer } from './oauth/index.js';
 import { signInFormTargets } from './oauth/sign-in-targets.js';
 import { registerModelRouter } from './router/index.js';
+import type { RunningCalls } from './router/http/running-calls.js';
 import { deferredRequestLogger } from './request-logger.js';
 import { trackUnusedConnections } from './unused-connections.js';
 import { consolePages } from './web/console/index.js';
@@ -26,7 +27,8 @@ function fastifyTrustProxy(trust: TrustProxy): false | string[] | ((address: str
   return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;
 }
 
-export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
+/** `running`: the router's running calls, for whoever ends them at shutdown (platform.ts). */
+export async function buildServer(ctx: AppContext, options: { running?: RunningCalls } = {}): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
     trustProxy: fastifyTrustProxy(ctx.config.trustProxy),
@@ -66,8 +68,8 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
 
   // The authorization server (oidc-provider on /api/auth/oauth2/*, consent, connected apps) and
   // the Model Router, which authenticates callers only through the server's bearer check.
-  const { authenticateBearer, provider } = await registerAuthorizationServer(app, ctx);
-  await registerModelRouter(app, ctx, { authenticateBearer });
+  const { authenticateBearer, provider, revocations } = await registerAuthorizationServer(app, ctx);
+  await registerModelRouter(app, ctx, { authenticateBearer, clientSettled: (clientId) => revocations.client(clientId), running: options.running });
 
   // Keyward's own HTML forms (urlencoded bodies) live in their own scope, so that the OAuth
   // and router scopes keep full control of how their bodies are read.

@@ -15,6 +15,7 @@ import { RouterDirectory } from './access/router-directory.js';
 import { handleAnthropicMessages, anthropicRouterErrorBody } from './anthropic/messages.js';
 import { handleEmbeddings } from './embeddings/create-embeddings.js';
 import { openRouterCall, routeConfig, type RouterCall, type RouterRouteConfig } from './http/router-call.js';
+import { endedWith, RunningCalls } from './http/running-calls.js';
 import { createStrictAjv, validationError } from './http/validation.js';
 import { anthropicCountTokensRequestSchema, anthropicMessagesRequestSchema } from './inbound/anthropic-messages/index.js';
 import { handleResponses } from './inbound/openai-responses/responses-route.js';
@@ -28,6 +29,7 @@ import { chatCompletionsRequestSchema, embeddingsRequestSchema } from './openai/
 import type { RouterContext } from './router-context.js';
 import { loggableError, openAIErrorBody, RouterError, toRouterError, usageOutcome } from './router-error.js';
 import { MODEL_ROUTER_PATH } from '../oauth/paths.js';
+import { wwwAuthenticate } from '../oauth/resource-server.js';
 import { observeRefusedAtAuthentication } from '../metrics/metrics.js';
 
 /** The router's base path; `{proxyId}` follows it, or nothing for the default proxy. */
@@ -120,7 +122,13 @@ const ROUTES: RouteSpec[] = [
 export async function registerModelRouter(
   app: FastifyInstance,
   ctx: AppContext,
-  deps: { authenticateBearer: AuthenticateBearer },
+  deps: {
+    authenticateBearer: AuthenticateBearer;
+    /** Settles once a changed client's record was read again (RevocationState.client). */
+    clientSettled?: (clientId: string) => Promise<unknown>;
+    /** This instance's running calls; the platform ends them when the shutdown grace period is over. */
+    running?: RunningCalls;
+  },
 ): Promise<ModelRouterHandle> {
   const upstream = ctx.upstream;
   const usage = createUsageSink(ctx.db, ctx.log, { rowByRow: ctx.storage.dialect === 'sqlite' });
@@ -134,10 +142,22 @@ export async function registerModelRouter(
   const keys = new ProviderKeyCache(ctx.db, ctx.box, ctx.changes, undefined, ctx.config.keyBaseUrlAllow);
   const modelLists = new ModelListCache(upstream, ctx.log);
   ctx.changes.on('provider_key', () => modelLists.invalidate());
+  // The directory listens to the change feed before the running calls do: it has dropped what a
+  // change made stale by the time a running call is checked again.
+  const directory = new RouterDirectory(ctx.db, ctx.changes);
+  const running = deps.running ?? new RunningCalls();
+  running.watch(ctx.changes, {
+    authenticateBearer: deps.authenticateBearer,
+    directory,
+    clientSettled: deps.clientSettled,
+    wwwAuthenticate: (call, error) => wwwAuthenticate(ctx.config.publicUrl, { proxyId: call.urlProxyId, error }),
+    log: ctx.log,
+  });
   const router: RouterContext = {
     app: ctx,
     authenticateBearer: deps.authenticateBearer,
-    directory: new RouterDirectory(ctx.db, ctx.changes),
+    directory,
+    running,
     keys,
     cooldowns: new KeyCooldowns(),
     upstream,
@@ -160,7 +180,8 @@ export async function registerModelRouter(
       const wire = routeConfig(request)?.wire ?? 'openai';
       const validation = (error as { validation?: Parameters<typeof validationError>[0] }).validation;
       const meter = request.routerMeter;
-      const routerError = validation ? validationError(validation) : toRouterError(error, meter?.providerKey);
+      // A call Keyward ended (access taken away, shutdown) is answered with why, not as a client abort.
+      const routerError = validation ? validationError(validation) : (endedWith(request.routerCall?.signal) ?? toRouterError(error, meter?.providerKey));
       if (routerError.code === 'internal_error') request.log.error({ err: loggableError(error, meter?.providerKey) }, 'model router error');
       if (meter?.principal && !meter.finished) meter.finish(routerError.status, usageOutcome(routerError), routerError.message);
       else if (meter && !meter.principal) observeRefusedAtAuthentication(routeConfig(request).endpoint);

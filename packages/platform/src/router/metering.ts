@@ -12,6 +12,14 @@ import type { PriceBook } from '../usage/model-prices.js';
 /** Told the finished record (cost included) once, whatever way the call ended: budget settlement. */
 export type MeterSettlement = (record: UsageRecord) => void;
 
+/** Whose provider key a call is using: a running call is checked again against it after an access change. */
+export interface KeyOwner {
+  id: string;
+  scope: 'org' | 'team' | 'personal';
+  teamId: string | null;
+  userId: string | null;
+}
+
 export class UsageMeter {
   private readonly startedAt = performance.now();
   private firstTokenAt: number | undefined;
@@ -22,6 +30,8 @@ export class UsageMeter {
   provider: string | null = null;
   model: string | null = null;
   keyId: string | null = null;
+  /** The key in use, as far as who may use it goes. */
+  keyOwner: KeyOwner | undefined;
   /** The decrypted key of `keyId`, kept only to scrub it from what is recorded and answered. */
   private apiKey: string | undefined;
   stream = false;
@@ -34,14 +44,16 @@ export class UsageMeter {
   constructor(
     private readonly sink: UsageSink,
     private readonly prices: PriceBook | undefined,
-    private readonly requestId: string,
+    readonly requestId: string,
     private readonly endpoint: UsageRecord['endpoint'],
     private readonly inboundFormat: InboundFormat,
   ) {}
 
   /** The provider key this call is using now (the last one tried, after failover). */
-  useKey(key: { id: string; apiKey: string }): void {
+  useKey(key: { id: string; apiKey: string } & Partial<KeyOwner>): void {
     this.keyId = key.id;
+    // The key itself (it has these fields): no object made per call.
+    this.keyOwner = key.scope === undefined ? undefined : (key as KeyOwner);
     this.apiKey = key.apiKey;
   }
 

@@ -9,6 +9,7 @@ import type { LimitGuard } from '../limits/limit-guard.js';
 import type { PriceBook } from '../usage/model-prices.js';
 import type { UsageSink } from '../usage/usage-sink.js';
 import type { RouterDirectory } from './access/router-directory.js';
+import type { RunningCalls } from './http/running-calls.js';
 import type { ModelListCache } from './models/model-list-cache.js';
 import type { UpstreamClient } from '../upstream/upstream-client.js';
 
@@ -24,4 +25,6 @@ export interface RouterContext {
   prices: PriceBook;
   limits: LimitGuard;
   modelLists: ModelListCache;
+  /** This instance's running calls, ended when their caller loses access or at shutdown. */
+  running: RunningCalls;
 }

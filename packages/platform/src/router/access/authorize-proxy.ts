@@ -24,7 +24,8 @@ function userMayUse(proxy: LlmProxy, access: UserAccess): boolean {
   return true;
 }
 
-export async function authorizeProxy(directory: RouterDirectory, principal: Principal, proxy: LlmProxy): Promise<RouterCaller> {
+/** `fresh`: read the user's access from the database (a running call checked again after a change). */
+export async function authorizeProxy(directory: RouterDirectory, principal: Principal, proxy: LlmProxy, fresh = false): Promise<RouterCaller> {
   if (principal.kind === 'client') {
     if (!principal.proxyIds.includes(proxy.id) || principal.organizationId !== proxy.organization_id) {
       throw RouterError.forbidden('This client is not allowed to use this LLM proxy.');
@@ -34,9 +35,9 @@ export async function authorizeProxy(directory: RouterDirectory, principal: Prin
   if (principal.boundProxyId && principal.boundProxyId !== proxy.id) {
     throw RouterError.forbidden('This access token was issued for a different LLM proxy.');
   }
-  let access = await directory.userAccess(principal.userId);
+  let access = await directory.userAccess(principal.userId, fresh);
   // A refusal from the cache is checked against the database: the user may have just been added.
-  if (!userMayUse(proxy, access)) access = await directory.userAccess(principal.userId, true);
+  if (!fresh && !userMayUse(proxy, access)) access = await directory.userAccess(principal.userId, true);
   if (access.disabled) throw RouterError.forbidden('Your Keyward account is disabled; an administrator can enable it again.', 'account_disabled');
   if (!userMayUse(proxy, access)) throw RouterError.forbidden('You are not allowed to use this LLM proxy.');
   return {

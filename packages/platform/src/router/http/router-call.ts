@@ -13,6 +13,7 @@ import type { RouterContext } from '../router-context.js';
 import { RouterError, toRouterError } from '../router-error.js';
 import { countCall } from './calls-in-flight.js';
 import { offerCostHeader } from './cost-header.js';
+import type { RunningCall } from './running-calls.js';
 
 export type InboundWire = 'openai' | 'anthropic';
 
@@ -78,9 +79,18 @@ export async function openRouterCall(router: RouterContext, request: FastifyRequ
     meter.organizationId = proxy.organization_id;
     const caller = await authorizeProxy(router.directory, principal, proxy);
     const signal = new CallSignal();
-    reply.raw.on('close', () => {
-      if (!reply.raw.writableFinished) signal.abort();
-    });
+    // Running until its response closes: an access change or the shutdown can end it (running-calls.ts).
+    const running: RunningCall = { token, urlProxyId: proxyId, caller, meter, signal };
+    if (reply.raw.destroyed) {
+      // The client left while the call was being authorized: its 'close' has already passed.
+      signal.abort();
+    } else {
+      router.running.add(running);
+      reply.raw.on('close', () => {
+        router.running.delete(running);
+        if (!reply.raw.writableFinished) signal.abort();
+      });
+    }
     request.routerCall = { caller, meter, signal };
   } catch (error) {
     if (error instanceof BearerError) {

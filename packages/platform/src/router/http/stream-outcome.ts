@@ -1,11 +1,14 @@
 // How a committed stream ends, the same for every inbound format: completely (`ok`), because the
-// client left (`client_aborted`: the upstream read is cancelled), or because the provider failed
+// client left (`client_aborted`: the upstream read is cancelled), because Keyward ended it (its
+// caller lost access, or the shutdown grace period is over: an error event, metered `rejected`,
+// running-calls.ts), or because the provider failed
 // (an error event in the caller's format, then the end — or the provider's own error event, when
 // it was passed through as is). Metered exactly once in every case.
 
 import type { RouterContext } from '../router-context.js';
 import { loggableError, toRouterError, usageOutcome, type RouterError } from '../router-error.js';
 import type { RouterCall } from './router-call.js';
+import { endedWith } from './running-calls.js';
 import { ClientGoneError, type SseWriter } from './sse-writer.js';
 
 /** The provider's own error event has already reached the caller untouched: meter it, send nothing more. */
@@ -31,6 +34,19 @@ export async function finishStream(
     writer.end();
     meter.finish(200, 'ok');
   } catch (error) {
+    const ended = endedWith(signal);
+    if (ended) {
+      // Keyward ended it (the caller lost access, or shutdown): the caller is told why, in its format.
+      if (!writer.started) throw ended;
+      meter.finish(200, 'rejected', ended.message);
+      await cancelUpstream().catch(() => undefined);
+      try {
+        await writer.write(encodeError(ended));
+      } catch {
+        // The client is gone as well.
+      }
+      return;
+    }
     if (error instanceof ClientGoneError || signal.aborted) {
       meter.finish(200, 'client_aborted', 'the client closed the connection');
       await cancelUpstream().catch(() => undefined);
