@@ -4,6 +4,7 @@
 // call while slices last; limits and the org's rule for unpriced models live in memory.
 
 import type { Kysely } from 'kysely';
+import { latestReadWins } from '../db/latest-read.js';
 import type { Logger } from 'pino';
 import type { ChangeFeed } from '../db/change-log.js';
 import type { Database } from '../db/schema.js';
@@ -111,8 +112,6 @@ export class LimitGuard {
   readonly rates: RateCounter;
   private readonly timer: NodeJS.Timeout;
   private ticks = 0;
-  private loadsStarted = 0;
-  private loadApplied = 0;
 
   private constructor(
     private readonly db: Kysely<Database>,
@@ -137,12 +136,12 @@ export class LimitGuard {
   }
 
   /** Reads every limit again (on a change, and every few seconds: a missed change or a failed read still converges). */
-  async reload(): Promise<void> {
-    const started = ++this.loadsStarted;
-    const { limits, unpricedPolicy } = await loadLimits(this.db);
-    // Reads can overlap (a change's and the reconcile's): one that began earlier never overwrites a later one.
-    if (started < this.loadApplied) return;
-    this.loadApplied = started;
+  readonly reload = latestReadWins(
+    () => loadLimits(this.db),
+    (loaded) => this.apply(loaded),
+  );
+
+  private apply({ limits, unpricedPolicy }: Awaited<ReturnType<typeof loadLimits>>): void {
     const byOrg = new Map<string, SpendingLimit[]>();
     this.limitsById.clear();
     for (const limit of limits) {

@@ -9,16 +9,12 @@ import type { UsageSink } from '../usage/usage-sink.js';
 import { scrubProviderKey } from './upstream/provider-text.js';
 import { costNanoUsd } from '../usage/call-cost.js';
 import type { PriceBook } from '../usage/model-prices.js';
+import type { UsableProviderKey } from '../keys/resolve-provider-key.js';
 /** Told the finished record (cost included) once, whatever way the call ended: budget settlement. */
 export type MeterSettlement = (record: UsageRecord) => void;
 
 /** Whose provider key a call is using: a running call is checked again against it after an access change. */
-export interface KeyOwner {
-  id: string;
-  scope: 'org' | 'team' | 'personal';
-  teamId: string | null;
-  userId: string | null;
-}
+export type KeyOwner = Pick<UsableProviderKey, 'id' | 'scope' | 'teamId' | 'userId'>;
 
 export class UsageMeter {
   private readonly startedAt = performance.now();
@@ -50,10 +46,9 @@ export class UsageMeter {
   ) {}
 
   /** The provider key this call is using now (the last one tried, after failover). */
-  useKey(key: { id: string; apiKey: string } & Partial<KeyOwner>): void {
+  useKey(key: UsableProviderKey): void {
     this.keyId = key.id;
-    // The key itself (it has these fields): no object made per call.
-    this.keyOwner = key.scope === undefined ? undefined : (key as KeyOwner);
+    this.keyOwner = key;
     this.apiKey = key.apiKey;
   }
 

@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { AppContext } from '../app-context.js';
 import type { ChangeFeed } from '../db/change-log.js';
+import { latestReadWins } from '../db/latest-read.js';
 import type { Database } from '../db/schema.js';
 import { KeywardError } from '../errors.js';
 import { microUsdToString, parseUsdPerMtok, type ModelRates } from './call-cost.js';
@@ -127,8 +128,6 @@ export async function lookupModelPrice(db: Kysely<Database>, provider: string, m
 /** In-memory prices for the hot path: overrides loaded once and reloaded on change, the catalogue behind them. */
 export class PriceBook {
   private overrides = new Map<string, ModelRates>();
-  private loadsStarted = 0;
-  private loadApplied = 0;
 
   private constructor(private readonly db: Kysely<Database>) {}
 
@@ -140,18 +139,12 @@ export class PriceBook {
   }
 
   /** Reads every override again (on a change, and every few seconds: a missed change or a failed read still converges). */
-  async reload(): Promise<void> {
-    const started = ++this.loadsStarted;
-    const rows = await this.db.selectFrom('model_prices').selectAll().execute();
-    // Reads can overlap (a change's and the reconcile's): one that began earlier never overwrites a later one.
-    if (started < this.loadApplied) return;
-    this.loadApplied = started;
-    const next = new Map<string, ModelRates>();
-    for (const row of rows) {
-      next.set(`${row.provider}\u0000${row.model}`, overrideRates(row));
-    }
-    this.overrides = next;
-  }
+  readonly reload = latestReadWins(
+    () => this.db.selectFrom('model_prices').selectAll().execute(),
+    (rows) => {
+      this.overrides = new Map(rows.map((row) => [`${row.provider}\u0000${row.model}`, overrideRates(row)]));
+    },
+  );
 
   /** null: no known price (the call is reported as unpriced, never as free). */
   ratesFor(provider: string, model: string): ModelRates | null {

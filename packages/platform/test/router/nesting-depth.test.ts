@@ -46,6 +46,8 @@ describe(`a value nested too deeply to be written back (${testEngine()})`, () =>
     expect(record?.outcome).toBe('rejected');
     // Neither key was rested as if the provider were down.
     const metrics = await (await fetch(`${h.tp.url}/metrics`)).text();
+    // The counter is there to be read (a renamed or hidden one would make the next line pass for nothing).
+    expect(metrics).toContain('# TYPE keyward_router_key_cooldowns_total counter');
     expect(metrics).not.toMatch(/keyward_router_key_cooldowns_total\{[^}]*\} [1-9]/);
     expect((await chat(h.adminToken, JSON.stringify({ model: 'openai:gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }))).status).toBe(200);
   });

@@ -17,9 +17,11 @@ function toBase64(vector: number[]): string {
   return Buffer.from(new Float32Array(vector).buffer).toString('base64');
 }
 
-/** Input given as token ids is that many tokens (bytes ÷ 3 of `[1,2,3]` would count it short); text is counted by its bytes. */
+/** Text, counted by its bytes; otherwise token ids, counted one by one (bytes ÷ 3 of `[1,2,3]` would count them short). */
+const isText = (input: EmbeddingsRequest['input']) => typeof input === 'string' || typeof input[0] === 'string';
+
 function tokenArrayLength(input: EmbeddingsRequest['input']): number {
-  if (typeof input === 'string' || typeof input[0] === 'string') return 0;
+  if (isText(input)) return 0;
   let tokens = 0;
   for (const item of input as Array<number | number[]>) tokens += Array.isArray(item) ? item.length : 1;
   return tokens;
@@ -38,7 +40,7 @@ export async function handleEmbeddings(router: RouterContext, call: RouterCall, 
   await admitCall(router, call.caller, call.meter, {
     provider: qualified.provider,
     model: qualified.model,
-    requestBytes: () => (typeof body.input === 'string' || typeof body.input[0] === 'string' ? Buffer.byteLength(JSON.stringify(body.input)) : 0),
+    requestBytes: () => (isText(body.input) ? Buffer.byteLength(JSON.stringify(body.input)) : 0),
     extraInputTokens: () => tokenArrayLength(body.input),
     maxOutputTokens: undefined,
     producesOutput: false,
