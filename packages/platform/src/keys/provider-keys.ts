@@ -1,11 +1,11 @@
 // Provider keys: the secret is sealed with AES-256-GCM (bound to the key's id) and only its last
 // four characters are ever shown.
 
-import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AppContext } from '../app-context.js';
 import type { Database, OwnerScope, ProviderKeyTable } from '../db/schema.js';
 import { KeywardError } from '../errors.js';
+import { timeOrderedId } from '../time-ordered-id.js';
 import { getProviderAdapter, PROVIDER_IDS } from '../providers/registry.js';
 import type { SealedBox } from '../secrets/sealed-box.js';
 import { readBaseUrlAllowList } from './base-url-allow-list.js';
@@ -105,8 +105,10 @@ export async function addProviderKey(
       lookup: policy.lookup,
     });
   }
-  const id = randomUUID();
+  // Time-ordered, so that two keys made in the same millisecond still rank oldest first (the id
+  // breaks created_at ties in rankProviderKeys).
   const now = Date.now();
+  const id = timeOrderedId(now);
   const row: ProviderKeyTable = {
     id,
     organization_id: input.organizationId,

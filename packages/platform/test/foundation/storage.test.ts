@@ -1,10 +1,11 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { migrateToLatest, openStorage, type Storage } from '../../src/db/database.js';
 import { migrationProvider } from '../../src/db/migrations/index.js';
 import { addProviderKey, openProviderKeySecret } from '../../src/keys/provider-keys.js';
+import { rankProviderKeys, usableProviderKey } from '../../src/keys/resolve-provider-key.js';
 import { ensurePrimaryOrganization } from '../../src/accounts/organizations.js';
 import { ACCOUNT_POLICY, deleteStaleThrottleRows } from '../../src/accounts/login-throttle.js';
 import { deleteExpiredSessions } from '../../src/accounts/sessions.js';
@@ -87,6 +88,26 @@ describe('provider-key secrets at rest', () => {
 
   it('refuse a malformed KEYWARD_ENCRYPTION_KEY', async () => {
     await expect(loadEncryptionKey({ dataDir: database.dataDir, encryptionKey: 'c2hvcnQ=' })).rejects.toThrow(/32 bytes/);
+  });
+});
+
+describe('provider keys made in the same millisecond', () => {
+  it('rank oldest first however the database returns them', async () => {
+    const box = new SealedBox(await loadEncryptionKey({ dataDir: database.dataDir }));
+    const org = await ensurePrimaryOrganization(storage.db);
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(1_800_000_000_000);
+    const made: string[] = [];
+    try {
+      for (let i = 0; i < 12; i++) {
+        const key = await addProviderKey(storage.db, box, { organizationId: org.id, provider: 'gemini', apiKey: `gm-same-ms-${i}-${'x'.repeat(20)}`, scope: 'org' });
+        made.push(key.id);
+      }
+    } finally {
+      clock.mockRestore();
+    }
+    const rows = await storage.db.selectFrom('provider_keys').selectAll().where('id', 'in', made).execute();
+    const keys = rows.map((row) => usableProviderKey(box, row, [])!).reverse();
+    expect(rankProviderKeys(keys, 'gemini', { kind: 'user', userId: 'nobody', teamIds: new Set() }).map((k) => k.id)).toEqual(made);
   });
 });
 
