@@ -11,6 +11,7 @@ import type { Kysely } from 'kysely';
 import pino, { type Logger } from 'pino';
 import { createBackgroundJobs, type BackgroundJob, type BackgroundJobs } from '../background-jobs.js';
 import type { Database } from './schema.js';
+import { changedTopics, readTopicStamps } from './table-stamps.js';
 
 export type ChangeTopic =
   | 'grant'
@@ -31,6 +32,13 @@ export async function recordChange(db: Kysely<Database>, topic: ChangeTopic, sub
 export interface ChangeFeed {
   /** Subscribe to a topic; the listener gets the subject id of every change (local and remote). */
   on(topic: ChangeTopic, listener: (subjectId: string) => void): void;
+  /**
+   * Told when the topic's tables changed in a way no notice may have reported (table-stamps.ts):
+   * the subject is unknown, so everything of the topic a cache holds is to be read again.
+   */
+  onResync(topic: ChangeTopic, listener: () => void): void;
+  /** Compares the tables' summaries now (tests; normally a background job). */
+  resync(): Promise<void>;
   /** Tell local listeners at once, and other instances through the log. */
   publish(topic: ChangeTopic, subjectId: string): Promise<void>;
   /** Poll now (tests; normally a background job). Rejects if the database does. */
@@ -45,6 +53,8 @@ export interface ChangeFeed {
 export const CHANGE_LOG_RETENTION_MS = 60 * 60_000;
 /** Each instance reads the log this often: a change reaches every instance within about this. */
 export const CHANGE_POLL_INTERVAL_MS = 1000;
+/** How often the cached tables' summaries are compared: a lost notice reaches caches within about this. */
+export const RESYNC_INTERVAL_MS = 5000;
 /**
  * How long a skipped seq is asked for again. Changes are appended by single autocommitted
  * inserts, which commit within milliseconds; a minute covers lock waits and stalled fsyncs.
@@ -60,6 +70,7 @@ export interface ChangeFeedOptions {
   jobs?: BackgroundJobs;
   log?: Logger;
   intervalMs?: number;
+  resyncIntervalMs?: number;
   gapWaitMs?: number;
   /** Told when each newly read change was written (ms): the feed's lag, for the metrics. */
   onRead?: (writtenAt: number) => void;
@@ -103,6 +114,30 @@ export async function startChangeFeed(db: Kysely<Database>, options: ChangeFeedO
       }
     }
   };
+
+  const resyncListeners = new Map<ChangeTopic, Array<() => void>>();
+  let stamps = await readTopicStamps(db);
+  // One comparison at a time; a failed read keeps the last summaries, so the next one still sees the change.
+  let resyncing: Promise<void> | undefined;
+  const resync = (): Promise<void> =>
+    (resyncing ??= (async () => {
+      try {
+        const next = await readTopicStamps(db);
+        const changed = changedTopics(stamps, next);
+        stamps = next;
+        for (const topic of changed) {
+          for (const listener of resyncListeners.get(topic) ?? []) {
+            try {
+              listener();
+            } catch (error) {
+              log.error({ err: error, topic }, 'change feed resync listener failed');
+            }
+          }
+        }
+      } finally {
+        resyncing = undefined;
+      }
+    })());
 
   const readOnce = async (): Promise<number> => {
     const startedAt = Date.now();
@@ -148,11 +183,16 @@ export async function startChangeFeed(db: Kysely<Database>, options: ChangeFeedO
   const own: BackgroundJob[] = [
     jobs.every('change feed poll', options.intervalMs ?? CHANGE_POLL_INTERVAL_MS, poll),
     jobs.every('change log prune', PRUNE_INTERVAL_MS, () => prune()),
+    jobs.every('cached tables resync', options.resyncIntervalMs ?? RESYNC_INTERVAL_MS, resync),
   ];
   return {
     on(topic, listener) {
       listeners.set(topic, [...(listeners.get(topic) ?? []), listener]);
     },
+    onResync(topic, listener) {
+      resyncListeners.set(topic, [...(resyncListeners.get(topic) ?? []), listener]);
+    },
+    resync,
     async publish(topic, subjectId) {
       emit(topic, subjectId);
       await recordChange(db, topic, subjectId);

@@ -99,13 +99,15 @@ export class ProviderKeyCache {
     private readonly db: Kysely<Database>,
     private readonly box: SealedBox,
     changes: ChangeFeed,
-    /** Safety net for a missed change notice. */
+    /** A last safety net: a missed change notice is caught by the feed's resync within seconds. */
     private readonly ttlMs = 5 * 60_000,
     /** KEYWARD_KEY_BASE_URL_ALLOW, for organizations that saved no list of their own. */
     private readonly defaultAllowList: readonly string[] = [],
   ) {
     changes.on('provider_key', () => this.invalidate());
     changes.on('key_base_url_allow', () => this.invalidate());
+    changes.onResync('provider_key', () => this.invalidate());
+    changes.onResync('key_base_url_allow', () => this.invalidate());
   }
 
   invalidate(): void {

@@ -46,6 +46,8 @@ export class RevocationState {
       // Re-read at once so a disabled client is refused without waiting for its next request.
       this.client(clientId).catch((error) => this.ctx.log.warn({ err: error, clientId }, 'could not re-read a changed client; the next reconcile retries'));
     });
+    // A client changed with its notice lost (its key or proxy bindings, say): every record is read again when next asked for.
+    this.ctx.changes.onResync('client', () => this.clients.clear());
   }
 
   /**
@@ -105,7 +107,7 @@ export class RevocationState {
     await this.ctx.changes.publish('grant', grantId);
   }
 
-  /** A client's record, read once and cached until a 'client' change names it. */
+  /** A client's record, read once and cached until a 'client' change names it (or a resync finds one). */
   client(clientId: string): Promise<ClientRecord | undefined> {
     let record = this.clients.get(clientId);
     if (!record) {

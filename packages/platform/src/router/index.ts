@@ -142,6 +142,7 @@ export async function registerModelRouter(
   const keys = new ProviderKeyCache(ctx.db, ctx.box, ctx.changes, undefined, ctx.config.keyBaseUrlAllow);
   const modelLists = new ModelListCache(upstream, ctx.log);
   ctx.changes.on('provider_key', () => modelLists.invalidate());
+  ctx.changes.onResync('provider_key', () => modelLists.invalidate());
   // The directory listens to the change feed before the running calls do: it has dropped what a
   // change made stale by the time a running call is checked again.
   const directory = new RouterDirectory(ctx.db, ctx.changes);

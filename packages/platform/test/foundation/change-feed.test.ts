@@ -4,7 +4,15 @@ import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANGE_LOG_RETENTION_MS, startChangeFeed, type ChangeFeed } from '../../src/db/change-log.js';
+import { randomBytes } from 'node:crypto';
 import { migrateToLatest, openStorage, type Storage } from '../../src/db/database.js';
+import { ensurePrimaryOrganization } from '../../src/accounts/organizations.js';
+import { addTeamMember, createTeam } from '../../src/accounts/teams.js';
+import { createUser } from '../../src/accounts/users.js';
+import { addProviderKey } from '../../src/keys/provider-keys.js';
+import { saveRegisteredClient } from '../../src/oauth/clients.js';
+import { createLlmProxy } from '../../src/proxies/llm-proxies.js';
+import { SealedBox } from '../../src/secrets/sealed-box.js';
 import { createTestDatabase, testEngine } from '../support/test-database.js';
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -179,5 +187,72 @@ describe('the change feed when the database fails', () => {
     await f.poll();
     expect(seen).toEqual(['m1', 'm2']);
     expect(lines.filter((l) => l.msg === 'change feed listener failed')).toHaveLength(2);
+  });
+});
+
+describe(`the change feed's resync (a change whose notice was lost, ${testEngine()})`, () => {
+  /** The topics `resync()` tells after each write. */
+  function topicsTold(f: ChangeFeed) {
+    let told: string[] = [];
+    for (const topic of ['user', 'membership', 'provider_key', 'key_base_url_allow', 'llm_proxy', 'client', 'grant'] as const) {
+      f.onResync(topic, () => told.push(topic));
+    }
+    return async (write: () => Promise<unknown>): Promise<string[]> => {
+      told = [];
+      await write();
+      await f.resync();
+      return told;
+    };
+  }
+
+  it('tells the topic of each cached table written without a notice, and no other', async () => {
+    const f = await feed({ resyncIntervalMs: 60_000 });
+    const topicsAfter = topicsTold(f);
+    const db = storage.db;
+    const org = await ensurePrimaryOrganization(db);
+    const user = await createUser(db, { email: 'resync@example.com', password: 'x' }, { checkStrength: false });
+    const team = await createTeam(db, org.id, 'Resync');
+    await f.resync();
+    const box = new SealedBox(randomBytes(32));
+
+    expect(await topicsAfter(() => db.updateTable('users').set({ disabled_at: Date.now() }).where('id', '=', user.id).execute())).toEqual(['user']);
+    expect(await topicsAfter(() => db.updateTable('users').set({ disabled_at: null }).where('id', '=', user.id).execute())).toEqual(['user']);
+    expect(
+      await topicsAfter(() => db.insertInto('memberships').values({ organization_id: org.id, user_id: user.id, role: 'member', created_at: Date.now() }).execute()),
+    ).toEqual(['membership']);
+    expect(await topicsAfter(() => addTeamMember(db, team.id, user.id))).toEqual(['membership']);
+    expect(await topicsAfter(() => db.deleteFrom('team_members').where('user_id', '=', user.id).execute())).toEqual(['membership']);
+    const key = await topicsAfter(() => addProviderKey(db, box, { organizationId: org.id, provider: 'openai', apiKey: 'sk-resync-000000000000000000', scope: 'org' }));
+    expect(key).toEqual(['provider_key']);
+    expect(await topicsAfter(() => db.updateTable('provider_keys').set({ disabled_at: Date.now(), updated_at: Date.now() + 1 }).execute())).toEqual(['provider_key']);
+    expect(
+      await topicsAfter(() =>
+        db
+          .insertInto('organization_settings')
+          .values({ organization_id: org.id, key_base_url_allow: '["gpu-box"]', app_cap_default_nano_usd: null, app_cap_default_period: null, app_cap_max_nano_usd: null, app_cap_max_period: null, updated_at: Date.now() })
+          .execute(),
+      ),
+    ).toEqual(['key_base_url_allow']);
+    const proxy = await createLlmProxy(db, { organizationId: org.id, name: 'Resync' });
+    await f.resync();
+    expect(await topicsAfter(() => db.updateTable('llm_proxies').set({ allowed_models_json: '["openai"]', updated_at: Date.now() + 7 }).where('id', '=', proxy.id).execute())).toEqual(['llm_proxy']);
+    expect(await topicsAfter(() => db.deleteFrom('llm_proxies').where('id', '=', proxy.id).execute())).toEqual(['llm_proxy']);
+    expect(await topicsAfter(() => saveRegisteredClient(db, 'resync-client', { redirect_uris: ['http://127.0.0.1/cb'] }))).toEqual(['client']);
+    // Nothing written: nothing told.
+    expect(await topicsAfter(async () => undefined)).toEqual([]);
+  });
+
+  it('a failed comparison keeps the last summaries, so the next one still tells the change', async () => {
+    const f = await feed({ resyncIntervalMs: 60_000 });
+    const told: string[] = [];
+    f.onResync('user', () => told.push('user'));
+    await storage.db.updateTable('users').set({ disabled_at: 12345 }).execute();
+    // The database failing one comparison: a table it cannot read.
+    await sql`alter table users rename to users_away`.execute(storage.db);
+    await expect(f.resync()).rejects.toThrow();
+    await sql`alter table users_away rename to users`.execute(storage.db);
+    expect(told).toEqual([]);
+    await f.resync();
+    expect(told).toEqual(['user']);
   });
 });

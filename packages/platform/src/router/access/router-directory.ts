@@ -1,6 +1,7 @@
 // What the router needs to know about proxies and people, kept in memory: proxies by id, the
 // default proxy, and each user's organizations and teams. Entries are dropped on `llm_proxy`,
-// `membership` and `user` changes (this instance and others, via the change feed); a miss or a
+// `membership` and `user` changes (this instance and others, via the change feed, or all of a
+// topic when the feed's resync finds a change whose notice was lost); a miss or a
 // refusal re-reads the database before it is believed, so a change made a moment ago elsewhere
 // never turns into a wrong 403 or 404. Refused calls that arrive together share one re-read, so
 // a refused caller's burst costs the database one read at a time, not one per call.
@@ -34,12 +35,17 @@ export class RouterDirectory {
     changes: ChangeFeed,
     private readonly ttlMs = 5 * 60_000,
   ) {
-    changes.on('llm_proxy', () => {
+    const dropProxies = () => {
       this.proxies.clear();
       this.defaultProxyEntry = undefined;
-    });
+    };
+    changes.on('llm_proxy', dropProxies);
     changes.on('membership', (userId) => this.users.delete(userId));
     changes.on('user', (userId) => this.users.delete(userId));
+    // A change whose notice was lost: which proxy or user is not known, so all are read again.
+    changes.onResync('llm_proxy', dropProxies);
+    changes.onResync('membership', () => this.users.clear());
+    changes.onResync('user', () => this.users.clear());
   }
 
   private fresh<T>(entry: Entry<T> | undefined): entry is Entry<T> {

@@ -121,6 +121,13 @@ export class RunningCalls {
     );
     // The subject is the proxy's id: its calls are checked against what it is now (deleted, another scope or team).
     changes.on('llm_proxy', (proxyId) => recheck((call) => call.caller.proxy.id === proxyId, false));
+    // A change found by the feed's resync names no subject: every call it could concern is checked
+    // (after the caches, which listen first, have dropped what it made stale).
+    const anyUser = (call: RunningCall) => call.caller.principal.kind === 'user';
+    changes.onResync('user', () => recheck(anyUser, true));
+    changes.onResync('membership', () => recheck(anyUser, true));
+    changes.onResync('client', () => recheck(() => true, false));
+    changes.onResync('llm_proxy', () => recheck(() => true, false));
   }
 
   /** The rules of a new call, read fresh; a refusal ends the call, a failure to check does not. */
