@@ -14,6 +14,8 @@ interface StampedTable {
   table: string;
   /** Set by every write that changes what a cache holds (null counts as 0). */
   stamp: string;
+  /** The rows whose changes matter, when not all (a constant SQL condition). */
+  where?: string;
 }
 
 /** Per topic, the tables its caches are read from. Topics reconciled otherwise are not here. */
@@ -28,7 +30,9 @@ export const STAMPED_TOPICS: Partial<Record<ChangeTopic, readonly StampedTable[]
   provider_key: [{ table: 'provider_keys', stamp: 'updated_at' }],
   key_base_url_allow: [{ table: 'organization_settings', stamp: 'updated_at' }],
   llm_proxy: [{ table: 'llm_proxies', stamp: 'updated_at' }],
-  client: [{ table: 'oauth_clients', stamp: 'updated_at' }],
+  // A self-registered app has nothing cached that changes but being disabled: the apps anyone can
+  // register, at up to KEYWARD_REGISTRATION_RATE_LIMIT a minute, do not move the summary.
+  client: [{ table: 'oauth_clients', stamp: 'updated_at', where: "kind = 'confidential' or disabled_at is not null" }],
 };
 
 /** Topic → its tables' summary; equal summaries mean nothing a cache holds was written. */
@@ -37,8 +41,8 @@ export type TopicStamps = Map<ChangeTopic, string>;
 export async function readTopicStamps<DB>(db: Kysely<DB>): Promise<TopicStamps> {
   const tables = Object.values(STAMPED_TOPICS).flat();
   const parts = tables.map(
-    ({ table, stamp }) =>
-      sql`select ${sql.lit(table)} as t, count(*) as n, coalesce(sum(coalesce(${sql.ref(stamp)}, 0) % 4294967296), 0) as s from ${sql.table(table)}`,
+    ({ table, stamp, where }) =>
+      sql`select ${sql.lit(table)} as t, count(*) as n, coalesce(sum(coalesce(${sql.ref(stamp)}, 0) % 4294967296), 0) as s from ${sql.table(table)}${where ? sql.raw(` where ${where}`) : sql``}`,
   );
   const { rows } = await sql<{ t: string; n: number | string; s: number | string }>`${sql.join(parts, sql` union all `)}`.execute(db);
   const byTable = new Map(rows.map((row) => [row.t, `${row.n}:${row.s}`]));

@@ -237,7 +237,18 @@ describe(`the change feed's resync (a change whose notice was lost, ${testEngine
     await f.resync();
     expect(await topicsAfter(() => db.updateTable('llm_proxies').set({ allowed_models_json: '["openai"]', updated_at: Date.now() + 7 }).where('id', '=', proxy.id).execute())).toEqual(['llm_proxy']);
     expect(await topicsAfter(() => db.deleteFrom('llm_proxies').where('id', '=', proxy.id).execute())).toEqual(['llm_proxy']);
-    expect(await topicsAfter(() => saveRegisteredClient(db, 'resync-client', { redirect_uris: ['http://127.0.0.1/cb'] }))).toEqual(['client']);
+    // Anyone may register an app: that moves nothing; disabling one does, and so does any write to a confidential client.
+    expect(await topicsAfter(() => saveRegisteredClient(db, 'resync-client', { redirect_uris: ['http://127.0.0.1/cb'] }))).toEqual([]);
+    expect(await topicsAfter(() => db.updateTable('oauth_clients').set({ disabled_at: Date.now() }).where('client_id', '=', 'resync-client').execute())).toEqual(['client']);
+    expect(
+      await topicsAfter(() =>
+        db
+          .insertInto('oauth_clients')
+          .values({ client_id: 'resync-confidential', kind: 'confidential', name: 'c', metadata_json: '{}', secret_hash: 'sha256:x', organization_id: org.id, proxy_ids_json: '[]', key_ids_json: null, created_at: 1, updated_at: 1, disabled_at: null })
+          .execute(),
+      ),
+    ).toEqual(['client']);
+    expect(await topicsAfter(() => db.updateTable('oauth_clients').set({ key_ids_json: '["k"]', updated_at: 2 }).where('client_id', '=', 'resync-confidential').execute())).toEqual(['client']);
     // Nothing written: nothing told.
     expect(await topicsAfter(async () => undefined)).toEqual([]);
   });
