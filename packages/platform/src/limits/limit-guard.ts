@@ -60,9 +60,10 @@ export interface CallOutcome {
   outputTokens: number | null;
   /**
    * What the provider may have billed beyond the usage it reported: `reservation` when it had
-   * accepted the call and was answering (a stream that broke off, or an answer without a usage
-   * report), so up to everything the call was allowed; `input` when the call was stopped before
-   * any answer (abort, timeout: it may have read the prompt); `none` otherwise.
+   * accepted the call and may have answered it (a stream that broke off, an answer without a usage
+   * report, a non-streamed call left or timed out unanswered), so up to everything the call was
+   * allowed; `input` when a stream was stopped before the provider opened it (it may have read the
+   * prompt); `none` otherwise. The router's admit-call.ts decides which.
    */
   unreported: 'reservation' | 'input' | 'none';
 }

@@ -185,19 +185,42 @@ describe('reservations settle to the actual cost', () => {
     expect(await spentUsd(id)).toBeCloseTo(0.6, 9);
   }, 60_000);
 
-  it('an aborted call is charged its input estimate, not its whole reservation', async () => {
+  it('a non-streamed call left before its answer is charged its whole reservation: the provider may finish it', async () => {
     const { user, openai } = await freshUser();
     const { id } = await keyward('limit', 'set', '--scope', 'user', '--user', user.email, '--usd', '5', '--period', 'total');
     await propagate();
     h.upstreams.openai.enqueue({ type: 'hang' });
+    const aborted = h.upstreams.openai.waitForAbort();
     const controller = new AbortController();
     const call = openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 100 }, { signal: controller.signal }).catch(() => 'aborted');
     await new Promise((r) => setTimeout(r, 300));
     controller.abort();
     expect(await call).toBe('aborted');
+    await aborted;
     await propagate();
     const spent = await spentUsd(id);
-    // The input estimate (a few dozen tokens at $0.001), never the $1 reserved for 100 output tokens.
+    // The $1 reserved for 100 output tokens, plus the input estimate (a few dozen tokens at $0.001).
+    expect(spent).toBeGreaterThanOrEqual(1);
+    expect(spent).toBeLessThan(1.2);
+  }, 30_000);
+
+  it('a stream left before the provider opened it is charged its input estimate: closing it stops the generation', async () => {
+    const { user, openai } = await freshUser();
+    const { id } = await keyward('limit', 'set', '--scope', 'user', '--user', user.email, '--usd', '5', '--period', 'total');
+    await propagate();
+    h.upstreams.openai.enqueue({ type: 'hang' });
+    const aborted = h.upstreams.openai.waitForAbort();
+    const controller = new AbortController();
+    const call = openai.chat.completions
+      .create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 100, stream: true }, { signal: controller.signal })
+      .catch(() => 'aborted');
+    await new Promise((r) => setTimeout(r, 300));
+    controller.abort();
+    expect(await call).toBe('aborted');
+    await aborted;
+    await propagate();
+    const spent = await spentUsd(id);
+    // The input estimate, never the $1 reserved for 100 output tokens.
     expect(spent).toBeGreaterThan(0);
     expect(spent).toBeLessThan(0.2);
   }, 30_000);

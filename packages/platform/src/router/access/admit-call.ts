@@ -14,14 +14,20 @@ import type { UsageRecord } from '../../usage/usage-record.js';
  * opened (the caller got its 200) that ended any other way than complete — the client leaving
  * before the final usage event, a timeout, a provider error mid-answer — may have produced output
  * up to its cap, as may an answer that came without usage: charged the whole reservation, or a
- * client could read an answer and leave just before its usage to have it free. A call stopped
- * before any answer may have had its prompt read: charged the input estimate.
+ * client could read an answer and leave just before its usage to have it free. So is a
+ * non-streamed call the provider was sent that ended, unanswered, by the client leaving or a
+ * timeout: a provider may finish an answer whose connection closed (no provider documents that
+ * it stops), and otherwise a client could spend past its limit by leaving each call before its
+ * answer. A stream stopped before the provider opened it stops the generation with its
+ * connection, and may have had its prompt read: charged the input estimate.
  */
 function unreportedCost(record: UsageRecord): 'reservation' | 'input' | 'none' {
   if (record.keyId === null) return 'none';
   if (record.stream && record.status === 200 && record.outcome !== 'ok') return 'reservation';
-  if (record.outcome === 'ok' && record.inputTokens === null && record.outputTokens === null) return 'reservation';
-  return record.outcome === 'client_aborted' || record.outcome === 'upstream_timeout' ? 'input' : 'none';
+  const unreported = record.inputTokens === null && record.outputTokens === null;
+  if (record.outcome === 'ok' && unreported) return 'reservation';
+  if (record.outcome !== 'client_aborted' && record.outcome !== 'upstream_timeout') return 'none';
+  return !record.stream && unreported ? 'reservation' : 'input';
 }
 
 /** Returns the output-token limit Keyward chose for the call, when it lowered or set one. */
