@@ -8,20 +8,27 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { bootstrap, type BootstrapResult } from './accounts/bootstrap.js';
 import type { Config } from './config.js';
+import { retryWhileDatabaseUnavailable } from './db/wait-for-database.js';
 import { openContext } from './open-context.js';
 
 /** A worker that lived this long is healthy again: its next crash restarts it at once. */
 const HEALTHY_AFTER_MS = 30_000;
 const MAX_RESTART_DELAY_MS = 30_000;
 
+/** As a single process does at start: a PostgreSQL server away (restarting, failing over) is waited for. */
 export async function prepareDatabase(config: Config, log: Logger): Promise<BootstrapResult> {
-  const ctx = await openContext(config, log);
-  try {
-    return await bootstrap(ctx.db, config, ctx.storage.dialect);
-  } finally {
-    await ctx.jobs.stop();
-    await ctx.storage.close();
-  }
+  return retryWhileDatabaseUnavailable(
+    async () => {
+      const ctx = await openContext(config, log);
+      try {
+        return await bootstrap(ctx.db, config, ctx.storage.dialect);
+      } finally {
+        await ctx.jobs.stop();
+        await ctx.storage.close();
+      }
+    },
+    { waitMs: config.databaseUrl ? config.databaseStartWaitMs : 0, log },
+  );
 }
 
 export function runWorkers(config: Config, log: Logger): void {

@@ -12,6 +12,7 @@ import { findPostgresBin, startThrowawayPostgres, type ThrowawayPostgres } from 
 import { loadConfig } from '../../src/config.js';
 import { isDatabaseUnavailable, retryWhileDatabaseUnavailable } from '../../src/db/wait-for-database.js';
 import { startPlatform } from '../../src/platform.js';
+import { prepareDatabase } from '../../src/worker-processes.js';
 
 function capturedLog() {
   const lines: string[] = [];
@@ -131,6 +132,17 @@ describe.skipIf(!findPostgresBin())('an instance starting while PostgreSQL is do
     } finally {
       await platform.close();
     }
+  }, 60_000);
+
+  it('with KEYWARD_WORKERS, the primary preparing the database waits for it too', async () => {
+    pg.pause();
+    const { log, lines } = capturedLog();
+    const preparing = prepareDatabase(config(60_000), log);
+    await new Promise((r) => setTimeout(r, 2000));
+    pg.resume();
+    await preparing;
+    expect(lines.filter((l) => l.includes('database unavailable at start; retrying')).length).toBeGreaterThan(1);
+    expect(lines.some((l) => l.includes('database reachable; starting'))).toBe(true);
   }, 60_000);
 
   it('gives up after KEYWARD_DATABASE_START_WAIT_MS', async () => {
