@@ -84,14 +84,6 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
-function boolean(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (['1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
-  if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
-  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
-}
-
 /** false, a hop count, or the addresses/CIDR ranges of the proxies whose X-Forwarded-* are believed. */
 export type TrustProxy = false | number | string[];
 
@@ -134,7 +126,19 @@ function url(name: string, raw: string): string {
     throw new ConfigError(`${name} must be an http(s) URL, got "${raw}"`);
   }
   if (parsed.search || parsed.hash) throw new ConfigError(`${name} must not have a query or fragment`);
+  // Cookies (`__Host-`, Path=/), the OAuth routes and the console all live at the root of the origin.
+  if (parsed.pathname !== '/') {
+    throw new ConfigError(`${name} must be the root of its origin (Keyward cannot be served under a path such as "${parsed.pathname}"), got "${raw}"`);
+  }
   return parsed.href.replace(/\/+$/, '');
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function logLevel(env: Env, name: string): string {
+  const raw = env[name] || 'info';
+  if (!LOG_LEVELS.includes(raw)) throw new ConfigError(`${name} must be one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
+  return raw;
 }
 
 function hostList(env: Env, name: string): string[] {
@@ -173,7 +177,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: resolve(env.KEYWARD_DATA_DIR || './data'),
     adminEmail: env.KEYWARD_ADMIN_EMAIL || undefined,
     adminPassword: env.KEYWARD_ADMIN_PASSWORD || undefined,
-    logLevel: env.KEYWARD_LOG_LEVEL || 'info',
+    logLevel: logLevel(env, 'KEYWARD_LOG_LEVEL'),
     logFormat,
     workers: integer(env, 'KEYWARD_WORKERS', 1, 1, 256),
     metricsToken: env.KEYWARD_METRICS_TOKEN || undefined,

@@ -166,7 +166,8 @@ export async function registerAuthorizationServer(app: FastifyInstance, ctx: App
   // RFC 9728 metadata for the router (and each proxy of it), readable from any origin.
   await app.register(async (scope) => {
     await scope.register(cors, { origin: '*', methods: ['GET'] });
-    const prefix = `${PROTECTED_RESOURCE_METADATA_PATH}${new URL(ctx.config.publicUrl).pathname.replace(/\/$/, '')}${MODEL_ROUTER_PATH}`;
+    // PUBLIC_URL is the root of its origin (config.ts), so the resource's path is the router's.
+    const prefix = `${PROTECTED_RESOURCE_METADATA_PATH}${MODEL_ROUTER_PATH}`;
     scope.get(prefix, async () => protectedResourceMetadata(ctx.config.publicUrl));
     scope.get<{ Params: { proxyId: string } }>(`${prefix}/:proxyId`, async (request, reply) => {
       if (!/^[A-Za-z0-9_-]{1,100}$/.test(request.params.proxyId)) return reply.code(404).send({ error: 'not_found' });

@@ -16,7 +16,7 @@ function parseOptions(pairs: string[]): Record<string, string> {
 export const keyAdd: AdminCommand = {
   name: 'key add',
   usage:
-    'keyward key add --provider P --api-key K [--base-url URL] --scope org|team|personal [--team ID] [--user E] [--primary] [--option name=value]...',
+    'keyward key add --provider P [--api-key K] [--base-url URL] --scope org|team|personal [--team ID] [--user E] [--primary] [--option name=value]...',
   options: {
     provider: { type: 'string' },
     'api-key': { type: 'string' },
