@@ -8,6 +8,7 @@
 
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { createBackgroundJobs, type BackgroundJob, type BackgroundJobs } from '../background-jobs.js';
 import type { Database } from '../db/schema.js';
 import './spending-limits.js';
 
@@ -55,11 +56,13 @@ interface LeaseState {
 
 export interface LedgerSettings {
   flushIntervalMs?: number;
+  /** Where the settlement job runs (the platform's); without one the ledger runs its own (tests). */
+  jobs?: BackgroundJobs;
 }
 
 export class BudgetLedger {
   private readonly states = new Map<string, LeaseState>();
-  private readonly timer: NodeJS.Timeout;
+  private readonly job: BackgroundJob;
   private flushing: Promise<void> | undefined;
 
   constructor(
@@ -68,8 +71,7 @@ export class BudgetLedger {
     private readonly onSettled: (limitId: string, periodStart: number) => void,
     settings: LedgerSettings = {},
   ) {
-    this.timer = setInterval(() => void this.flush().catch((err) => log.warn({ err }, 'budget settlement failed; retrying')), settings.flushIntervalMs ?? 1000);
-    this.timer.unref();
+    this.job = (settings.jobs ?? createBackgroundJobs(log)).every('budget settlement', settings.flushIntervalMs ?? 1000, () => this.flush());
   }
 
   private state(limitId: string, periodStart: number): LeaseState {
@@ -263,7 +265,7 @@ export class BudgetLedger {
 
   /** Shutdown: settle everything and return every slice. */
   async close(): Promise<void> {
-    clearInterval(this.timer);
+    await this.job.stop();
     await this.flushing;
     try {
       await this.write(Date.now(), true);

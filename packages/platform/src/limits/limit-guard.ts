@@ -6,6 +6,7 @@
 import type { Kysely } from 'kysely';
 import { latestReadWins } from '../db/latest-read.js';
 import type { Logger } from 'pino';
+import { createBackgroundJobs, type BackgroundJob, type BackgroundJobs } from '../background-jobs.js';
 import type { ChangeFeed } from '../db/change-log.js';
 import type { Database } from '../db/schema.js';
 import { costNanoUsd, nanoToUsd, type ModelRates } from '../usage/call-cost.js';
@@ -111,7 +112,7 @@ export class LimitGuard {
   private readonly limitsById = new Map<string, SpendingLimit>();
   readonly ledger: BudgetLedger;
   readonly rates: RateCounter;
-  private readonly timer: NodeJS.Timeout;
+  private readonly job: BackgroundJob;
   private ticks = 0;
 
   private constructor(
@@ -119,18 +120,19 @@ export class LimitGuard {
     private readonly log: Logger,
     private readonly prices: PriceBook,
     syncIntervalMs: number,
+    jobs: BackgroundJobs,
   ) {
-    this.ledger = new BudgetLedger(db, log, (id, start) => void this.checkAlert(id, start).catch((err) => log.warn({ err, limitId: id }, 'spending alert could not be raised; the next settlement retries')), { flushIntervalMs: syncIntervalMs });
+    this.ledger = new BudgetLedger(db, log, (id, start) => void this.checkAlert(id, start).catch((err) => log.warn({ err, limitId: id }, 'spending alert could not be raised; the next settlement retries')), { flushIntervalMs: syncIntervalMs, jobs });
     this.rates = new RateCounter(db);
-    this.timer = setInterval(() => {
-      void this.rates.sync().catch((err) => log.warn({ err }, 'rate counts could not be synced; retrying'));
-      if (++this.ticks % 600 === 0) void this.rates.prune().catch(() => undefined);
-    }, syncIntervalMs);
-    this.timer.unref();
+    this.job = jobs.every('rate counts sync', syncIntervalMs, async () => {
+      await this.rates.sync();
+      if (++this.ticks % 600 === 0) await this.rates.prune().catch(() => undefined);
+    });
   }
 
-  static async load(db: Kysely<Database>, changes: ChangeFeed, log: Logger, prices: PriceBook, syncIntervalMs = 1000): Promise<LimitGuard> {
-    const guard = new LimitGuard(db, log, prices, syncIntervalMs);
+  /** `jobs`: where the settlement and rate-sync jobs run (the platform's); without it, jobs of its own (tests). */
+  static async load(db: Kysely<Database>, changes: ChangeFeed, log: Logger, prices: PriceBook, syncIntervalMs = 1000, jobs: BackgroundJobs = createBackgroundJobs(log)): Promise<LimitGuard> {
+    const guard = new LimitGuard(db, log, prices, syncIntervalMs, jobs);
     await guard.reload();
     changes.on('spending_limit', () => void guard.reload().catch((err) => log.warn({ err }, 'limits could not be reloaded; the next reconcile retries')));
     return guard;
@@ -294,7 +296,7 @@ export class LimitGuard {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.timer);
+    await this.job.stop();
     await this.ledger.close();
     await this.rates.sync().catch(() => undefined);
   }

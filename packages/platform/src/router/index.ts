@@ -133,7 +133,7 @@ export async function registerModelRouter(
   const upstream = ctx.upstream;
   const usage = createUsageSink(ctx.db, ctx.log, { rowByRow: ctx.storage.dialect === 'sqlite' });
   const prices = await PriceBook.load(ctx.db, ctx.changes, ctx.log);
-  const limits = await LimitGuard.load(ctx.db, ctx.changes, ctx.log, prices);
+  const limits = await LimitGuard.load(ctx.db, ctx.changes, ctx.log, prices, undefined, ctx.jobs);
   // Limits and prices are small tables, read again every few seconds: a change whose notice was
   // missed, or whose reload failed, still reaches this instance (as revocations do).
   const reconcile = ctx.jobs.every('limits and prices reconcile', LIMITS_RECONCILE_INTERVAL_MS, async () => {
