@@ -31,6 +31,12 @@ export class UsageMeter {
   /** The decrypted key of `keyId`, kept only to scrub it from what is recorded and answered. */
   private apiKey: string | undefined;
   stream = false;
+  /**
+   * An attempt of this call was written to a provider and not refused by it (an error status):
+   * the provider may bill it. False while no connection was made (lookup, connect, a pooled
+   * connection awaited), so a call that never left Keyward is never charged as if answered.
+   */
+  reachedProvider = false;
   usage: Usage | undefined;
   /** Set when a spending or rate limit reserved for this call; released or settled at finish. */
   settlement: MeterSettlement | undefined;

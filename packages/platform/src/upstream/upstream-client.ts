@@ -71,6 +71,30 @@ function requestBodyText(body: unknown): string {
   }
 }
 
+/** `send`'s `onSent` per request options object: told when the request is written to a connected socket. */
+const sentHooks = new WeakMap<object, () => void>();
+
+/**
+ * Tells a request's `onSent` when undici starts writing it to a connected socket (onRequestStart):
+ * until then (address lookup, connect, waiting for a pooled connection) the provider has not seen it.
+ */
+const reportSent: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) => {
+  const onSent = sentHooks.get(opts);
+  if (!onSent) return dispatch(opts, handler);
+  const told: Dispatcher.DispatchHandler = {
+    onRequestStart: (controller, context) => {
+      onSent();
+      handler.onRequestStart?.(controller, context);
+    },
+    onRequestUpgrade: (controller, statusCode, headers, socket) => handler.onRequestUpgrade?.(controller, statusCode, headers, socket),
+    onResponseStart: (controller, statusCode, headers, statusMessage) => handler.onResponseStart?.(controller, statusCode, headers, statusMessage),
+    onResponseData: (controller, chunk) => handler.onResponseData?.(controller, chunk),
+    onResponseEnd: (controller, trailers) => handler.onResponseEnd?.(controller, trailers),
+    onResponseError: (controller, error) => handler.onResponseError?.(controller, error),
+  };
+  return dispatch(opts, told);
+};
+
 /** Which Agent a call goes through; a UsableProviderKey is one. */
 export interface UpstreamRoute {
   publicAddressesOnly: boolean;
@@ -79,6 +103,8 @@ export interface UpstreamRoute {
 export class UpstreamClient {
   private readonly agent: Agent;
   private readonly publicOnlyAgent: Agent;
+  private readonly dispatcher: Dispatcher;
+  private readonly publicOnlyDispatcher: Dispatcher;
   /** Each upstream URL parsed once: the router calls the same few again and again. */
   private readonly targets = new BoundedCache<string, { origin: string; path: string }>(1000);
 
@@ -98,14 +124,17 @@ export class UpstreamClient {
     };
     this.agent = new Agent({ ...pool, connect: { timeout: timeouts.connectMs, lookup } });
     this.publicOnlyAgent = new Agent({ ...pool, connect: publicOnlyConnector(timeouts.connectMs, lookup) });
+    this.dispatcher = this.agent.compose(reportSent);
+    this.publicOnlyDispatcher = this.publicOnlyAgent.compose(reportSent);
   }
 
-  async send(upstream: UpstreamRequest, signal: UpstreamSignal, route: UpstreamRoute = { publicAddressesOnly: false }): Promise<UpstreamResponse> {
+  /** `onSent`: told when the request starts going out on a connected socket (the provider may then bill it). */
+  async send(upstream: UpstreamRequest, signal: UpstreamSignal, route: UpstreamRoute = { publicAddressesOnly: false }, onSent?: () => void): Promise<UpstreamResponse> {
     // Written before the try: a body that cannot be is the request's fault, never a connection failure.
     const body = upstream.body === undefined ? null : requestBodyText(upstream.body);
     try {
       const { origin, path } = this.targets.getOrMake(upstream.url, originAndPath);
-      const response = await (route.publicAddressesOnly ? this.publicOnlyAgent : this.agent).request({
+      const options: Dispatcher.RequestOptions = {
         origin,
         path,
         method: upstream.method,
@@ -114,7 +143,9 @@ export class UpstreamClient {
         signal,
         headersTimeout: this.timeouts.idleMs,
         bodyTimeout: this.timeouts.idleMs,
-      });
+      };
+      if (onSent) sentHooks.set(options, onSent);
+      const response = await (route.publicAddressesOnly ? this.publicOnlyDispatcher : this.dispatcher).request(options);
       return { status: response.statusCode, headers: response.headers, body: response.body };
     } catch (error) {
       throw classifyUpstreamError(error, signal, 'headers');

@@ -19,14 +19,19 @@ import type { UsageRecord } from '../../usage/usage-record.js';
  * timeout: a provider may finish an answer whose connection closed (no provider documents that
  * it stops), and otherwise a client could spend past its limit by leaving each call before its
  * answer. A stream stopped before the provider opened it stops the generation with its
- * connection, and may have had its prompt read: charged the input estimate.
+ * connection, and may have had its prompt read: charged the input estimate. A call no connection
+ * carried to the provider (its address lookup, connect or a pooled connection still awaited; or
+ * every attempt refused with an error status) cost nothing there: charged nothing.
  */
-function unreportedCost(record: UsageRecord): 'reservation' | 'input' | 'none' {
+function unreportedCost(record: UsageRecord, reachedProvider: boolean): 'reservation' | 'input' | 'none' {
   if (record.keyId === null) return 'none';
   if (record.stream && record.status === 200 && record.outcome !== 'ok') return 'reservation';
   const unreported = record.inputTokens === null && record.outputTokens === null;
   if (record.outcome === 'ok' && unreported) return 'reservation';
   if (record.outcome !== 'client_aborted' && record.outcome !== 'upstream_timeout') return 'none';
+  // Left or timed out before any connection carried it (lookup, connect, a pooled connection
+  // awaited): the provider never saw the call.
+  if (!reachedProvider) return 'none';
   return !record.stream && unreported ? 'reservation' : 'input';
 }
 
@@ -59,7 +64,7 @@ export async function admitCall(router: RouterContext, caller: RouterCaller, met
       costNanoUsd: record.costNanoUsd,
       inputTokens: record.inputTokens,
       outputTokens: record.outputTokens,
-      unreported: unreportedCost(record),
+      unreported: unreportedCost(record, meter.reachedProvider),
     });
   return admission.maxOutputTokens;
 }

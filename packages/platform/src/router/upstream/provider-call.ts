@@ -77,14 +77,17 @@ export async function sendToProvider(
 ): Promise<UpstreamResponse> {
   let response: UpstreamResponse;
   const sentAt = performance.now();
+  const reachedBefore = call.meter.reachedProvider;
   try {
-    response = await client.send(request, call.signal, key);
+    response = await client.send(request, call.signal, key, () => (call.meter.reachedProvider = true));
   } catch (error) {
     if (error instanceof UnsendableRequestError) throw error;
     throw upstreamFailureError(call.adapter, classifyUpstreamError(error, call.signal, 'headers'));
   }
   observeUpstreamResponse(call.adapter.id, (performance.now() - sentAt) / 1000);
   if (response.status >= 200 && response.status < 300) return response;
+  // The provider refused this attempt: it bills nothing for it.
+  call.meter.reachedProvider = reachedBefore;
   let text = '';
   try {
     text = (await readBounded(response.body, MAX_ERROR_BODY_BYTES)).text;
