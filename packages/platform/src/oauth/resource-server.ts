@@ -46,9 +46,17 @@ export class RevocationState {
       // Re-read at once so a disabled client is refused without waiting for its next request.
       this.client(clientId).catch((error) => this.ctx.log.warn({ err: error, clientId }, 'could not re-read a changed client; the next reconcile retries'));
     });
-    // A client changed with its notice lost (its key or proxy bindings, say): every record is read again when next asked for.
-    this.ctx.changes.onResync('client', () => this.clients.clear());
+    // A client changed with its notice lost (its key or proxy bindings, say): every record is read
+    // again when next asked for, and the disabled-client list at once (a user's token is checked
+    // against that list only, so the running calls checked again after a resync wait for it).
+    this.ctx.changes.onResync('client', () => {
+      this.clients.clear();
+      this.clientsResynced = this.reconcile().catch((error) => this.ctx.log.warn({ err: error }, 'could not re-read clients after a resync; the next reconcile retries'));
+    });
   }
+
+  /** Settles once the disabled-client list was read again after the last resync that found a client changed. */
+  clientsResynced: Promise<void> = Promise.resolve();
 
   /**
    * Makes memory agree with the database: every revoked grant still kept there is revoked here

@@ -126,6 +126,8 @@ export async function registerModelRouter(
     authenticateBearer: AuthenticateBearer;
     /** Settles once a changed client's record was read again (RevocationState.client). */
     clientSettled?: (clientId: string) => Promise<unknown>;
+    /** Settles once the disabled clients were read again after a resync (RevocationState.clientsResynced). */
+    clientsResynced?: () => Promise<unknown>;
     /** This instance's running calls; the platform ends them when the shutdown grace period is over. */
     running?: RunningCalls;
   },
@@ -151,6 +153,7 @@ export async function registerModelRouter(
     authenticateBearer: deps.authenticateBearer,
     directory,
     clientSettled: deps.clientSettled,
+    clientsResynced: deps.clientsResynced,
     wwwAuthenticate: (call, error) => wwwAuthenticate(ctx.config.publicUrl, { proxyId: call.urlProxyId, error }),
     log: ctx.log,
   });

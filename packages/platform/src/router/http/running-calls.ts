@@ -51,6 +51,8 @@ export interface RecheckDeps {
   directory: RouterDirectory;
   /** Settles once a changed client's record has been read again (the bearer check reads it from memory). */
   clientSettled?: (clientId: string) => Promise<unknown>;
+  /** Settles once the disabled clients were read again after a resync (a user's token is checked against that list). */
+  clientsResynced?: () => Promise<unknown>;
   /** Builds the WWW-Authenticate header of a 401/403 from the token check, as a new call gets it. */
   wwwAuthenticate?: (call: RunningCall, error: BearerError) => string;
   log: Logger;
@@ -126,7 +128,7 @@ export class RunningCalls {
     const anyUser = (call: RunningCall) => call.caller.principal.kind === 'user';
     changes.onResync('user', () => recheck(anyUser, true));
     changes.onResync('membership', () => recheck(anyUser, true));
-    changes.onResync('client', () => recheck(() => true, false));
+    changes.onResync('client', () => recheck(() => true, false, deps.clientsResynced));
     changes.onResync('llm_proxy', () => recheck(() => true, false));
   }
 
