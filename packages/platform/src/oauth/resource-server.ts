@@ -25,6 +25,12 @@ export interface VerifiedToken {
   exp: number;
 }
 
+export interface RevocationsFound {
+  /** Grant ids and client-credentials token ids (jti). */
+  grantIds: string[];
+  clientIds: string[];
+}
+
 /** Revoked grants and client state, in memory, fed by ctx.changes ('grant', 'client') and reconcile(). */
 export class RevocationState {
   private readonly revokedGrants = new Map<string, number>();
@@ -55,6 +61,13 @@ export class RevocationState {
     });
   }
 
+  private readonly foundListeners: Array<(found: RevocationsFound) => void> = [];
+
+  /** Told the revoked grants (and token ids) and disabled clients a reconcile found that memory did not hold yet. */
+  onFound(listener: (found: RevocationsFound) => void): void {
+    this.foundListeners.push(listener);
+  }
+
   /** Settles once the disabled-client list was read again after the last resync that found a client changed. */
   clientsResynced: Promise<void> = Promise.resolve();
 
@@ -65,12 +78,29 @@ export class RevocationState {
   async reconcile(): Promise<void> {
     const now = Date.now();
     const rows = await this.ctx.db.selectFrom('oauth_revoked_grants').select(['grant_id', 'keep_until']).where('keep_until', '>', now).execute();
-    for (const row of rows) if (!this.revokedGrants.has(row.grant_id)) this.revokedGrants.set(row.grant_id, row.keep_until);
+    const grantIds: string[] = [];
+    for (const row of rows) {
+      if (this.revokedGrants.has(row.grant_id)) continue;
+      this.revokedGrants.set(row.grant_id, row.keep_until);
+      grantIds.push(row.grant_id);
+    }
     const disabled = new Set(await listDisabledClientIds(this.ctx.db));
+    const clientIds: string[] = [];
     for (const id of disabled) {
       if (this.disabledClients.has(id)) continue;
       this.disabledClients.add(id);
       this.clients.delete(id);
+      clientIds.push(id);
+    }
+    // Found here, not by a notice (lost, or not read yet): the running calls they concern are checked again.
+    if (grantIds.length || clientIds.length) {
+      for (const listener of this.foundListeners) {
+        try {
+          listener({ grantIds, clientIds });
+        } catch (error) {
+          this.ctx.log.error({ err: error }, 'revocation listener failed');
+        }
+      }
     }
     // Enabled again: re-read rather than trust this list, which an event may have overtaken.
     const enabled = [...this.disabledClients].filter((id) => !disabled.has(id));

@@ -15,7 +15,7 @@ import { RouterDirectory } from './access/router-directory.js';
 import { handleAnthropicMessages, anthropicRouterErrorBody } from './anthropic/messages.js';
 import { handleEmbeddings } from './embeddings/create-embeddings.js';
 import { openRouterCall, routeConfig, type RouterCall, type RouterRouteConfig } from './http/router-call.js';
-import { endedWith, RunningCalls } from './http/running-calls.js';
+import { endedWith, RunningCalls, type RecheckDeps } from './http/running-calls.js';
 import { createStrictAjv, validationError } from './http/validation.js';
 import { anthropicCountTokensRequestSchema, anthropicMessagesRequestSchema } from './inbound/anthropic-messages/index.js';
 import { handleResponses } from './inbound/openai-responses/responses-route.js';
@@ -128,6 +128,8 @@ export async function registerModelRouter(
     clientSettled?: (clientId: string) => Promise<unknown>;
     /** Settles once the disabled clients were read again after a resync (RevocationState.clientsResynced). */
     clientsResynced?: () => Promise<unknown>;
+    /** RevocationState.onFound: revocations a reconcile found before (or without) their notice. */
+    onRevocationsFound?: RecheckDeps['onRevocationsFound'];
     /** This instance's running calls; the platform ends them when the shutdown grace period is over. */
     running?: RunningCalls;
   },
@@ -154,6 +156,7 @@ export async function registerModelRouter(
     directory,
     clientSettled: deps.clientSettled,
     clientsResynced: deps.clientsResynced,
+    onRevocationsFound: deps.onRevocationsFound,
     wwwAuthenticate: (call, error) => wwwAuthenticate(ctx.config.publicUrl, { proxyId: call.urlProxyId, error }),
     log: ctx.log,
   });

@@ -53,6 +53,8 @@ export interface RecheckDeps {
   clientSettled?: (clientId: string) => Promise<unknown>;
   /** Settles once the disabled clients were read again after a resync (a user's token is checked against that list). */
   clientsResynced?: () => Promise<unknown>;
+  /** Subscribes to revocations a periodic re-read found before (or without) their notice. */
+  onRevocationsFound?: (listener: (found: { grantIds: string[]; clientIds: string[] }) => void) => void;
   /** Builds the WWW-Authenticate header of a 401/403 from the token check, as a new call gets it. */
   wwwAuthenticate?: (call: RunningCall, error: BearerError) => string;
   log: Logger;
@@ -129,6 +131,18 @@ export class RunningCalls {
     changes.onResync('user', () => recheck(anyUser, true));
     changes.onResync('membership', () => recheck(anyUser, true));
     changes.onResync('client', () => recheck(() => true, false, deps.clientsResynced));
+    // A revocation whose notice was lost is found by the revocation reconcile: its calls are checked too
+    // (a client's token is revoked by its id, which the principal does not carry: every client call).
+    deps.onRevocationsFound?.(({ grantIds, clientIds }) => {
+      const grants = new Set(grantIds);
+      const clients = new Set(clientIds);
+      recheck(
+        (call) =>
+          clients.has(call.caller.principal.clientId) ||
+          (call.caller.principal.kind === 'user' ? grants.has(call.caller.principal.grantId) : grants.size > 0),
+        false,
+      );
+    });
     changes.onResync('llm_proxy', () => recheck(() => true, false));
   }
 
