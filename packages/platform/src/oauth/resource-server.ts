@@ -147,16 +147,20 @@ export class RevocationState {
 
   /** A client's record, read once and cached until a 'client' change names it (or a resync finds one). */
   client(clientId: string): Promise<ClientRecord | undefined> {
-    let record = this.clients.get(clientId);
-    if (!record) {
-      record = findClientRecord(this.ctx.db, clientId).then((found) => {
+    const cached = this.clients.get(clientId);
+    if (cached) return cached;
+    const record: Promise<ClientRecord | undefined> = findClientRecord(this.ctx.db, clientId).then((found) => {
+      // A read that a change overtook (a newer read, a reconcile, a resync) says nothing about now.
+      if (this.clients.get(clientId) === record) {
         if (found?.disabled) this.disabledClients.add(clientId);
         else this.disabledClients.delete(clientId);
-        return found;
-      });
-      record.catch(() => this.clients.delete(clientId));
-      this.clients.set(clientId, record);
-    }
+      }
+      return found;
+    });
+    record.catch(() => {
+      if (this.clients.get(clientId) === record) this.clients.delete(clientId);
+    });
+    this.clients.set(clientId, record);
     return record;
   }
 
