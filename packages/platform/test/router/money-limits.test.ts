@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRouterHarness, type RouterHarness } from './support/router-harness.js';
 import { keywardCli, propagate } from './support/money-support.js';
 import { runKeyward } from '../support/cli.js';
+import { operatorActor } from '../../src/accounts/actors.js';
+import { setUserDisabled } from '../../src/accounts/user-management.js';
 
 let h: RouterHarness;
 // $1000 in / $10000 out per million tokens: a tenth of a cent per input token, a cent per output token.
@@ -185,8 +187,11 @@ describe('reservations settle to the actual cost', () => {
     expect(await spentUsd(id)).toBeCloseTo(0.6, 9);
   }, 60_000);
 
-  /** A $5 limit's spend after a call (100 output tokens at most) that the client leaves while the provider has not answered. */
-  async function spentAfterLeaving(stream: boolean): Promise<number> {
+  /**
+   * A $5 limit's spend after a call (100 output tokens at most) that the provider has not answered
+   * when `end` ends it: the client leaving, or Keyward (the user disabled).
+   */
+  async function spentAfterUnanswered(stream: boolean, end: 'client leaves' | 'user disabled' = 'client leaves'): Promise<number> {
     const { user, openai } = await freshUser();
     const { id } = await keyward('limit', 'set', '--scope', 'user', '--user', user.email, '--usd', '5', '--period', 'total');
     await propagate();
@@ -195,14 +200,25 @@ describe('reservations settle to the actual cost', () => {
     const controller = new AbortController();
     const call = openai.chat.completions
       .create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 100, stream }, { signal: controller.signal })
-      .catch(() => 'aborted');
+      .then(
+        () => 'answered',
+        (error: unknown) => (error instanceof OpenAI.APIError && error.status ? error.status : 'aborted'),
+      );
     await new Promise((r) => setTimeout(r, 300));
-    controller.abort();
-    expect(await call).toBe('aborted');
+    if (end === 'client leaves') controller.abort();
+    else await setUserDisabled(h.tp.platform.ctx, await operatorActor(h.tp.platform.ctx.db), user.id, true);
+    expect(await call).toBe(end === 'client leaves' ? 'aborted' : 403);
     await aborted;
     await propagate();
     return spentUsd(id);
   }
+  const spentAfterLeaving = (stream: boolean) => spentAfterUnanswered(stream);
+
+  it('a non-streamed call Keyward ends after sending it (its user disabled) is charged its whole reservation too', async () => {
+    const spent = await spentAfterUnanswered(false, 'user disabled');
+    expect(spent).toBeGreaterThanOrEqual(1);
+    expect(spent).toBeLessThan(1.2);
+  }, 30_000);
 
   it('a non-streamed call left before its answer is charged its whole reservation: the provider may finish it', async () => {
     const spent = await spentAfterLeaving(false);

@@ -15,23 +15,21 @@ import type { UsageRecord } from '../../usage/usage-record.js';
  * before the final usage event, a timeout, a provider error mid-answer — may have produced output
  * up to its cap, as may an answer that came without usage: charged the whole reservation, or a
  * client could read an answer and leave just before its usage to have it free. So is a
- * non-streamed call the provider was sent that ended, unanswered, by the client leaving or a
- * timeout: a provider may finish an answer whose connection closed (no provider documents that
- * it stops), and otherwise a client could spend past its limit by leaving each call before its
- * answer. A stream stopped before the provider opened it stops the generation with its
- * connection, and may have had its prompt read: charged the input estimate. A call no connection
- * carried to the provider (its address lookup, connect or a pooled connection still awaited; or
- * every attempt refused with an error status) cost nothing there: charged nothing.
+ * non-streamed call the provider was sent that ended unanswered — the client leaving, a timeout,
+ * or Keyward ending it (access taken away, shutdown): a provider may finish an answer whose
+ * connection closed (no provider documents that it stops), and otherwise a client could spend
+ * past its limit by leaving each call before its answer. A stream stopped before the provider
+ * opened it stops the generation with its connection, and may have had its prompt read: charged
+ * the input estimate. A call no connection carried to the provider (its address lookup, connect
+ * or a pooled connection still awaited), or that the provider refused with an error, cost nothing
+ * there: charged nothing.
  */
 function unreportedCost(record: UsageRecord, reachedProvider: boolean): 'reservation' | 'input' | 'none' {
   if (record.keyId === null) return 'none';
   if (record.stream && record.status === 200 && record.outcome !== 'ok') return 'reservation';
   const unreported = record.inputTokens === null && record.outputTokens === null;
   if (record.outcome === 'ok' && unreported) return 'reservation';
-  if (record.outcome !== 'client_aborted' && record.outcome !== 'upstream_timeout') return 'none';
-  // Left or timed out before any connection carried it (lookup, connect, a pooled connection
-  // awaited): the provider never saw the call.
-  if (!reachedProvider) return 'none';
+  if (record.outcome === 'upstream_error' || !reachedProvider) return 'none';
   return !record.stream && unreported ? 'reservation' : 'input';
 }
 
