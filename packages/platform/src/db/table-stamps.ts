@@ -9,6 +9,7 @@
 
 import { sql, type Kysely } from 'kysely';
 import type { ChangeTopic } from './change-log.js';
+import { GOVERNED_CLIENTS } from './migrations/0034-governed-client-index.js';
 
 interface StampedTable {
   table: string;
@@ -32,7 +33,8 @@ export const STAMPED_TOPICS: Partial<Record<ChangeTopic, readonly StampedTable[]
   llm_proxy: [{ table: 'llm_proxies', stamp: 'updated_at' }],
   // A self-registered app has nothing cached that changes but being disabled: the apps anyone can
   // register, at up to KEYWARD_REGISTRATION_RATE_LIMIT a minute, do not move the summary.
-  client: [{ table: 'oauth_clients', stamp: 'updated_at', where: "kind = 'confidential' or disabled_at is not null" }],
+  // (Read through a partial index holding only those rows: migration 0034.)
+  client: [{ table: 'oauth_clients', stamp: 'updated_at', where: GOVERNED_CLIENTS }],
 };
 
 /** Topic → its tables' summary; equal summaries mean nothing a cache holds was written. */

@@ -111,6 +111,26 @@ describe('provider keys made in the same millisecond', () => {
   });
 });
 
+describe('reads every instance makes of the registered apps every few seconds', () => {
+  /** The plan of a query, as text; on PostgreSQL with sequential scans priced out, so a usable index shows. */
+  async function plan(query: string): Promise<string> {
+    if (storage.dialect === 'sqlite') return JSON.stringify((await sql.raw(`explain query plan ${query}`).execute(storage.db)).rows);
+    return storage.db.connection().execute(async (db) => {
+      await sql`set enable_seqscan = off`.execute(db);
+      try {
+        return JSON.stringify((await sql.raw(`explain ${query}`).execute(db)).rows);
+      } finally {
+        await sql`set enable_seqscan = on`.execute(db);
+      }
+    });
+  }
+
+  it('use a partial index, not a scan of every app anyone registered', async () => {
+    expect(await plan("select count(*), sum(updated_at) from oauth_clients where kind = 'confidential' or disabled_at is not null")).toContain('oauth_clients_governed');
+    expect(await plan('select client_id from oauth_clients where disabled_at is not null')).toContain('oauth_clients_governed');
+  });
+});
+
 describe('housekeeping', () => {
   it('deletes expired sessions and spent lockout counters, and nothing still in force', async () => {
     const now = Date.now();

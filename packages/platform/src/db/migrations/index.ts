@@ -11,6 +11,7 @@ import { passwordLinks } from './0012-password-links.js';
 import { money } from './0030-money.js';
 import { appCapPolicy } from './0031-app-cap-policy.js';
 import { userChosenCaps } from './0033-user-chosen-caps.js';
+import { governedClientIndex } from './0034-governed-client-index.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -19,7 +20,7 @@ export interface KeywardMigration {
   up(db: Kysely<any>, dialect: Dialect): Promise<void>;
 }
 
-const migrations: KeywardMigration[] = [foundation, oauth, usage, keyBaseUrlPolicy, auditLog, proxyAllowedModels, passwordLinks, money, appCapPolicy, userChosenCaps];
+const migrations: KeywardMigration[] = [foundation, oauth, usage, keyBaseUrlPolicy, auditLog, proxyAllowedModels, passwordLinks, money, appCapPolicy, userChosenCaps, governedClientIndex];
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {
