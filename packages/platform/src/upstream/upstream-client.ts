@@ -6,6 +6,7 @@
 // never followed (undici follows none without a redirect interceptor).
 
 import { isIP } from 'node:net';
+import { subscribe } from 'node:diagnostics_channel';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { BoundedCache } from '../bounded-cache.js';
 import type { UpstreamSignal } from './call-signal.js';
@@ -71,29 +72,30 @@ function requestBodyText(body: unknown): string {
   }
 }
 
-/** `send`'s `onSent` per request options object: told when the request is written to a connected socket. */
-const sentHooks = new WeakMap<object, () => void>();
-
 /**
- * Tells a request's `onSent` when undici starts writing it to a connected socket (onRequestStart):
- * until then (address lookup, connect, waiting for a pooled connection) the provider has not seen it.
+ * Which requests a provider may have seen, told to `send`'s `onSent`. undici publishes
+ * `undici:client:sendHeaders` when it starts writing a request to a connected socket; it creates
+ * that Request (`undici:request:create`) inside `dispatch` when a pooled connection is free, so
+ * synchronously inside `send`, where the request's `onSent` is known. Diagnostics channels cost a
+ * message per request; an interceptor cost a wrapper on every chunk of every answer. A request
+ * queued for a connection (all 256 to its origin busy) is created later: it is taken as sent at
+ * once, so that a call is never missed, only possibly charged early.
  */
-const reportSent: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) => {
-  const onSent = sentHooks.get(opts);
-  if (!onSent) return dispatch(opts, handler);
-  const told: Dispatcher.DispatchHandler = {
-    onRequestStart: (controller, context) => {
-      onSent();
-      handler.onRequestStart?.(controller, context);
-    },
-    onRequestUpgrade: (controller, statusCode, headers, socket) => handler.onRequestUpgrade?.(controller, statusCode, headers, socket),
-    onResponseStart: (controller, statusCode, headers, statusMessage) => handler.onResponseStart?.(controller, statusCode, headers, statusMessage),
-    onResponseData: (controller, chunk) => handler.onResponseData?.(controller, chunk),
-    onResponseEnd: (controller, trailers) => handler.onResponseEnd?.(controller, trailers),
-    onResponseError: (controller, error) => handler.onResponseError?.(controller, error),
-  };
-  return dispatch(opts, told);
-};
+let dispatching: (() => void) | undefined;
+let dispatchedNow = false;
+const sentHooks = new WeakMap<object, () => void>();
+subscribe('undici:request:create', (message) => {
+  if (!dispatching) return;
+  sentHooks.set((message as { request: object }).request, dispatching);
+  dispatchedNow = true;
+});
+subscribe('undici:client:sendHeaders', (message) => {
+  const request = (message as { request: object }).request;
+  const onSent = sentHooks.get(request);
+  if (!onSent) return;
+  sentHooks.delete(request);
+  onSent();
+});
 
 /** Which Agent a call goes through; a UsableProviderKey is one. */
 export interface UpstreamRoute {
@@ -103,8 +105,6 @@ export interface UpstreamRoute {
 export class UpstreamClient {
   private readonly agent: Agent;
   private readonly publicOnlyAgent: Agent;
-  private readonly dispatcher: Dispatcher;
-  private readonly publicOnlyDispatcher: Dispatcher;
   /** Each upstream URL parsed once: the router calls the same few again and again. */
   private readonly targets = new BoundedCache<string, { origin: string; path: string }>(1000);
 
@@ -124,8 +124,6 @@ export class UpstreamClient {
     };
     this.agent = new Agent({ ...pool, connect: { timeout: timeouts.connectMs, lookup } });
     this.publicOnlyAgent = new Agent({ ...pool, connect: publicOnlyConnector(timeouts.connectMs, lookup) });
-    this.dispatcher = this.agent.compose(reportSent);
-    this.publicOnlyDispatcher = this.publicOnlyAgent.compose(reportSent);
   }
 
   /** `onSent`: told when the request starts going out on a connected socket (the provider may then bill it). */
@@ -144,8 +142,16 @@ export class UpstreamClient {
         headersTimeout: this.timeouts.idleMs,
         bodyTimeout: this.timeouts.idleMs,
       };
-      if (onSent) sentHooks.set(options, onSent);
-      const response = await (route.publicAddressesOnly ? this.publicOnlyDispatcher : this.dispatcher).request(options);
+      let pending: Promise<Dispatcher.ResponseData>;
+      dispatching = onSent;
+      dispatchedNow = false;
+      try {
+        pending = (route.publicAddressesOnly ? this.publicOnlyAgent : this.agent).request(options);
+      } finally {
+        dispatching = undefined;
+      }
+      if (onSent && !dispatchedNow) onSent();
+      const response = await pending;
       return { status: response.statusCode, headers: response.headers, body: response.body };
     } catch (error) {
       throw classifyUpstreamError(error, signal, 'headers');
