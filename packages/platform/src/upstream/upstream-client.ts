@@ -150,7 +150,8 @@ export class UpstreamClient {
       } finally {
         dispatching = undefined;
       }
-      if (onSent && !dispatchedNow) onSent();
+      // Not created now: queued for a connection (taken as sent), unless the call had already ended.
+      if (onSent && !dispatchedNow && !signal.aborted) onSent();
       const response = await pending;
       return { status: response.statusCode, headers: response.headers, body: response.body };
     } catch (error) {
