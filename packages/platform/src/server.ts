@@ -69,13 +69,7 @@ export async function buildServer(ctx: AppContext, options: { running?: RunningC
   // The authorization server (oidc-provider on /api/auth/oauth2/*, consent, connected apps) and
   // the Model Router, which authenticates callers only through the server's bearer check.
   const { authenticateBearer, provider, revocations } = await registerAuthorizationServer(app, ctx);
-  await registerModelRouter(app, ctx, {
-    authenticateBearer,
-    clientSettled: (clientId) => revocations.client(clientId),
-    clientsResynced: () => revocations.clientsResynced,
-    onRevocationsFound: (listener) => revocations.onFound(listener),
-    running: options.running,
-  });
+  await registerModelRouter(app, ctx, { authenticateBearer, revocations, running: options.running });
 
   // Keyward's own HTML forms (urlencoded bodies) live in their own scope, so that the OAuth
   // and router scopes keep full control of how their bodies are read.

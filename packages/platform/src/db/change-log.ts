@@ -115,7 +115,8 @@ export async function startChangeFeed(db: Kysely<Database>, options: ChangeFeedO
     }
   };
 
-  const resyncListeners = new Map<ChangeTopic, Array<() => void>>();
+  // Resync listeners share the topic listeners' map, under a key no change row carries.
+  const resyncKey = (topic: ChangeTopic) => `resync:${topic}`;
   let stamps = await readTopicStamps(db);
   // One comparison at a time; a failed read keeps the last summaries, so the next one still sees the change.
   let resyncing: Promise<void> | undefined;
@@ -125,15 +126,7 @@ export async function startChangeFeed(db: Kysely<Database>, options: ChangeFeedO
         const next = await readTopicStamps(db);
         const changed = changedTopics(stamps, next);
         stamps = next;
-        for (const topic of changed) {
-          for (const listener of resyncListeners.get(topic) ?? []) {
-            try {
-              listener();
-            } catch (error) {
-              log.error({ err: error, topic }, 'change feed resync listener failed');
-            }
-          }
-        }
+        for (const topic of changed) emit(resyncKey(topic), '');
       } finally {
         resyncing = undefined;
       }
@@ -190,7 +183,8 @@ export async function startChangeFeed(db: Kysely<Database>, options: ChangeFeedO
       listeners.set(topic, [...(listeners.get(topic) ?? []), listener]);
     },
     onResync(topic, listener) {
-      resyncListeners.set(topic, [...(resyncListeners.get(topic) ?? []), listener]);
+      const key = resyncKey(topic);
+      listeners.set(key, [...(listeners.get(key) ?? []), listener]);
     },
     resync,
     async publish(topic, subjectId) {

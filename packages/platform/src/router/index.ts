@@ -124,12 +124,8 @@ export async function registerModelRouter(
   ctx: AppContext,
   deps: {
     authenticateBearer: AuthenticateBearer;
-    /** Settles once a changed client's record was read again (RevocationState.client). */
-    clientSettled?: (clientId: string) => Promise<unknown>;
-    /** Settles once the disabled clients were read again after a resync (RevocationState.clientsResynced). */
-    clientsResynced?: () => Promise<unknown>;
-    /** RevocationState.onFound: revocations a reconcile found before (or without) their notice. */
-    onRevocationsFound?: RecheckDeps['onRevocationsFound'];
+    /** The bearer check's memory of clients and revocations, which running calls are checked again by. */
+    revocations?: RecheckDeps['revocations'];
     /** This instance's running calls; the platform ends them when the shutdown grace period is over. */
     running?: RunningCalls;
   },
@@ -154,9 +150,7 @@ export async function registerModelRouter(
   running.watch(ctx.changes, {
     authenticateBearer: deps.authenticateBearer,
     directory,
-    clientSettled: deps.clientSettled,
-    clientsResynced: deps.clientsResynced,
-    onRevocationsFound: deps.onRevocationsFound,
+    revocations: deps.revocations,
     wwwAuthenticate: (call, error) => wwwAuthenticate(ctx.config.publicUrl, { proxyId: call.urlProxyId, error }),
     log: ctx.log,
   });

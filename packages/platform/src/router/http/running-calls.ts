@@ -15,6 +15,7 @@
 import type { Logger } from 'pino';
 import type { ChangeFeed } from '../../db/change-log.js';
 import { BearerError, type AuthenticateBearer } from '../../oauth/principal.js';
+import type { RevocationState } from '../../oauth/resource-server.js';
 import type { CallSignal } from '../../upstream/call-signal.js';
 import { authorizeProxy, type RouterCaller } from '../access/authorize-proxy.js';
 import type { RouterDirectory } from '../access/router-directory.js';
@@ -49,12 +50,12 @@ export const shuttingDownError = () =>
 export interface RecheckDeps {
   authenticateBearer: AuthenticateBearer;
   directory: RouterDirectory;
-  /** Settles once a changed client's record has been read again (the bearer check reads it from memory). */
-  clientSettled?: (clientId: string) => Promise<unknown>;
-  /** Settles once the disabled clients were read again after a resync (a user's token is checked against that list). */
-  clientsResynced?: () => Promise<unknown>;
-  /** Subscribes to revocations a periodic re-read found before (or without) their notice. */
-  onRevocationsFound?: (listener: (found: { grantIds: string[]; clientIds: string[] }) => void) => void;
+  /**
+   * The bearer check's memory of clients and revocations: a changed client's record read again
+   * (`client`), the disabled clients read again after a resync (`clientsResynced`), and the
+   * revocations its reconcile found before (or without) their notice (`onFound`).
+   */
+  revocations?: Pick<RevocationState, 'client' | 'clientsResynced' | 'onFound'>;
   /** Builds the WWW-Authenticate header of a 401/403 from the token check, as a new call gets it. */
   wwwAuthenticate?: (call: RunningCall, error: BearerError) => string;
   log: Logger;
@@ -121,7 +122,7 @@ export class RunningCalls {
       recheck((call) => (call.caller.principal.kind === 'user' ? call.caller.principal.grantId === grantId : true), false),
     );
     changes.on('client', (clientId) =>
-      recheck((call) => call.caller.principal.clientId === clientId, false, deps.clientSettled && (() => deps.clientSettled!(clientId))),
+      recheck((call) => call.caller.principal.clientId === clientId, false, deps.revocations && (() => deps.revocations!.client(clientId))),
     );
     // The subject is the proxy's id: its calls are checked against what it is now (deleted, another scope or team).
     changes.on('llm_proxy', (proxyId) => recheck((call) => call.caller.proxy.id === proxyId, false));
@@ -130,10 +131,11 @@ export class RunningCalls {
     const anyUser = (call: RunningCall) => call.caller.principal.kind === 'user';
     changes.onResync('user', () => recheck(anyUser, true));
     changes.onResync('membership', () => recheck(anyUser, true));
-    changes.onResync('client', () => recheck(() => true, false, deps.clientsResynced));
+    changes.onResync('client', () => recheck(() => true, false, deps.revocations && (() => deps.revocations!.clientsResynced)));
+    changes.onResync('llm_proxy', () => recheck(() => true, false));
     // A revocation whose notice was lost is found by the revocation reconcile: its calls are checked too
     // (a client's token is revoked by its id, which the principal does not carry: every client call).
-    deps.onRevocationsFound?.(({ grantIds, clientIds }) => {
+    deps.revocations?.onFound(({ grantIds, clientIds }) => {
       const grants = new Set(grantIds);
       const clients = new Set(clientIds);
       recheck(
@@ -143,7 +145,6 @@ export class RunningCalls {
         false,
       );
     });
-    changes.onResync('llm_proxy', () => recheck(() => true, false));
   }
 
   /** The rules of a new call, read fresh; a refusal ends the call, a failure to check does not. */
