@@ -14,4 +14,12 @@ describe('settings a start refuses with a message naming them', () => {
     expect(loadConfig({ KEYWARD_LOG_LEVEL: 'warn' }).logLevel).toBe('warn');
     expect(loadConfig({}).logLevel).toBe('info');
   });
+
+  it('KEYWARD_UNUSED_APP_TTL_DAYS outside 0–3650 or not a whole number', () => {
+    expect(loadConfig({}).unusedAppTtlDays).toBe(7);
+    expect(loadConfig({ KEYWARD_UNUSED_APP_TTL_DAYS: '0' }).unusedAppTtlDays).toBe(0);
+    expect(loadConfig({ KEYWARD_UNUSED_APP_TTL_DAYS: '30' }).unusedAppTtlDays).toBe(30);
+    expect(() => loadConfig({ KEYWARD_UNUSED_APP_TTL_DAYS: '-1' })).toThrow(/KEYWARD_UNUSED_APP_TTL_DAYS/);
+    expect(() => loadConfig({ KEYWARD_UNUSED_APP_TTL_DAYS: '1.5' })).toThrow(/KEYWARD_UNUSED_APP_TTL_DAYS/);
+  });
 });

@@ -52,6 +52,8 @@ export interface Config {
   registrationToken: string | undefined;
   /** Client registrations per client IP per minute (0: unlimited); counted per instance. */
   registrationRateLimit: number;
+  /** A self-registered app that nobody connected or used is deleted this many days after it registered (0: never). */
+  unusedAppTtlDays: number;
   /** Device flow (RFC 8628): how long a user code can be entered before the CLI must start again. */
   deviceCodeTtlSeconds: number;
   /** Device flow: the least time between two polls of the token endpoint; faster gets slow_down. */
@@ -194,6 +196,9 @@ export function loadConfig(env: Env = process.env): Config {
     // Open registration is unauthenticated writes: cheap to refuse a flood, high enough that an
     // acceptance suite or a CI job registering a client per test from one IP never meets it.
     registrationRateLimit: integer(env, 'KEYWARD_REGISTRATION_RATE_LIMIT', 300, 0, 1_000_000),
+    // Long enough for an app registered on Friday and first authorized on Monday; short enough that
+    // a flood of registrations is gone within the week.
+    unusedAppTtlDays: integer(env, 'KEYWARD_UNUSED_APP_TTL_DAYS', 7, 0, 3650),
     // Long enough to walk to a browser and sign in; RFC 8628 §6.1 wants user codes short-lived.
     deviceCodeTtlSeconds: integer(env, 'KEYWARD_DEVICE_CODE_TTL_SECONDS', 600, 1, 3600),
     // RFC 8628 §3.2: clients poll every 5 seconds unless told otherwise.

@@ -27,6 +27,7 @@ import { handleWithProviderContext } from './provider-async-context.js';
 import { RevocationState, createBearerAuthenticator, protectedResourceMetadata } from './resource-server.js';
 import { loadOidcCookieKeys, loadSigningKeys } from './signing-keys.js';
 import { pruneExpired } from './storage-adapter.js';
+import { pruneUnusedApps } from './unused-apps.js';
 
 export { bearerTokenFromHeader, protectedResourceMetadata, wwwAuthenticate } from './resource-server.js';
 export { createConfidentialClient, disableClient, rotateClientSecret } from './clients.js';
@@ -41,6 +42,8 @@ class RegistrationRateLimited extends Error {
   }
 }
 const PRUNE_INTERVAL_MS = 10 * 60_000;
+const UNUSED_APPS_PRUNE_INTERVAL_MS = 60 * 60_000;
+const DAY_MS = 86_400_000;
 /**
  * The safety net under the change feed: every instance re-reads revoked grants and disabled
  * clients this often, so a revocation whose event was lost still takes effect within it.
@@ -78,6 +81,13 @@ export async function registerAuthorizationServer(app: FastifyInstance, ctx: App
     revocations.prune();
     await pruneExpired(ctx.db);
   });
+  const { unusedAppTtlDays } = ctx.config;
+  if (unusedAppTtlDays > 0) {
+    ctx.jobs.every('unused apps prune', UNUSED_APPS_PRUNE_INTERVAL_MS, async () => {
+      const deleted = await pruneUnusedApps(ctx.db, unusedAppTtlDays * DAY_MS);
+      if (deleted > 0) ctx.log.info({ deleted, unusedAppTtlDays }, 'self-registered apps nobody used deleted');
+    });
+  }
 
   // oidc-provider reads its own bodies: this scope parses none, and hands the raw request over.
   await app.register(async (scope) => {

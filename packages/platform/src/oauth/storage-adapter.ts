@@ -34,6 +34,17 @@ const EXPIRED_DEVICE_CODE_KEPT_SECONDS = 10 * 60;
 type ClientRowLoader = (clientId: string) => Promise<AdapterPayload | undefined>;
 type ClientRowSaver = (clientId: string, metadata: AdapterPayload) => Promise<void>;
 
+/**
+ * The app a payload belongs to: tokens, codes and grants name it as `clientId`, an authorization
+ * under way (Interaction) in its parameters. Kept in its own column so that an app with anything
+ * alive is never taken for unused (unused-apps.ts).
+ */
+function clientIdOf(payload: AdapterPayload): string | null {
+  if (typeof payload.clientId === 'string') return payload.clientId;
+  const params = payload.params as { client_id?: unknown } | undefined;
+  return typeof params?.client_id === 'string' ? params.client_id : null;
+}
+
 export function createAdapterFactory(
   db: Kysely<Database>,
   hooks: GrantRevocationSink & { findClient: ClientRowLoader; saveClient: ClientRowSaver },
@@ -51,7 +62,7 @@ export function createAdapterFactory(
         uid: payload.uid ?? null,
         user_code: payload.userCode ?? null,
         account_id: this.model === 'Grant' ? (payload.accountId ?? null) : null,
-        client_id: typeof payload.clientId === 'string' ? payload.clientId : null,
+        client_id: clientIdOf(payload),
         expires_at: expiresIn ? Date.now() + (expiresIn + (this.model === 'DeviceCode' ? EXPIRED_DEVICE_CODE_KEPT_SECONDS : 0)) * 1000 : null,
         consumed_at: null,
       };

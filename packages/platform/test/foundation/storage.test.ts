@@ -129,6 +129,12 @@ describe('reads every instance makes of the registered apps every few seconds', 
     expect(await plan("select count(*), sum(updated_at) from oauth_clients where kind = 'confidential' or disabled_at is not null")).toContain('oauth_clients_governed');
     expect(await plan('select client_id from oauth_clients where disabled_at is not null')).toContain('oauth_clients_governed');
   });
+
+  it('the prune of unused apps finds its candidates and their OAuth rows by index', async () => {
+    const candidates = "select client_id from oauth_clients where kind = 'public' and disabled_at is null and created_at < 1 order by created_at limit 500";
+    expect(await plan(candidates)).toContain('oauth_clients_prunable');
+    expect(await plan("select 1 from oauth_payloads where client_id = 'kwa_x' and model <> 'RegistrationAccessToken'")).toContain('oauth_payloads_client');
+  });
 });
 
 describe('housekeeping', () => {

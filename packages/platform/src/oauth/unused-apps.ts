@@ -1,0 +1,58 @@
+// Self-registered apps that nobody ever used are deleted once they are old enough. Open dynamic
+// client registration is an unauthenticated write (limited per IP, not in total), so without this
+// every registration — an app that was tried once and abandoned, a script registering on every
+// run, a flood — would stay forever, and the console's app list with it.
+//
+// "Never used" means the app left nothing behind that anyone could miss: no OAuth row names it
+// (grant, token, code, device code, an authorization under way; its own registration access token
+// does not count), no usage record, no spending limit. An app someone connected keeps its grant; one that made calls keeps its usage history
+// forever. Administrators' clients (confidential) and apps an administrator blocked are never
+// deleted. An app that comes back after being deleted is told `invalid_client`, and registers again.
+
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { PRUNABLE_CLIENTS } from '../db/migrations/0036-unused-app-indexes.js';
+
+/** Apps deleted per statement: each statement is short, and other work runs between them. */
+const BATCH = 500;
+
+/** What registration gave the app to read its own registration with: not a use of it. */
+const REGISTRATION_ACCESS_TOKEN = 'RegistrationAccessToken';
+
+/** The client-id prefix of self-registered apps (clients.ts, newRegisteredClientId). */
+const SELF_REGISTERED_PREFIX = 'kwa_';
+
+/**
+ * Deletes self-registered apps created before `now - unusedForMs` that were never used; returns
+ * how many. Each statement decides and deletes at once, so an app that is used meanwhile (a grant
+ * written by another instance) is kept, on any number of instances running this together.
+ */
+export async function pruneUnusedApps(db: Kysely<Database>, unusedForMs: number, now = Date.now()): Promise<number> {
+  const createdBefore = now - unusedForMs;
+  let deleted = 0;
+  for (;;) {
+    const count = await db.transaction().execute(async (trx) => {
+      const gone = await sql<{ client_id: string }>`
+        delete from oauth_clients where client_id in (
+          select candidate.client_id from oauth_clients candidate
+          where ${sql.raw(PRUNABLE_CLIENTS)}
+            and created_at < ${createdBefore}
+            and substr(candidate.client_id, 1, ${SELF_REGISTERED_PREFIX.length}) = ${SELF_REGISTERED_PREFIX}
+            and not exists (select 1 from oauth_payloads p where p.client_id = candidate.client_id and p.model <> ${REGISTRATION_ACCESS_TOKEN})
+            and not exists (select 1 from usage_records u where u.client_id = candidate.client_id)
+            and not exists (select 1 from spending_limits s where s.client_id = candidate.client_id)
+          order by created_at
+          limit ${BATCH}
+        )
+        returning client_id`.execute(trx);
+      const ids = gone.rows.map((row) => row.client_id);
+      // Its registration access token (RFC 7592) lives as long as the app, and goes with it.
+      if (ids.length > 0) await trx.deleteFrom('oauth_payloads').where('model', '=', REGISTRATION_ACCESS_TOKEN).where('client_id', 'in', ids).execute();
+      return ids.length;
+    });
+    deleted += count;
+    if (count < BATCH) return deleted;
+    await nextTurn();
+  }
+}
