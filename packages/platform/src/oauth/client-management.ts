@@ -11,6 +11,7 @@ import type { Database } from '../db/schema.js';
 import { notFound } from '../errors.js';
 import { createConfidentialClient, disableClient, rotateClientSecret } from './clients.js';
 import { parseRouterResource } from './paths.js';
+import type { OAuthClientTable, OAuthPayloadTable } from './tables.js';
 import './tables.js';
 
 /** Proxies of another organization do not exist for this actor (missing or mixed ones: clients.ts says why). */
@@ -104,42 +105,106 @@ function hostsOf(metadataJson: string): string[] {
   return [...hosts];
 }
 
-/** Every app known to the organization: self-registered public apps and its confidential clients. */
-export async function appsOfOrganization(db: Kysely<Database>, actor: Actor, publicUrl: string): Promise<AppRow[]> {
-  requireAdmin(actor);
-  const clients = await db
-    .selectFrom('oauth_clients')
-    .select(['client_id', 'name', 'kind', 'metadata_json', 'created_at', 'disabled_at', 'organization_id'])
-    .where((eb) => eb.or([eb('organization_id', 'is', null), eb('organization_id', '=', actor.organizationId)]))
-    .orderBy('created_at', 'desc')
-    .execute();
-  const grants = await db
+type ClientListRow = Pick<OAuthClientTable, 'client_id' | 'name' | 'kind' | 'metadata_json' | 'created_at' | 'disabled_at'>;
+type GrantListRow = Pick<OAuthPayloadTable, 'client_id' | 'account_id' | 'last_used_at' | 'payload'>;
+
+const CLIENT_LIST_COLUMNS = ['client_id', 'name', 'kind', 'metadata_json', 'created_at', 'disabled_at'] as const;
+
+/** Grants in force (a grant past its expiry is gone even before the prune deletes its row), of these apps only when given. */
+function liveGrants(db: Kysely<Database>, clientIds?: string[]): Promise<GrantListRow[]> {
+  let query = db
     .selectFrom('oauth_payloads')
     .select(['client_id', 'account_id', 'last_used_at', 'payload'])
     .where('model', '=', 'Grant')
-    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', Date.now())]))
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', Date.now())]));
+  if (clientIds) query = query.where('client_id', 'in', clientIds);
+  return query.execute();
+}
+
+/** The proxies a grant's resources name (undefined: the routes without a proxy id). */
+function grantProxyIds(publicUrl: string, grant: GrantListRow): Array<string | undefined> {
+  const resources = (JSON.parse(grant.payload) as { resources?: Record<string, string> }).resources ?? {};
+  const proxyIds: Array<string | undefined> = [];
+  for (const resource of Object.keys(resources)) {
+    const parsed = parseRouterResource(publicUrl, resource);
+    if (parsed) proxyIds.push(parsed.proxyId);
+  }
+  return proxyIds;
+}
+
+function groupByClient(grants: GrantListRow[]): Map<string, GrantListRow[]> {
+  const byClient = new Map<string, GrantListRow[]>();
+  for (const grant of grants) {
+    if (grant.client_id === null) continue;
+    const own = byClient.get(grant.client_id);
+    if (own) own.push(grant);
+    else byClient.set(grant.client_id, [grant]);
+  }
+  return byClient;
+}
+
+function toAppRow(client: ClientListRow, own: GrantListRow[], publicUrl: string): AppRow {
+  const proxyIds = new Set<string | undefined>();
+  for (const grant of own) for (const proxyId of grantProxyIds(publicUrl, grant)) proxyIds.add(proxyId);
+  const lastUsed = own.reduce<number | null>((max, g) => (g.last_used_at !== null && (max === null || Number(g.last_used_at) > max) ? Number(g.last_used_at) : max), null);
+  return {
+    clientId: client.client_id,
+    name: client.name,
+    kind: client.kind,
+    redirectHosts: hostsOf(client.metadata_json),
+    users: new Set(own.map((g) => g.account_id).filter(Boolean)).size,
+    lastUsedAt: lastUsed,
+    createdAt: Number(client.created_at),
+    blocked: client.disabled_at !== null,
+    proxyIds: [...proxyIds],
+  };
+}
+
+/**
+ * One page of the apps known to the organization, newest first: self-registered public apps and
+ * its confidential clients. Anyone may register apps, so the page is read from the database (one
+ * page of apps, then the grants of those apps only), never the whole list.
+ */
+export async function appsOfOrganization(
+  db: Kysely<Database>,
+  actor: Actor,
+  publicUrl: string,
+  page: { limit: number; offset: number },
+): Promise<{ apps: AppRow[]; more: boolean }> {
+  requireAdmin(actor);
+  const clients = await db
+    .selectFrom('oauth_clients')
+    .select(CLIENT_LIST_COLUMNS)
+    .where((eb) => eb.or([eb('organization_id', 'is', null), eb('organization_id', '=', actor.organizationId)]))
+    .orderBy('created_at', 'desc')
+    .orderBy('client_id', 'desc')
+    .limit(page.limit + 1)
+    .offset(page.offset)
     .execute();
-  return clients.map((client) => {
-    const own = grants.filter((g) => g.client_id === client.client_id);
-    const proxyIds = new Set<string | undefined>();
-    for (const grant of own) {
-      const resources = (JSON.parse(grant.payload) as { resources?: Record<string, string> }).resources ?? {};
-      for (const resource of Object.keys(resources)) {
-        const parsed = parseRouterResource(publicUrl, resource);
-        if (parsed) proxyIds.add(parsed.proxyId);
-      }
-    }
-    const lastUsed = own.reduce<number | null>((max, g) => (g.last_used_at !== null && (max === null || Number(g.last_used_at) > max) ? Number(g.last_used_at) : max), null);
-    return {
-      clientId: client.client_id,
-      name: client.name,
-      kind: client.kind,
-      redirectHosts: hostsOf(client.metadata_json),
-      users: new Set(own.map((g) => g.account_id).filter(Boolean)).size,
-      lastUsedAt: lastUsed,
-      createdAt: Number(client.created_at),
-      blocked: client.disabled_at !== null,
-      proxyIds: [...proxyIds],
-    };
-  });
+  const shown = clients.slice(0, page.limit);
+  const grants = shown.length > 0 ? groupByClient(await liveGrants(db, shown.map((c) => c.client_id))) : new Map<string, GrantListRow[]>();
+  return { apps: shown.map((client) => toAppRow(client, grants.get(client.client_id) ?? [], publicUrl)), more: clients.length > page.limit };
+}
+
+/** The self-registered apps people connected through this proxy (a default proxy: also through the routes without a proxy id). */
+export async function appsConnectedThrough(db: Kysely<Database>, actor: Actor, publicUrl: string, proxy: { id: string; isDefault: boolean }): Promise<AppRow[]> {
+  requireAdmin(actor);
+  const through = (proxyId: string | undefined) => proxyId === proxy.id || (proxyId === undefined && proxy.isDefault);
+  const grants = groupByClient(await liveGrants(db));
+  const ids = [...grants].filter(([, own]) => own.some((grant) => grantProxyIds(publicUrl, grant).some(through))).map(([clientId]) => clientId);
+  const clients: ClientListRow[] = [];
+  // In slices: an `in` list has a bound on each engine (SQLite's is 32,766 parameters).
+  for (let i = 0; i < ids.length; i += 1000) {
+    clients.push(
+      ...(await db
+        .selectFrom('oauth_clients')
+        .select(CLIENT_LIST_COLUMNS)
+        .where('client_id', 'in', ids.slice(i, i + 1000))
+        .where('kind', '=', 'public')
+        .where((eb) => eb.or([eb('organization_id', 'is', null), eb('organization_id', '=', actor.organizationId)]))
+        .execute()),
+    );
+  }
+  clients.sort((a, b) => Number(b.created_at) - Number(a.created_at));
+  return clients.map((client) => toAppRow(client, grants.get(client.client_id) ?? [], publicUrl));
 }

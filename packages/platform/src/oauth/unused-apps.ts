@@ -12,7 +12,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { PRUNABLE_CLIENTS } from '../db/migrations/0036-unused-app-indexes.js';
 
 /** Apps deleted per statement: each statement is short, and other work runs between them. */
 const BATCH = 500;
@@ -36,7 +35,7 @@ export async function pruneUnusedApps(db: Kysely<Database>, unusedForMs: number,
       const gone = await sql<{ client_id: string }>`
         delete from oauth_clients where client_id in (
           select candidate.client_id from oauth_clients candidate
-          where ${sql.raw(PRUNABLE_CLIENTS)}
+          where kind = 'public' and disabled_at is null
             and created_at < ${createdBefore}
             and substr(candidate.client_id, 1, ${SELF_REGISTERED_PREFIX.length}) = ${SELF_REGISTERED_PREFIX}
             and not exists (select 1 from oauth_payloads p where p.client_id = candidate.client_id and p.model <> ${REGISTRATION_ACCESS_TOKEN})

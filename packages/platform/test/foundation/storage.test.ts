@@ -130,9 +130,12 @@ describe('reads every instance makes of the registered apps every few seconds', 
     expect(await plan('select client_id from oauth_clients where disabled_at is not null')).toContain('oauth_clients_governed');
   });
 
-  it('the prune of unused apps finds its candidates and their OAuth rows by index', async () => {
+  it('the console lists them, and the prune of unused ones sweeps them, in order of registration by index', async () => {
+    const page = "select client_id from oauth_clients where organization_id is null or organization_id = 'o' order by created_at desc, client_id desc limit 51 offset 50";
+    expect(await plan(page)).toContain('oauth_clients_created');
+    if (storage.dialect === 'sqlite') expect(await plan(page)).not.toContain('TEMP B-TREE');
     const candidates = "select client_id from oauth_clients where kind = 'public' and disabled_at is null and created_at < 1 order by created_at limit 500";
-    expect(await plan(candidates)).toContain('oauth_clients_prunable');
+    expect(await plan(candidates)).toContain('oauth_clients_created');
     expect(await plan("select 1 from oauth_payloads where client_id = 'kwa_x' and model <> 'RegistrationAccessToken'")).toContain('oauth_payloads_client');
   });
 });

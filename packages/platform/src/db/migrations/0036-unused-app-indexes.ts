@@ -1,16 +1,16 @@
-// What the prune of unused self-registered apps reads (oauth/unused-apps.ts): the public apps that
-// are not blocked, oldest first, without scanning every app anyone registered; and, per candidate,
-// whether any OAuth row (grant, token, code, authorization under way) still names it.
+// Anyone may register an app, so whatever lists or sweeps the registered apps walks them in order
+// of registration through an index instead of reading (and sorting) every app there is: the
+// console's app list, newest first, one page at a time; and the prune of unused self-registered
+// apps (oauth/unused-apps.ts), oldest first, which asks per candidate whether any OAuth row
+// (grant, token, code, authorization under way) still names it.
 
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { KeywardMigration } from './index.js';
-
-export const PRUNABLE_CLIENTS = "kind = 'public' and disabled_at is null";
 
 export const unusedAppIndexes: KeywardMigration = {
   name: '0036-unused-app-indexes',
   async up(db: Kysely<any>) {
-    await sql`create index oauth_clients_prunable on oauth_clients (created_at) where ${sql.raw(PRUNABLE_CLIENTS)}`.execute(db);
+    await db.schema.createIndex('oauth_clients_created').on('oauth_clients').columns(['created_at', 'client_id']).execute();
     await db.schema.createIndex('oauth_payloads_client').on('oauth_payloads').column('client_id').execute();
   },
 };

@@ -8,7 +8,7 @@ import { APP_CAP_PERIODS, readAppCapPolicy, setAppCapPolicy, type AppCap } from 
 import { microUsdToString } from '../../usage/call-cost.js';
 import { appsOfOrganization, disableClientAs } from '../../oauth/client-management.js';
 import { html, type RawHtml } from '../html.js';
-import { actionButton, actorOf, csrfField, fieldError, formatTime, formFields, paginate, pageNumber, renderConsolePage } from './console-page.js';
+import { actionButton, actorOf, csrfField, fieldError, formatTime, formFields, PAGE_SIZE, pageNumber, pagerLinks, renderConsolePage } from './console-page.js';
 import { CONSOLE_PATHS } from './paths.js';
 
 const PATH = CONSOLE_PATHS.apps;
@@ -47,8 +47,9 @@ export async function appsPage(app: FastifyInstance, ctx: AppContext): Promise<v
   const config = { section: 'apps' as const, adminOnly: true };
   const render = async (request: FastifyRequest, reply: FastifyReply, refused?: { form: PolicyForm; error: string }) => {
     const actor = actorOf(request);
-    const apps = await appsOfOrganization(ctx.db, actor, ctx.config.publicUrl);
-    const { rows, pager } = paginate(apps, pageNumber(request.query), PATH);
+    const page = pageNumber(request.query);
+    const { apps: rows, more } = await appsOfOrganization(ctx.db, actor, ctx.config.publicUrl, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
+    const pager = pagerLinks(PATH, page, more);
     const done = (request.query as { done?: string }).done;
     const blocked = done === 'blocked';
     const policy = await readAppCapPolicy(ctx.db, actor.organizationId);
@@ -59,7 +60,9 @@ export async function appsPage(app: FastifyInstance, ctx: AppContext): Promise<v
 <p class="lead">Apps that registered themselves to sign people in, and the confidential clients created on proxies.</p>
 ${blocked ? html`<div class="notice ok" role="status">App blocked: its tokens stop working within seconds and nobody can connect it again.</div>` : ''}
 ${rows.length === 0
-      ? html`<p class="empty">No app is known yet. Apps appear here when they register with Keyward or when you create a client on a proxy.</p>`
+      ? page > 1
+        ? html`<p class="empty">No apps on this page.</p>${pager}`
+        : html`<p class="empty">No app is known yet. Apps appear here when they register with Keyward or when you create a client on a proxy.</p>`
       : html`<div class="table-wrap"><table><thead><tr><th>App</th><th>Kind</th><th>Redirect hosts</th><th>Users connected</th><th>Last use</th><th>Status</th><th>Actions</th></tr></thead><tbody>${rows.map(
           (a) => html`<tr data-client-id="${a.clientId}"><td>${a.name ?? 'Unnamed app'}<div class="fine"><code>${a.clientId}</code></div></td>
 <td>${a.kind === 'public' ? 'self-registered' : 'created (confidential)'}</td><td>${a.redirectHosts.join(', ') || '—'}</td><td>${a.users}</td><td>${formatTime(a.lastUsedAt)}</td>

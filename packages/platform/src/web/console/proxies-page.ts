@@ -7,7 +7,7 @@ import { isAdmin } from '../../access/actor.js';
 import type { AppContext } from '../../app-context.js';
 import type { OwnerScope } from '../../db/schema.js';
 import { KeywardError } from '../../errors.js';
-import { appsOfOrganization, clientsOfProxy, createClientAs, disableClientAs, rotateClientSecretAs } from '../../oauth/client-management.js';
+import { appsConnectedThrough, clientsOfProxy, createClientAs, disableClientAs, rotateClientSecretAs } from '../../oauth/client-management.js';
 import { proxyResource } from '../../oauth/paths.js';
 import type { LlmProxy } from '../../proxies/llm-proxies.js';
 import { allowedModels } from '../../proxies/model-allow-list.js';
@@ -93,9 +93,7 @@ async function renderProxy(
   const proxy = await proxyFor(ctx.db, actor, request.params.id);
   const teams = await teamNames(ctx, actor.organizationId);
   const clients = await clientsOfProxy(ctx.db, actor, proxy.id);
-  const apps = (await appsOfOrganization(ctx.db, actor, ctx.config.publicUrl)).filter(
-    (a) => a.kind === 'public' && a.proxyIds.some((id) => id === proxy.id || (id === undefined && proxy.is_default)),
-  );
+  const apps = await appsConnectedThrough(ctx.db, actor, ctx.config.publicUrl, { id: proxy.id, isDefault: Boolean(proxy.is_default) });
   const done = doneText(DONE, (request.query as { done?: string }).done);
   const base = proxyPath(proxy.id);
   const errors = form?.errors ?? {};

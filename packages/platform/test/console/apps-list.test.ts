@@ -1,0 +1,62 @@
+// The console's app list is read one page at a time from the database, newest first: anyone may
+// register apps, so a flood of registrations neither slows the page nor hides the app people use.
+// A proxy's page lists the apps connected through it, not every app registered.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { userTokens } from '../support/oauth-client.js';
+import { startTestPlatform, testEngine, type TestPlatform } from '../support/test-platform.js';
+import { CookieJar, page, signIn } from './console-session.js';
+
+let tp: TestPlatform;
+let admin: CookieJar;
+beforeAll(async () => {
+  tp = await startTestPlatform();
+  admin = await signIn(tp, tp.admin.email, tp.admin.password);
+}, 60_000);
+afterAll(async () => {
+  await tp?.close();
+});
+
+const rowsOf = (text: string) => [...text.matchAll(/<tr data-client-id="([^"]+)"><td>([^<]*)</g)].map((m) => ({ clientId: m[1]!, name: m[2]! }));
+
+describe(`the apps page on ${testEngine()}`, () => {
+  it('pages through the registered apps newest first, each with its own users', async () => {
+    const connected = await userTokens(tp, { clientName: 'Connected app' });
+    const now = Date.now();
+    const flood = Array.from({ length: 60 }, (_, i) => ({
+      client_id: `kwa_flood${String(i).padStart(3, '0')}`,
+      kind: 'public' as const,
+      name: `Flood ${i}`,
+      metadata_json: JSON.stringify({ redirect_uris: ['http://localhost:1/cb'] }),
+      secret_hash: null,
+      organization_id: null,
+      proxy_ids_json: null,
+      key_ids_json: null,
+      created_at: now + 1000 + i,
+      updated_at: now,
+      disabled_at: null,
+    }));
+    await tp.platform.ctx.db.insertInto('oauth_clients').values(flood).execute();
+
+    const first = await page(admin, `${tp.url}/console/apps`);
+    expect(rowsOf(first.text).map((r) => r.name)).toEqual(Array.from({ length: 50 }, (_, i) => `Flood ${59 - i}`));
+    expect(first.text).toContain('href="/console/apps?page=2"');
+
+    const second = await page(admin, `${tp.url}/console/apps?page=2`);
+    const rows = rowsOf(second.text);
+    expect(rows.slice(0, 10).map((r) => r.name)).toEqual(Array.from({ length: 10 }, (_, i) => `Flood ${9 - i}`));
+    expect(rows.map((r) => r.clientId)).toContain(connected.client.client_id);
+    const row = new RegExp(`<tr data-client-id="${connected.client.client_id}">[\\s\\S]*?</tr>`).exec(second.text)![0];
+    expect(row).toContain('<td>1</td>');
+    expect(second.text).not.toContain('page=3');
+
+    const beyond = await page(admin, `${tp.url}/console/apps?page=9`);
+    expect(beyond.status).toBe(200);
+    expect(rowsOf(beyond.text)).toEqual([]);
+    expect(beyond.text).toContain('No apps on this page.');
+
+    const proxy = await page(admin, `${tp.url}/console/proxies/${tp.defaultProxyId}`);
+    expect(proxy.text).toContain('<td>Connected app</td>');
+    expect(proxy.text).not.toContain('Flood');
+  });
+});
