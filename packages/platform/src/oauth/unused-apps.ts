@@ -4,10 +4,11 @@
 // run, a flood — would stay forever, and the console's app list with it.
 //
 // "Never used" means the app left nothing behind that anyone could miss: no OAuth row names it
-// (grant, token, code, device code, an authorization under way; its own registration access token
-// does not count), no usage record, no spending limit. An app someone connected keeps its grant; one that made calls keeps its usage history
-// forever. Administrators' clients (confidential) and apps an administrator blocked are never
-// deleted. An app that comes back after being deleted is told `invalid_client`, and registers again.
+// (grant, token, code, device code, an authorization under way; its own registration access
+// token does not count), no usage record, no spending limit. An app someone connected keeps its
+// grant; one that made calls keeps its usage history forever. Administrators' clients
+// (confidential) and apps an administrator blocked are never deleted. An app that comes back
+// after being deleted is told `invalid_client`, and registers again.
 
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { sql, type Kysely } from 'kysely';
@@ -24,8 +25,10 @@ const SELF_REGISTERED_PREFIX = 'kwa_';
 
 /**
  * Deletes self-registered apps created before `now - unusedForMs` that were never used; returns
- * how many. Each statement decides and deletes at once, so an app that is used meanwhile (a grant
- * written by another instance) is kept, on any number of instances running this together.
+ * how many. Each statement decides and deletes at once, so instances running this together delete
+ * each app once, and an app used before the statement starts is kept. (An app old enough whose
+ * very first authorization is written while the statement runs, on PostgreSQL, can still go: it
+ * is told `invalid_client` at the token endpoint, registers again, and its user connects it again.)
  */
 export async function pruneUnusedApps(db: Kysely<Database>, unusedForMs: number, now = Date.now()): Promise<number> {
   const createdBefore = now - unusedForMs;
