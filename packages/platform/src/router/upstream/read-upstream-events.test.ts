@@ -13,6 +13,10 @@ let origin: string;
 let pieces: Buffer[] = [];
 /** Whether the upstream's last answer was cut off by the reader (its connection closed before the end). */
 let cutOff: Promise<boolean> = Promise.resolve(false);
+/** After its last piece the stream neither ends nor sends anything (the tests of a bound the reader must enforce). */
+let holdOpen = false;
+/** Whether the reader dropped a held-open stream at once: well before the client's own 5 s idle timeout would. */
+const droppedAtOnce = () => Promise.race([cutOff, new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2_000))]);
 const client = new UpstreamClient({ connectMs: 2_000, idleMs: 5_000 });
 /** No event for this long ends a read (the upstream timeout); the tests of that deadline set a shorter one. */
 const EVENT_IDLE_MS = 5_000;
@@ -25,7 +29,8 @@ beforeAll(async () => {
     const next = () => {
       if (res.destroyed) return;
       const piece = queue.shift();
-      if (!piece) return res.end();
+      // Held open: only the reader can end it, so whether it dropped the body does not race the last write.
+      if (!piece) return holdOpen ? undefined : res.end();
       res.write(piece);
       setTimeout(next, 15);
     };
@@ -39,8 +44,9 @@ afterAll(async () => {
   server.close();
 });
 
-async function eventsOf(sent: Buffer[], framing?: 'sse' | 'ndjson', eventIdleMs = EVENT_IDLE_MS): Promise<{ batches: string[][] }> {
+async function eventsOf(sent: Buffer[], framing?: 'sse' | 'ndjson', eventIdleMs = EVENT_IDLE_MS, held = false): Promise<{ batches: string[][] }> {
   pieces = sent;
+  holdOpen = held;
   const signal = new CallSignal();
   const response = await client.send({ method: 'POST', url: `${origin}/stream`, headers: {}, body: {} }, signal);
   const batches: string[][] = [];
@@ -49,9 +55,9 @@ async function eventsOf(sent: Buffer[], framing?: 'sse' | 'ndjson', eventIdleMs 
 }
 
 /** What reading `sent` threw (undefined if it read to the end), and how long that took. */
-async function failureOf(sent: Buffer[], framing?: 'sse' | 'ndjson', eventIdleMs = EVENT_IDLE_MS): Promise<{ error: unknown; ms: number }> {
+async function failureOf(sent: Buffer[], framing?: 'sse' | 'ndjson', eventIdleMs = EVENT_IDLE_MS, held = false): Promise<{ error: unknown; ms: number }> {
   const started = performance.now();
-  const error = await eventsOf(sent, framing, eventIdleMs).then(
+  const error = await eventsOf(sent, framing, eventIdleMs, held).then(
     () => undefined,
     (thrown: unknown) => thrown,
   );
@@ -118,19 +124,19 @@ describe('readUpstreamEvents', () => {
   });
 
   it('an event whose line never ends is refused past MAX_STREAM_EVENT_CHARS, and the body is dropped', async () => {
-    const { error } = await failureOf([Buffer.from('data: {"id":"'), ...mebibytes(PAST_THE_BOUND, 'a')]);
+    const { error } = await failureOf([Buffer.from('data: {"id":"'), ...mebibytes(PAST_THE_BOUND, 'a')], 'sse', EVENT_IDLE_MS, true);
     expect(error).toBeInstanceOf(MalformedUpstreamResponse);
     expect(String((error as Error).message)).toContain(`longer than ${MAX_STREAM_EVENT_CHARS / MiB} MiB`);
-    expect(await cutOff).toBe(true);
+    expect(await droppedAtOnce()).toBe(true);
   });
 
   it('so is an event of `data:` lines whose blank line never comes, and an NDJSON line that never ends', async () => {
-    const lines = await failureOf(mebibytes(PAST_THE_BOUND, `data: ${'a'.repeat(4090)}\n`));
+    const lines = await failureOf(mebibytes(PAST_THE_BOUND, `data: ${'a'.repeat(4090)}\n`), 'sse', EVENT_IDLE_MS, true);
     expect(lines.error).toBeInstanceOf(MalformedUpstreamResponse);
-    expect(await cutOff).toBe(true);
-    const ndjson = await failureOf([Buffer.from('{"a":"'), ...mebibytes(PAST_THE_BOUND, 'a')], 'ndjson');
+    expect(await droppedAtOnce()).toBe(true);
+    const ndjson = await failureOf([Buffer.from('{"a":"'), ...mebibytes(PAST_THE_BOUND, 'a')], 'ndjson', EVENT_IDLE_MS, true);
     expect(ndjson.error).toBeInstanceOf(MalformedUpstreamResponse);
-    expect(await cutOff).toBe(true);
+    expect(await droppedAtOnce()).toBe(true);
   });
 
   it('an event just under the bound, split over many reads, comes out whole', async () => {
