@@ -2,6 +2,7 @@
 // (model, id) holds every model but clients, which live in oauth_clients. `consume` is one
 // conditional UPDATE, and the one that changes no row lost a race: it is refused as a replay.
 
+import { decodeJwt } from 'jose';
 import type { Kysely } from 'kysely';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Database } from '../db/schema.js';
@@ -36,13 +37,29 @@ type ClientRowSaver = (clientId: string, metadata: AdapterPayload) => Promise<vo
 
 /**
  * The app a payload belongs to: tokens, codes and grants name it as `clientId`, an authorization
- * under way (Interaction) in its parameters. Kept in its own column so that an app with anything
- * alive is never taken for unused (unused-apps.ts).
+ * under way (Interaction) in its parameters, a pushed authorization request (PAR) only inside its
+ * request object (oidc-provider stores the pushed parameters as a JWT, which must name the
+ * client: RFC 9126 §2.1 for a signed one, `iss` for the unsigned one it makes of plain
+ * parameters). Kept in its own column so that an app with anything alive is never taken for
+ * unused (unused-apps.ts).
  */
 function clientIdOf(payload: AdapterPayload): string | null {
   if (typeof payload.clientId === 'string') return payload.clientId;
   const params = payload.params as { client_id?: unknown } | undefined;
-  return typeof params?.client_id === 'string' ? params.client_id : null;
+  if (typeof params?.client_id === 'string') return params.client_id;
+  if (typeof payload.request === 'string') return requestObjectClientId(payload.request);
+  return null;
+}
+
+function requestObjectClientId(request: string): string | null {
+  try {
+    const claims = decodeJwt(request);
+    const clientId = claims.client_id ?? claims.iss;
+    return typeof clientId === 'string' ? clientId : null;
+  } catch {
+    // oidc-provider validated it before storing; a row that names no app merely protects none.
+    return null;
+  }
 }
 
 export function createAdapterFactory(

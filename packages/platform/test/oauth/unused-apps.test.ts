@@ -111,6 +111,21 @@ describe(`unused self-registered apps on ${testEngine()}`, () => {
     await authorizeWithoutBrowser(tp, { clientId: again.client_id });
   });
 
+  it('keep an app whose authorization was pushed (PAR) and not yet opened in a browser', async () => {
+    const pushed = (await registerPublicClient(tp, { clientName: 'Pushed' })).client_id;
+    const { codeChallenge } = pkcePair();
+    const par = await fetch(`${tp.url}/api/auth/oauth2/par`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: pushed, response_type: 'code', redirect_uri: SEED_REDIRECT_URI, scope: SEED_SCOPE, code_challenge: codeChallenge, code_challenge_method: 'S256', state: 's' }),
+    });
+    expect(par.status).toBe(201);
+    await age([pushed], 8);
+
+    await pruneUnusedApps(db(), TTL_MS);
+    expect(await exists(pushed)).toBe(true);
+  });
+
   it('are deleted in batches, by any number of runs at once, and only those that registered themselves', async () => {
     const old = Date.now() - 10 * DAY_MS;
     const row = (clientId: string) => ({ client_id: clientId, kind: 'public' as const, name: 'Flood', metadata_json: '{}', secret_hash: null, organization_id: null, proxy_ids_json: null, key_ids_json: null, created_at: old, updated_at: old, disabled_at: null });
