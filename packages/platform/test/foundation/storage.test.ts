@@ -137,6 +137,8 @@ describe('reads every instance makes of the registered apps every few seconds', 
     const candidates = "select client_id from oauth_clients where kind = 'public' and disabled_at is null and created_at < 1 order by created_at limit 500";
     expect(await plan(candidates)).toContain('oauth_clients_created');
     expect(await plan("select 1 from oauth_payloads where client_id = 'kwa_x' and model <> 'RegistrationAccessToken'")).toContain('oauth_payloads_client');
+    // People's own caps are a row per person and app: asked per candidate, it must not be a scan of them all.
+    expect(await plan("select 1 from spending_limits where client_id = 'kwa_x'")).toContain('spending_limits_client');
   });
 });
 
