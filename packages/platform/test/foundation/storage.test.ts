@@ -134,7 +134,7 @@ describe('reads every instance makes of the registered apps every few seconds', 
     const page = "select client_id from oauth_clients where organization_id is null or organization_id = 'o' order by created_at desc, client_id desc limit 51 offset 50";
     expect(await plan(page)).toContain('oauth_clients_created');
     if (storage.dialect === 'sqlite') expect(await plan(page)).not.toContain('TEMP B-TREE');
-    const candidates = "select client_id from oauth_clients where kind = 'public' and disabled_at is null and created_at < 1 order by created_at limit 500";
+    const candidates = "select created_at, client_id from oauth_clients where kind = 'public' and disabled_at is null and created_at < 9 and (created_at, client_id) > (1, 'kwa_x') order by created_at, client_id limit 500";
     expect(await plan(candidates)).toContain('oauth_clients_created');
     expect(await plan("select 1 from oauth_payloads where client_id = 'kwa_x' and model <> 'RegistrationAccessToken'")).toContain('oauth_payloads_client');
     // People's own caps are a row per person and app: asked per candidate, it must not be a scan of them all.
