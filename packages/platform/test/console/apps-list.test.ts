@@ -59,4 +59,31 @@ describe(`the apps page on ${testEngine()}`, () => {
     expect(proxy.text).toContain('<td>Connected app</td>');
     expect(proxy.text).not.toContain('Flood');
   });
+
+  it('shows each app once across pages when many registered at the same millisecond, and never another organization\'s client', async () => {
+    const db = tp.platform.ctx.db;
+    const at = Date.now() + 86_400_000;
+    const app = (clientId: string, organizationId: string | null, kind: 'public' | 'confidential') => ({
+      client_id: clientId,
+      kind,
+      name: clientId,
+      metadata_json: '{}',
+      secret_hash: kind === 'confidential' ? 'sha256:x' : null,
+      organization_id: organizationId,
+      proxy_ids_json: null,
+      key_ids_json: null,
+      created_at: at,
+      updated_at: at,
+      disabled_at: null,
+    });
+    const same = Array.from({ length: 120 }, (_, i) => `kwa_tie${String(i).padStart(3, '0')}`);
+    await db.insertInto('oauth_clients').values(same.map((id) => app(id, null, 'public'))).execute();
+    await db.insertInto('organizations').values({ id: 'other-org', name: 'Other', created_at: at }).execute();
+    await db.insertInto('oauth_clients').values(app('kwc_other_org', 'other-org', 'confidential')).execute();
+
+    const seen: string[] = [];
+    for (const n of [1, 2, 3]) seen.push(...rowsOf((await page(admin, `${tp.url}/console/apps?page=${n}`)).text).map((r) => r.clientId));
+    expect(seen.slice(0, 120)).toEqual([...same].reverse());
+    expect(seen).not.toContain('kwc_other_org');
+  });
 });
