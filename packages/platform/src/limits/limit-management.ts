@@ -198,10 +198,21 @@ export async function limitSubjectChoices(db: Kysely<Database>, actor: Actor): P
   requireAdmin(actor);
   const [teams, clients, proxies] = await Promise.all([
     db.selectFrom('teams').select(['id', 'name']).where('organization_id', '=', actor.organizationId).orderBy('name').execute(),
+    // The organization's confidential clients, and the self-registered apps someone connected (an
+    // app limit binds one person's use of one app): not every app that ever registered, which
+    // anyone may do.
     db
       .selectFrom('oauth_clients')
       .select(['client_id as id', 'name'])
-      .where((eb) => eb.or([eb('organization_id', 'is', null), eb('organization_id', '=', actor.organizationId)]))
+      .where((eb) =>
+        eb.or([
+          eb('organization_id', '=', actor.organizationId),
+          eb.and([
+            eb('organization_id', 'is', null),
+            eb('client_id', 'in', eb.selectFrom('oauth_payloads').select('client_id').where('model', '=', 'Grant').where('client_id', 'is not', null).$narrowType<{ client_id: string }>()),
+          ]),
+        ]),
+      )
       .orderBy('name')
       .execute(),
     db.selectFrom('llm_proxies').select(['id', 'name']).where('organization_id', '=', actor.organizationId).orderBy('name').execute(),

@@ -1,9 +1,10 @@
 // The console's app list is read one page at a time from the database, newest first: anyone may
 // register apps, so a flood of registrations neither slows the page nor hides the app people use.
-// A proxy's page lists the apps connected through it, not every app registered.
+// A proxy's page lists the apps connected through it, and the limits page offers the apps someone
+// connected, not every app registered.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { userTokens } from '../support/oauth-client.js';
+import { createConfidentialClient, userTokens } from '../support/oauth-client.js';
 import { startTestPlatform, testEngine, type TestPlatform } from '../support/test-platform.js';
 import { CookieJar, page, signIn } from './console-session.js';
 
@@ -85,5 +86,37 @@ describe(`the apps page on ${testEngine()}`, () => {
     for (const n of [1, 2, 3]) seen.push(...rowsOf((await page(admin, `${tp.url}/console/apps?page=${n}`)).text).map((r) => r.clientId));
     expect(seen.slice(0, 120)).toEqual([...same].reverse());
     expect(seen).not.toContain('kwc_other_org');
+  });
+});
+
+describe(`the limits page on ${testEngine()}`, () => {
+  it('offers the confidential clients and the apps someone connected, not every app that registered', async () => {
+    const connected = await userTokens(tp, { clientName: 'Picked app' });
+    const confidential = await createConfidentialClient(tp, { name: 'Picked client' });
+    const now = Date.now();
+    await tp.platform.ctx.db
+      .insertInto('oauth_clients')
+      .values(
+        Array.from({ length: 30 }, (_, i) => ({
+          client_id: `kwa_unpicked${i}`,
+          kind: 'public' as const,
+          name: `Never connected ${i}`,
+          metadata_json: '{}',
+          secret_hash: null,
+          organization_id: null,
+          proxy_ids_json: null,
+          key_ids_json: null,
+          created_at: now,
+          updated_at: now,
+          disabled_at: null,
+        })),
+      )
+      .execute();
+    const limits = await page(admin, `${tp.url}/console/limits`);
+    expect(limits.status).toBe(200);
+    const picker = /<select id="client"[\s\S]*?<\/select>/.exec(limits.text)![0];
+    expect(picker).toContain(`value="${connected.client.client_id}"`);
+    expect(picker).toContain(`value="${confidential.client_id}"`);
+    expect(picker).not.toContain('kwa_unpicked');
   });
 });
