@@ -43,6 +43,16 @@ export function optionalTokenCount(value: unknown, what: string): number | undef
   throw new MalformedUpstreamResponse(`${what} is not a token count`);
 }
 
+/** The most billed requests (web searches) one call may report: far above any real call, and its fees stay exact integers. */
+export const MAX_REQUEST_COUNT = 1_000_000;
+
+/** A count of billed requests (web searches), or absent/null: a whole number from 0 to MAX_REQUEST_COUNT, like a token count. */
+export function optionalRequestCount(value: unknown, what: string): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_REQUEST_COUNT) return value;
+  throw new MalformedUpstreamResponse(`${what} is not a count of requests`);
+}
+
 /** An object, or absent/null; anything else is a malformed answer. */
 export function optionalObject(value: unknown, what: string): JsonObject | undefined {
   if (value === undefined || value === null) return undefined;

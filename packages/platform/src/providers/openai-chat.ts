@@ -131,6 +131,8 @@ export interface Usage {
   /** `cache_write_tokens` (not OpenAI's; Anthropic cache writes) is set only when non-zero: they cost more than input. */
   prompt_tokens_details?: { cached_tokens?: number; cache_write_tokens?: number };
   completion_tokens_details?: { reasoning_tokens?: number };
+  /** Not OpenAI's: server-side web searches the provider ran (Anthropic), each billed a fee; set only when non-zero. */
+  web_search_requests?: number;
 }
 
 export interface ChatCompletion {

@@ -91,7 +91,13 @@ export class UsageMeter {
     const cacheWrite = usage?.prompt_tokens_details?.cache_write_tokens ?? (usage ? 0 : null);
     const rates = usage && this.provider && this.model ? (this.prices?.ratesFor(this.provider, this.model) ?? null) : null;
     const tokens = usage
-      ? { input: usage.prompt_tokens, output: usage.completion_tokens, cachedInput: usage.prompt_tokens_details?.cached_tokens ?? 0, cacheWrite: cacheWrite ?? 0 }
+      ? {
+          input: usage.prompt_tokens,
+          output: usage.completion_tokens,
+          cachedInput: usage.prompt_tokens_details?.cached_tokens ?? 0,
+          cacheWrite: cacheWrite ?? 0,
+          webSearches: usage.web_search_requests ?? 0,
+        }
       : undefined;
     const record: UsageRecord = {
       // Time-ordered (UUIDv7): rows append at the end of the primary-key index instead of random pages, 2–3× cheaper inserts on a large table.
@@ -114,9 +120,10 @@ export class UsageMeter {
       cachedTokens: usage?.prompt_tokens_details?.cached_tokens ?? (usage ? 0 : null),
       reasoningTokens: usage?.completion_tokens_details?.reasoning_tokens ?? (usage ? 0 : null),
       cacheWriteTokens: cacheWrite,
+      webSearchRequests: tokens?.webSearches ?? null,
       costNanoUsd: tokens && rates ? costNanoUsd(rates, tokens) : null,
       // Reasoning tokens are inside completion_tokens and billed at the output rate by every priced provider.
-      unpriced: tokens !== undefined && rates === null && tokens.input + tokens.output > 0,
+      unpriced: tokens !== undefined && rates === null && tokens.input + tokens.output + tokens.webSearches > 0,
       latencyMs: performance.now() - this.startedAt,
       timeToFirstTokenMs: this.firstTokenAt === undefined ? null : this.firstTokenAt - this.startedAt,
       status,

@@ -1,5 +1,6 @@
-// What one call cost, in integer nano-USD: each kind of token at its own rate. Rates are integer
-// micro-USD per million tokens (= pico-USD per token), so no float ever touches money.
+// What one call cost, in integer nano-USD: each kind of token at its own rate, plus the provider's
+// per-request fees (web searches). Rates are integer micro-USD per million tokens (= pico-USD per
+// token) and fees integer nano-USD, so no float ever touches money.
 
 /** A rate in micro-USD per million tokens; `tiers` (the catalogue's long-context prices) apply by total input tokens. */
 export interface TokenRate {
@@ -14,6 +15,8 @@ export interface ModelRates {
   cachedInput?: TokenRate;
   /** Cache writes; absent → the input rate. */
   cacheWrite?: TokenRate;
+  /** Nano-USD per server-side web search (search-fees.ts); absent: the model's searches have no known fee. */
+  webSearch?: number;
   /** Where the rates come from: an admin's override or the bundled catalogue. */
   source: 'override' | 'catalogue';
 }
@@ -24,6 +27,8 @@ export interface TokenCounts {
   output: number;
   cachedInput: number;
   cacheWrite: number;
+  /** Server-side web searches the provider ran, each billed `ModelRates.webSearch`. */
+  webSearches?: number;
 }
 
 function rateAt(rate: TokenRate, totalInput: number): bigint {
@@ -44,7 +49,9 @@ export function costNanoUsd(rates: ModelRates, tokens: TokenCounts): number {
     BigInt(cached) * rateAt(rates.cachedInput ?? rates.input, at) +
     BigInt(writes) * rateAt(rates.cacheWrite ?? rates.input, at) +
     BigInt(Math.max(0, tokens.output)) * rateAt(rates.output, at);
-  return Number((pico + 999n) / 1000n);
+  // Only Anthropic reports searches, and its models always have a fee (search-fees.ts).
+  const fees = BigInt(Math.max(0, tokens.webSearches ?? 0)) * BigInt(rates.webSearch ?? 0);
+  return Number((pico + 999n) / 1000n + fees);
 }
 
 /** `"0.15"` (USD per million tokens) → 150000 micro-USD per million tokens, exactly; null for anything else. */

@@ -10,6 +10,7 @@ import type { Database } from '../db/schema.js';
 import { KeywardError } from '../errors.js';
 import { microUsdToString, parseUsdPerMtok, type ModelRates } from './call-cost.js';
 import { catalogueRates } from './price-catalogue.js';
+import { webSearchFee } from './search-fees.js';
 
 export interface ModelPriceTable {
   provider: string;
@@ -110,12 +111,16 @@ export async function removeModelPrice(ctx: Pick<AppContext, 'db' | 'changes'>, 
 
 const rate = (value: number | null) => (value === null ? undefined : { base: Number(value) });
 
-/** An override row as the rates calls are priced with. */
+/**
+ * An override row as the rates calls are priced with. An override prices tokens; the provider
+ * still bills its searches, at the catalogue's fee for the model or its list price (search-fees.ts).
+ */
 const overrideRates = (row: ModelPriceTable): ModelRates => ({
   input: { base: Number(row.input_micro_usd_per_mtok) },
   output: { base: Number(row.output_micro_usd_per_mtok) },
   cachedInput: rate(row.cached_input_micro_usd_per_mtok),
   cacheWrite: rate(row.cache_write_micro_usd_per_mtok),
+  webSearch: catalogueRates(row.provider, row.model)?.webSearch ?? webSearchFee(row.provider, undefined),
   source: 'override',
 });
 

@@ -4,6 +4,7 @@
 
 import { calcPrice, type ModelPrice } from '@pydantic/genai-prices';
 import type { ModelRates, TokenRate } from './call-cost.js';
+import { webSearchFee } from './search-fees.js';
 
 /** Keyward's provider names where the catalogue names them differently; the rest match or are absent (ollama, vllm). */
 const CATALOGUE_PROVIDER: Readonly<Record<string, string>> = { gemini: 'google', xai: 'x-ai' };
@@ -37,7 +38,9 @@ export function catalogueRates(provider: string, model: string, now = Date.now()
     const input = toRate(price.input_mtok);
     const output = toRate(price.output_mtok);
     // A model the catalogue lists without token prices (image, per-request) is not priced per token here.
-    if (input && output) rates = { input, output, cachedInput: toRate(price.cache_read_mtok), cacheWrite: toRate(price.cache_write_mtok), source: 'catalogue' };
+    if (input && output) {
+      rates = { input, output, cachedInput: toRate(price.cache_read_mtok), cacheWrite: toRate(price.cache_write_mtok), webSearch: webSearchFee(provider, price.web_searches_kcount), source: 'catalogue' };
+    }
   }
   if (!hit && cache.size >= MAX_CACHED_MODELS) cache.delete(cache.keys().next().value!);
   cache.set(key, { hour, rates });

@@ -46,6 +46,8 @@ export interface UsageRecord {
   reasoningTokens: number | null;
   /** Prompt tokens written to the provider's cache (Anthropic), part of inputTokens, priced apart. */
   cacheWriteTokens: number | null;
+  /** Server-side web searches the provider ran (Anthropic's web_search tool), each billed a fee on top of tokens. */
+  webSearchRequests: number | null;
   /** Nano-USD (1e-9 USD); null when no tokens were reported or no price is known (then `unpriced`). */
   costNanoUsd: number | null;
   /** Tokens were used but neither an override nor the catalogue prices this model. */
@@ -78,6 +80,7 @@ export interface UsageRecordTable {
   cached_tokens: number | null;
   reasoning_tokens: number | null;
   cache_write_tokens: number | null;
+  web_search_requests: number | null;
   cost_nano_usd: number | null;
   unpriced: number;
   latency_ms: number;
@@ -117,6 +120,7 @@ export function toUsageRow(record: UsageRecord): UsageRecordTable {
     cached_tokens: record.cachedTokens,
     reasoning_tokens: record.reasoningTokens,
     cache_write_tokens: record.cacheWriteTokens,
+    web_search_requests: record.webSearchRequests,
     cost_nano_usd: record.costNanoUsd,
     unpriced: record.unpriced ? 1 : 0,
     latency_ms: Math.round(record.latencyMs),

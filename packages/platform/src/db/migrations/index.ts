@@ -12,6 +12,7 @@ import { money } from './0030-money.js';
 import { appCapPolicy } from './0031-app-cap-policy.js';
 import { userChosenCaps } from './0033-user-chosen-caps.js';
 import { governedClientIndex } from './0034-governed-client-index.js';
+import { webSearchRequests } from './0035-web-search-requests.js';
 import { unusedAppIndexes } from './0036-unused-app-indexes.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -21,7 +22,7 @@ export interface KeywardMigration {
   up(db: Kysely<any>, dialect: Dialect): Promise<void>;
 }
 
-const migrations: KeywardMigration[] = [foundation, oauth, usage, keyBaseUrlPolicy, auditLog, proxyAllowedModels, passwordLinks, money, appCapPolicy, userChosenCaps, governedClientIndex, unusedAppIndexes];
+const migrations: KeywardMigration[] = [foundation, oauth, usage, keyBaseUrlPolicy, auditLog, proxyAllowedModels, passwordLinks, money, appCapPolicy, userChosenCaps, governedClientIndex, webSearchRequests, unusedAppIndexes];
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {

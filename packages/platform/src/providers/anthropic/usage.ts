@@ -1,7 +1,8 @@
 // Anthropic counts cache reads and cache writes apart from `input_tokens`; the canonical
 // prompt_tokens is their sum, and cache writes stay named apart, so metering prices each at its rate.
+// Web searches (`server_tool_use.web_search_requests`) are billed per search and kept as a count.
 
-import { optionalObject, optionalTokenCount } from '../json-guards.js';
+import { optionalObject, optionalRequestCount, optionalTokenCount } from '../json-guards.js';
 import type { Usage } from '../openai-chat.js';
 import type { AnthropicUsage } from './wire.js';
 
@@ -18,6 +19,8 @@ export function toCanonicalUsage(usage: Partial<AnthropicUsage> | undefined): Us
   };
   const thinking = usage?.output_tokens_details?.thinking_tokens;
   if (typeof thinking === 'number') canonical.completion_tokens_details = { reasoning_tokens: thinking };
+  const searches = usage?.server_tool_use?.web_search_requests ?? 0;
+  if (searches > 0) canonical.web_search_requests = searches;
   return canonical;
 }
 
@@ -34,4 +37,8 @@ export function mergeUsage(into: Partial<AnthropicUsage>, update: unknown): void
   }
   const details = optionalObject(reported.output_tokens_details, 'usage.output_tokens_details');
   if (details) into.output_tokens_details = { thinking_tokens: optionalTokenCount(details.thinking_tokens, 'usage.output_tokens_details.thinking_tokens') ?? 0 };
+  // Null (the SDK's type allows it) or absent: no server tool ran, as far as this report says.
+  const tools = optionalObject(reported.server_tool_use, 'usage.server_tool_use');
+  const searches = tools && optionalRequestCount(tools.web_search_requests, 'usage.server_tool_use.web_search_requests');
+  if (searches !== undefined) into.server_tool_use = { web_search_requests: searches };
 }

@@ -115,6 +115,8 @@ export interface AnthropicUsage {
   cache_creation_input_tokens?: number | null;
   cache_read_input_tokens?: number | null;
   output_tokens_details?: { thinking_tokens?: number } | null;
+  /** Server tools the API ran (billed per use on top of tokens); null or absent when none. */
+  server_tool_use?: { web_search_requests?: number } | null;
 }
 
 export type AnthropicResponseBlock =

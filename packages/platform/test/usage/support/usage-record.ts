@@ -24,6 +24,7 @@ export function usageRecord(overrides: Partial<UsageRecord> = {}): UsageRecord {
     cachedTokens: null,
     reasoningTokens: null,
     cacheWriteTokens: null,
+    webSearchRequests: null,
     costNanoUsd: null,
     unpriced: false,
     latencyMs: 120,
