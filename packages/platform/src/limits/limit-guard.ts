@@ -21,6 +21,12 @@ import { loadLimits, type SpendingLimit, type UnpricedCallPolicy } from './spend
 export const DEFAULT_OUTPUT_TOKENS = 16_384;
 /** A call the budget cannot pay this many output tokens for is refused rather than cut to nothing. */
 export const MIN_OUTPUT_TOKENS = 16;
+/**
+ * Worst-case searches of a web search tool with no `max_uses` when a budget applies (Anthropic sets
+ * no default: without it, searches are unbounded); max_uses is then set to what fits. Anthropic's
+ * documentation uses 5 in its examples.
+ */
+export const DEFAULT_WEB_SEARCHES = 5;
 /** Input tokens estimated from the request's bytes (about 3-4 bytes per token in practice; see docs/money.md). */
 export const BYTES_PER_INPUT_TOKEN = 3;
 
@@ -52,6 +58,11 @@ export interface CallEstimate {
   answers?: number;
   /** The provider does not charge for the call (a token count): rate limits apply, budgets do not. */
   free?: boolean;
+  /**
+   * The request's server-side web search tools, in order: each one's `max_uses`, undefined where
+   * the caller set none. Each search is billed a fee (`ModelRates.webSearch`). Called only when a budget applies.
+   */
+  webSearchTools?: () => ReadonlyArray<number | undefined>;
 }
 
 /** What the metered call turned out to be. */
@@ -72,6 +83,8 @@ export interface CallOutcome {
 export interface Admission {
   /** Set when Keyward lowered (or, with a budget and none given, set) the call's output limit. */
   maxOutputTokens: number | undefined;
+  /** Set when Keyward lowered (or, with a budget and none given, set) a web search tool's max_uses: each tool's, in order. */
+  webSearchUses: number[] | undefined;
   settle(outcome: CallOutcome): void;
 }
 
@@ -234,6 +247,7 @@ export class LimitGuard {
       }
     }
     let maxOutputTokens: number | undefined;
+    let webSearchUses: number[] | undefined;
     let inputCost = 0;
     if (rates) {
       inputCost = costNanoUsd(rates, { input: inputTokens, output: 0, cachedInput: 0, cacheWrite: 0 });
@@ -242,8 +256,16 @@ export class LimitGuard {
       // max_tokens binds each answer: n answers may cost n times it.
       const answers = Math.max(1, Math.floor(estimate.answers ?? 1));
       const outputCost = (tokens: number) => Math.ceil((tokens * answers * perOutput) / 1_000_000);
-      const want = inputCost + outputCost(askedOutput);
-      const min = inputCost + outputCost(Math.min(askedOutput, MIN_OUTPUT_TOKENS));
+      // Searches are billed per search, whatever the tokens: each tool may run its max_uses.
+      const searchFee = rates.webSearch ?? 0;
+      const searchTools = searchFee > 0 ? (estimate.webSearchTools?.() ?? []) : [];
+      const askedUses = searchTools.map((uses) => uses ?? DEFAULT_WEB_SEARCHES);
+      const askedSearches = askedUses.reduce((sum, uses) => sum + uses, 0);
+      const searchCost = (searches: number) => searches * searchFee;
+      const want = inputCost + outputCost(askedOutput) + searchCost(askedSearches);
+      // Like output (MIN_OUTPUT_TOKENS), a tool is cut to one search at least, never to none: a call
+      // that cannot pay for that is refused, as the caller asked for a tool it could not use.
+      const min = inputCost + outputCost(Math.min(askedOutput, MIN_OUTPUT_TOKENS)) + searchCost(searchTools.length);
       let allowance = want;
       for (const limit of budgets) {
         const start = periodStart(limit.period!, now);
@@ -258,10 +280,19 @@ export class LimitGuard {
         reserved.push({ limit, start, amount });
         allowance = Math.min(allowance, amount);
       }
+      // Searches give way before output: a search cut short tells the model so and it still
+      // answers, while an answer cut by max_tokens stops mid-sentence.
+      let searches = askedSearches;
+      if (searchTools.length) {
+        const affordable = Math.floor((allowance - inputCost - outputCost(askedOutput)) / searchFee);
+        searches = Math.max(searchTools.length, Math.min(askedSearches, affordable));
+        const uses = spreadSearches(searches, askedUses);
+        if (uses.some((n, i) => n !== searchTools[i])) webSearchUses = uses;
+      }
       if (estimate.producesOutput && perOutput > 0) {
-        const affordable = Math.min(askedOutput, Math.floor(((allowance - inputCost) * 1_000_000) / (perOutput * answers)));
+        const affordable = Math.min(askedOutput, Math.floor(((allowance - inputCost - searchCost(searches)) * 1_000_000) / (perOutput * answers)));
         if (affordable < askedOutput || estimate.maxOutputTokens === undefined) maxOutputTokens = affordable;
-        allowance = Math.min(allowance, inputCost + outputCost(affordable));
+        allowance = Math.min(allowance, inputCost + outputCost(affordable) + searchCost(searches));
       }
       // Each limit keeps only what the tightest lets the call spend.
       for (const r of reserved) {
@@ -273,6 +304,7 @@ export class LimitGuard {
     let settled = false;
     return {
       maxOutputTokens,
+      webSearchUses,
       settle: (outcome) => {
         if (settled) return;
         settled = true;
@@ -300,4 +332,14 @@ export class LimitGuard {
     await this.ledger.close();
     await this.rates.sync().catch(() => undefined);
   }
+}
+
+/** `total` searches among tools that asked for `asked` each, in order: each keeps at least one, none more than it asked. */
+function spreadSearches(total: number, asked: readonly number[]): number[] {
+  let left = total;
+  return asked.map((uses, i) => {
+    const given = Math.max(1, Math.min(uses, left - (asked.length - i - 1)));
+    left -= given;
+    return given;
+  });
 }

@@ -2,7 +2,7 @@
 // this caller. Refusals become 402 budget_exceeded / 429 rate_limit_exceeded; an admitted call's
 // reservation is settled by the meter when the call ends, however it ends.
 
-import { LimitRefusal, type CallEstimate } from '../../limits/limit-guard.js';
+import { LimitRefusal, type Admission, type CallEstimate } from '../../limits/limit-guard.js';
 import type { RouterCaller } from './authorize-proxy.js';
 import type { UsageMeter } from '../metering.js';
 import type { RouterContext } from '../router-context.js';
@@ -33,8 +33,13 @@ function unreportedCost(record: UsageRecord, reachedProvider: boolean): 'reserva
   return !record.stream && unreported ? 'reservation' : 'input';
 }
 
-/** Returns the output-token limit Keyward chose for the call, when it lowered or set one. */
-export async function admitCall(router: RouterContext, caller: RouterCaller, meter: UsageMeter, estimate: CallEstimate): Promise<number | undefined> {
+/** What Keyward changed in the request to keep it within its limits: each set only when lowered or set. */
+export type CallBounds = Pick<Admission, 'maxOutputTokens' | 'webSearchUses'>;
+
+const UNBOUNDED: CallBounds = Object.freeze({ maxOutputTokens: undefined, webSearchUses: undefined });
+
+/** Returns the output-token limit and web search uses Keyward chose for the call, where it lowered or set them. */
+export async function admitCall(router: RouterContext, caller: RouterCaller, meter: UsageMeter, estimate: CallEstimate): Promise<CallBounds> {
   const principal = caller.principal;
   let admission;
   try {
@@ -56,7 +61,7 @@ export async function admitCall(router: RouterContext, caller: RouterCaller, met
     }
     throw new RouterError(402, 'insufficient_quota', error.message, 'budget_exceeded');
   }
-  if (!admission) return undefined;
+  if (!admission) return UNBOUNDED;
   meter.settlement = (record) =>
     admission.settle({
       costNanoUsd: record.costNanoUsd,
@@ -64,5 +69,5 @@ export async function admitCall(router: RouterContext, caller: RouterCaller, met
       outputTokens: record.outputTokens,
       unreported: unreportedCost(record, meter.reachedProvider),
     });
-  return admission.maxOutputTokens;
+  return admission;
 }

@@ -22,7 +22,9 @@ import {
   anthropicMediaTokens,
   readAnthropicUsage,
   streamEventWithCallerModel,
+  webSearchToolUses,
   withCallerModel,
+  withWebSearchUses,
 } from '../inbound/anthropic-messages/index.js';
 import { completeChat, planChat, streamChat } from '../chat/run-chat.js';
 import type { RouterCall } from '../http/router-call.js';
@@ -79,17 +81,20 @@ async function passthrough(
   const { meter } = call;
   let native = body as unknown as Record<string, unknown>;
   const providerCall = await openProviderCall(router, call.caller, qualified, call, anthropicAccountState(native));
-  // Limits are checked (and the worst case reserved) before the call; max_tokens lowered to what they can pay for.
+  // Limits are checked (and the worst case reserved) before the call; max_tokens and web searches'
+  // max_uses lowered to what they can pay for.
   const asked = typeof native.max_tokens === 'number' ? native.max_tokens : undefined;
-  const maxOutput = await admitCall(router, call.caller, meter, {
+  const bounds = await admitCall(router, call.caller, meter, {
     provider: 'anthropic',
     model,
     requestBytes: () => Buffer.byteLength(JSON.stringify(native)),
     extraInputTokens: () => anthropicMediaTokens(native, model),
     maxOutputTokens: asked,
     producesOutput: true,
+    webSearchTools: () => webSearchToolUses(native),
   });
-  if (maxOutput !== undefined) native = { ...native, max_tokens: maxOutput };
+  if (bounds.maxOutputTokens !== undefined) native = { ...native, max_tokens: bounds.maxOutputTokens };
+  if (bounds.webSearchUses) native = withWebSearchUses(native, bounds.webSearchUses);
   const build = (key: UsableProviderKey) => buildAnthropicPassthroughRequest(native, model, targetOf(key), request.headers);
   if (!body.stream) {
     // Forwarded as it is, but only once it is a message whose usage can be metered.

@@ -63,7 +63,7 @@ export async function planChat(
   const upstream = qualified.adapter.chat.buildRequest(asSent(request, stream), targetOf(key));
   // Limits are checked (and the worst case reserved) before the call; max_tokens lowered to what they can pay for.
   const asked = request.max_completion_tokens ?? request.max_tokens ?? undefined;
-  const maxOutput = await admitCall(router, caller, meter, {
+  const { maxOutputTokens: maxOutput } = await admitCall(router, caller, meter, {
     provider: qualified.provider,
     model: qualified.model,
     requestBytes: () => requestBytes(request),

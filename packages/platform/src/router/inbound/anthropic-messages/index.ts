@@ -15,3 +15,4 @@ export {
 } from './passthrough.js';
 export { anthropicAccountState } from './account-state.js';
 export { anthropicMediaTokens } from './media.js';
+export { webSearchToolUses, withWebSearchUses } from './web-search.js';
