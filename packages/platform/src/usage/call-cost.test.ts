@@ -14,6 +14,19 @@ const cases: Array<{ provider: string; catalogueId: string; model: string; input
   { provider: 'gemini', catalogueId: 'google', model: 'gemini-2.5-flash', input: 50_000, cachedInput: 10_000, cacheWrite: 0, output: 3_000, reasoning: 2_500 },
 ];
 
+describe('web searches, billed per search on top of tokens', () => {
+  it('anthropic:claude-sonnet-4-5 — the catalogue’s fee per thousand searches, in integers, matches its calculator', () => {
+    const rates = catalogueRates('anthropic', 'claude-sonnet-4-5')!;
+    // $10 per 1,000 searches.
+    expect(rates.webSearch).toBe(10_000_000);
+    const tokens = { input: 6_039, output: 931, cachedInput: 0, cacheWrite: 0 };
+    const nano = costNanoUsd(rates, { ...tokens, webSearches: 2 });
+    expect(nano).toBe(costNanoUsd(rates, tokens) + 20_000_000);
+    const expected = calcPrice({ input_tokens: 6_039, output_tokens: 931, web_searches: 2 }, 'claude-sonnet-4-5', { providerId: 'anthropic' });
+    expect(Math.abs(nano - expected!.total_price * 1e9)).toBeLessThanOrEqual(1);
+  });
+});
+
 describe('cost of a call, from the bundled catalogue', () => {
   for (const c of cases) {
     it(`${c.provider}:${c.model} — input, cached input, cache writes, output with reasoning`, () => {
