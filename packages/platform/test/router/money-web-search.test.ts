@@ -154,6 +154,15 @@ describe(`web searches are bounded before the call under a spending limit (${tes
     expect(sent.max_tokens).toBe(100);
   });
 
+  it('several search tools share what the limit pays for, in order, each keeping one; a max_uses below 1 counts as none given', async () => {
+    // $0.05: 4 searches after the tokens. Asked: 3, and 5 for the tool whose max_uses is 0.
+    const { anthropic } = await limitedUser('0.05');
+    h.upstreams.anthropic.enqueue(answer());
+    const news = { ...SEARCH, name: 'news_search', max_uses: 0 };
+    await anthropic.messages.create({ model: LIMITED_MODEL, ...question, tools: [{ ...SEARCH, max_uses: 3 }, WEATHER, news] });
+    expect(sentToUpstream().tools).toEqual([{ ...SEARCH, max_uses: 3 }, WEATHER, { ...news, max_uses: 1 }]);
+  });
+
   it('a max_uses the limit pays for is left as the caller set it', async () => {
     const { anthropic } = await limitedUser('1');
     h.upstreams.anthropic.enqueue(answer());
