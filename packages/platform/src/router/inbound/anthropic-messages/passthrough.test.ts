@@ -82,6 +82,17 @@ describe('metering native answers', () => {
     expect(meter.usage()).toEqual({ prompt_tokens: 500, completion_tokens: 89, total_tokens: 589, prompt_tokens_details: { cached_tokens: 28 } });
   });
 
+  it('web searches: 0 at message_start, the cumulative count from message_delta; kept in the canonical usage only when there are some', () => {
+    const meter = createAnthropicStreamUsageReader();
+    meter.push({ event: 'message_start', data: '{"type":"message_start","message":{"id":"msg_1","usage":{"input_tokens":2679,"output_tokens":3,"server_tool_use":{"web_search_requests":0}}}}' });
+    expect(meter.usage()).not.toHaveProperty('web_search_requests');
+    meter.push({ event: 'message_delta', data: '{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":510,"server_tool_use":{"web_search_requests":2}}}' });
+    expect(meter.usage()).toMatchObject({ prompt_tokens: 2679, completion_tokens: 510, web_search_requests: 2 });
+    expect(() => meter.push({ event: 'message_delta', data: '{"type":"message_delta","delta":{},"usage":{"output_tokens":511,"server_tool_use":{"web_search_requests":"3"}}}' })).toThrow(
+      'usage.server_tool_use.web_search_requests is not a count of requests',
+    );
+  });
+
   it('a body without usage meters nothing', () => {
     expect(readAnthropicUsage({ type: 'error', error: { type: 'api_error', message: 'x' } })).toBeUndefined();
   });
