@@ -159,7 +159,9 @@ describe(`web searches are bounded before the call under a spending limit (${tes
     const { anthropic } = await limitedUser('0.05');
     h.upstreams.anthropic.enqueue(answer());
     const news = { ...SEARCH, name: 'news_search', max_uses: 0 };
-    await anthropic.messages.create({ model: LIMITED_MODEL, ...question, tools: [{ ...SEARCH, max_uses: 3 }, WEATHER, news] });
+    // The SDK's types name a web search tool `web_search` only; Keyward bounds whatever search tools it is sent.
+    const tools = [{ ...SEARCH, max_uses: 3 }, WEATHER, news] as unknown as Anthropic.Messages.ToolUnion[];
+    await anthropic.messages.create({ model: LIMITED_MODEL, ...question, tools });
     expect(sentToUpstream().tools).toEqual([{ ...SEARCH, max_uses: 3 }, WEATHER, { ...news, max_uses: 1 }]);
   });
 
