@@ -20,23 +20,26 @@ afterAll(async () => {
 
 const rowsOf = (text: string) => [...text.matchAll(/<tr data-client-id="([^"]+)"><td>([^<]*)</g)].map((m) => ({ clientId: m[1]!, name: m[2]! }));
 
+/** An oauth_clients row as registration writes one (public, no organization), or as `fields` say. */
+const appRow = (clientId: string, createdAt: number, fields: { name?: string; organizationId?: string; kind?: 'public' | 'confidential' } = {}) => ({
+  client_id: clientId,
+  kind: fields.kind ?? ('public' as const),
+  name: fields.name ?? clientId,
+  metadata_json: JSON.stringify({ redirect_uris: ['http://localhost:1/cb'] }),
+  secret_hash: fields.kind === 'confidential' ? 'sha256:x' : null,
+  organization_id: fields.organizationId ?? null,
+  proxy_ids_json: null,
+  key_ids_json: null,
+  created_at: createdAt,
+  updated_at: createdAt,
+  disabled_at: null,
+});
+
 describe(`the apps page on ${testEngine()}`, () => {
   it('pages through the registered apps newest first, each with its own users', async () => {
     const connected = await userTokens(tp, { clientName: 'Connected app' });
     const now = Date.now();
-    const flood = Array.from({ length: 60 }, (_, i) => ({
-      client_id: `kwa_flood${String(i).padStart(3, '0')}`,
-      kind: 'public' as const,
-      name: `Flood ${i}`,
-      metadata_json: JSON.stringify({ redirect_uris: ['http://localhost:1/cb'] }),
-      secret_hash: null,
-      organization_id: null,
-      proxy_ids_json: null,
-      key_ids_json: null,
-      created_at: now + 1000 + i,
-      updated_at: now,
-      disabled_at: null,
-    }));
+    const flood = Array.from({ length: 60 }, (_, i) => appRow(`kwa_flood${String(i).padStart(3, '0')}`, now + 1000 + i, { name: `Flood ${i}` }));
     await tp.platform.ctx.db.insertInto('oauth_clients').values(flood).execute();
 
     const first = await page(admin, `${tp.url}/console/apps`);
@@ -64,23 +67,10 @@ describe(`the apps page on ${testEngine()}`, () => {
   it('shows each app once across pages when many registered at the same millisecond, and never another organization\'s client', async () => {
     const db = tp.platform.ctx.db;
     const at = Date.now() + 86_400_000;
-    const app = (clientId: string, organizationId: string | null, kind: 'public' | 'confidential') => ({
-      client_id: clientId,
-      kind,
-      name: clientId,
-      metadata_json: '{}',
-      secret_hash: kind === 'confidential' ? 'sha256:x' : null,
-      organization_id: organizationId,
-      proxy_ids_json: null,
-      key_ids_json: null,
-      created_at: at,
-      updated_at: at,
-      disabled_at: null,
-    });
     const same = Array.from({ length: 120 }, (_, i) => `kwa_tie${String(i).padStart(3, '0')}`);
-    await db.insertInto('oauth_clients').values(same.map((id) => app(id, null, 'public'))).execute();
+    await db.insertInto('oauth_clients').values(same.map((id) => appRow(id, at))).execute();
     await db.insertInto('organizations').values({ id: 'other-org', name: 'Other', created_at: at }).execute();
-    await db.insertInto('oauth_clients').values(app('kwc_other_org', 'other-org', 'confidential')).execute();
+    await db.insertInto('oauth_clients').values(appRow('kwc_other_org', at, { organizationId: 'other-org', kind: 'confidential' })).execute();
 
     const seen: string[] = [];
     for (const n of [1, 2, 3]) seen.push(...rowsOf((await page(admin, `${tp.url}/console/apps?page=${n}`)).text).map((r) => r.clientId));
@@ -96,21 +86,7 @@ describe(`the limits page on ${testEngine()}`, () => {
     const now = Date.now();
     await tp.platform.ctx.db
       .insertInto('oauth_clients')
-      .values(
-        Array.from({ length: 30 }, (_, i) => ({
-          client_id: `kwa_unpicked${i}`,
-          kind: 'public' as const,
-          name: `Never connected ${i}`,
-          metadata_json: '{}',
-          secret_hash: null,
-          organization_id: null,
-          proxy_ids_json: null,
-          key_ids_json: null,
-          created_at: now,
-          updated_at: now,
-          disabled_at: null,
-        })),
-      )
+      .values(Array.from({ length: 30 }, (_, i) => appRow(`kwa_unpicked${i}`, now, { name: `Never connected ${i}` })))
       .execute();
     const limits = await page(admin, `${tp.url}/console/limits`);
     expect(limits.status).toBe(200);
