@@ -50,10 +50,10 @@ afterAll(() => h?.close());
 
 const keyward = keywardCli(() => h);
 let users = 0;
+/** A user with a daily limit of `usd`; the limit binds once it has propagated. */
 async function limitedUser(usd: string) {
   const user = await h.addUser(`search-${++users}-${Date.now()}@example.com`);
   const limit = await setLimit(h.tp.platform.ctx, { organizationId: h.orgId, scope: 'user', userId: user.id, usd, period: 'day' });
-  await propagate();
   return { user, limit, anthropic: h.anthropic(await h.tokenFor(user)) };
 }
 const sentToUpstream = () => h.upstreams.anthropic.requests.at(-1)!.body as { max_tokens: number; tools: Array<Record<string, unknown>> };
@@ -92,10 +92,15 @@ describe(`web searches are priced (${testEngine()})`, () => {
   });
 
   it('an answer without searches (no server_tool_use, or null as the SDK allows) records 0 and costs its tokens', async () => {
+    const requestIds: string[] = [];
     for (const serverToolUse of [undefined, null]) {
       h.upstreams.anthropic.enqueue(answerWithSearchUsage(serverToolUse));
       const requestId = `search-none-${String(serverToolUse)}-${Date.now()}`;
       await h.anthropic().messages.create({ model: CATALOGUE_MODEL, ...question }, { headers: { 'x-request-id': requestId } });
+      requestIds.push(requestId);
+    }
+    // The records of both, once written (one wait for the usage flush).
+    for (const requestId of requestIds) {
       const [row] = await waitForUsage(h.tp, requestId);
       expect(row).toMatchObject({ outcome: 'ok', web_search_requests: 0 });
       expect(Number(row!.cost_nano_usd)).toBe(32_082_000);
@@ -104,6 +109,7 @@ describe(`web searches are priced (${testEngine()})`, () => {
 
   it('a search count that is not a count is a malformed answer: 502 naming the field, never a 500', async () => {
     const bad = [{ web_search_requests: 'two' }, { web_search_requests: -1 }, { web_search_requests: 1.5 }, 'two'];
+    const requestIds: string[] = [];
     for (const [i, serverToolUse] of bad.entries()) {
       h.upstreams.anthropic.enqueue(answerWithSearchUsage(serverToolUse));
       const requestId = `search-bad-${i}-${Date.now()}`;
@@ -114,6 +120,9 @@ describe(`web searches are priced (${testEngine()})`, () => {
       expect(error).toBeInstanceOf(Anthropic.APIError);
       expect((error as InstanceType<typeof Anthropic.APIError>).status).toBe(502);
       expect(String((error as Error).message)).toContain('usage.server_tool_use');
+      requestIds.push(requestId);
+    }
+    for (const requestId of requestIds) {
       const [row] = await waitForUsage(h.tp, requestId);
       expect(row).toMatchObject({ outcome: 'upstream_error', status: 502 });
     }
@@ -135,8 +144,16 @@ describe(`web searches are priced (${testEngine()})`, () => {
 });
 
 describe(`web searches are bounded before the call under a spending limit (${testEngine()})`, () => {
+  // Each test's own user and limit, made together: one wait for all of them to propagate.
+  const LIMITS = { unset: '1', lowered: '0.03', shared: '0.05', fits: '1', tooLittle: '0.005', charged: '1' };
+  const limited = {} as Record<keyof typeof LIMITS, Awaited<ReturnType<typeof limitedUser>>>;
+  beforeAll(async () => {
+    for (const [name, usd] of Object.entries(LIMITS)) limited[name as keyof typeof LIMITS] = await limitedUser(usd);
+    await propagate();
+  }, 30_000);
+
   it('a search tool with no max_uses gets one (5); other tools and the rest of the request go as sent', async () => {
-    const { anthropic } = await limitedUser('1');
+    const { anthropic } = limited.unset;
     h.upstreams.anthropic.enqueue(answer());
     await anthropic.messages.create({ model: LIMITED_MODEL, ...question, tools: [WEATHER, SEARCH] });
     const sent = sentToUpstream();
@@ -146,7 +163,7 @@ describe(`web searches are bounded before the call under a spending limit (${tes
 
   it('max_uses is lowered to the searches the limit has left, before max_tokens is', async () => {
     // $0.03: the input estimate and 100 output tokens (a fraction of a cent), then 2 searches at $0.01.
-    const { anthropic } = await limitedUser('0.03');
+    const { anthropic } = limited.lowered;
     h.upstreams.anthropic.enqueue(answer());
     await anthropic.messages.create({ model: LIMITED_MODEL, ...question, tools: [{ ...SEARCH, max_uses: 10 }] });
     const sent = sentToUpstream();
@@ -156,7 +173,7 @@ describe(`web searches are bounded before the call under a spending limit (${tes
 
   it('several search tools share what the limit pays for, in order, each keeping one; a max_uses below 1 counts as none given', async () => {
     // $0.05: 4 searches after the tokens. Asked: 3, and 5 for the tool whose max_uses is 0.
-    const { anthropic } = await limitedUser('0.05');
+    const { anthropic } = limited.shared;
     h.upstreams.anthropic.enqueue(answer());
     const news = { ...SEARCH, name: 'news_search', max_uses: 0 };
     // The SDK's types name a web search tool `web_search` only; Keyward bounds whatever search tools it is sent.
@@ -166,14 +183,14 @@ describe(`web searches are bounded before the call under a spending limit (${tes
   });
 
   it('a max_uses the limit pays for is left as the caller set it', async () => {
-    const { anthropic } = await limitedUser('1');
+    const { anthropic } = limited.fits;
     h.upstreams.anthropic.enqueue(answer());
     await anthropic.messages.create({ model: LIMITED_MODEL, ...question, tools: [{ ...SEARCH, max_uses: 3 }] });
     expect(sentToUpstream().tools).toEqual([{ ...SEARCH, max_uses: 3 }]);
   });
 
   it('a limit that cannot pay for one search is refused like a call that cannot pay 16 output tokens (402, nothing sent)', async () => {
-    const { anthropic } = await limitedUser('0.005');
+    const { anthropic } = limited.tooLittle;
     const before = h.upstreams.anthropic.requests.length;
     const error = await anthropic.messages.create({ model: LIMITED_MODEL, ...question, tools: [SEARCH] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.APIError);
@@ -187,7 +204,7 @@ describe(`web searches are bounded before the call under a spending limit (${tes
   });
 
   it('the limit is charged the searches: spend after the call is its tokens plus 2 × $0.01', async () => {
-    const { limit, anthropic } = await limitedUser('1');
+    const { limit, anthropic } = limited.charged;
     h.upstreams.anthropic.enqueue(answer());
     await anthropic.messages.create({ model: LIMITED_MODEL, ...question, tools: [{ ...SEARCH, max_uses: 5 }] });
     await propagate();
