@@ -31,9 +31,11 @@ const newClientId = () => `kwc_${randomBytes(16).toString('base64url')}`;
  * An app's client id from dynamic registration. oidc-provider's default (nanoid) starts with `-`
  * one time in 64, which a command line reads as an option (`--client -x…`); a prefix never does.
  */
-export const newRegisteredClientId = () => `kwa_${randomBytes(16).toString('base64url')}`;
+/** What every self-registered app's client id starts with, and no administrator's client's does. */
+export const SELF_REGISTERED_CLIENT_ID_PREFIX = 'kwa_';
+export const newRegisteredClientId = () => `${SELF_REGISTERED_CLIENT_ID_PREFIX}${randomBytes(16).toString('base64url')}`;
 /** Whether a client id was made by the registration endpoint (an app that registered itself), not by an administrator. */
-export const isSelfRegisteredClientId = (clientId: string) => clientId.startsWith('kwa_');
+export const isSelfRegisteredClientId = (clientId: string) => clientId.startsWith(SELF_REGISTERED_CLIENT_ID_PREFIX);
 const newClientSecret = () => `kws_${randomBytes(32).toString('base64url')}`;
 
 // --- storage for oidc-provider's Client model -------------------------------------------------

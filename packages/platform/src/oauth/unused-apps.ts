@@ -13,15 +13,13 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { SELF_REGISTERED_CLIENT_ID_PREFIX } from './clients.js';
 
 /** Apps looked at (and at most deleted) per statement: each statement is short, and other work runs between them. */
 const BATCH = 500;
 
 /** What registration gave the app to read its own registration with: not a use of it. */
 const REGISTRATION_ACCESS_TOKEN = 'RegistrationAccessToken';
-
-/** The client-id prefix of self-registered apps (clients.ts, newRegisteredClientId). */
-const SELF_REGISTERED_PREFIX = 'kwa_';
 
 /**
  * Deletes self-registered apps created before `now - unusedForMs` that were never used; returns
@@ -62,7 +60,7 @@ export async function pruneUnusedApps(db: Kysely<Database>, unusedForMs: number,
         delete from oauth_clients
         where client_id in (${sql.join(ids)})
           and kind = 'public' and disabled_at is null and created_at < ${createdBefore}
-          and substr(client_id, 1, ${SELF_REGISTERED_PREFIX.length}) = ${SELF_REGISTERED_PREFIX}
+          and substr(client_id, 1, ${SELF_REGISTERED_CLIENT_ID_PREFIX.length}) = ${SELF_REGISTERED_CLIENT_ID_PREFIX}
           and not exists (select 1 from oauth_payloads p where p.client_id = oauth_clients.client_id and p.model <> ${REGISTRATION_ACCESS_TOKEN})
           and not exists (select 1 from usage_records u where u.client_id = oauth_clients.client_id)
           and not exists (select 1 from spending_limits s where s.client_id = oauth_clients.client_id)
